@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# demo.sh — the main job: the whole pipeline on the built-in default dataset
+# (configs/demo.cfg), locally under mpirun, no cluster needed.
+#   scripts/demo.sh [-np N] [-s section.key=value]...
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+np=2
+overrides=()
+while (($#)); do
+  case "$1" in
+    -np) np=$2; shift 2 ;;
+    -s) overrides+=(-s "$2"); shift 2 ;;
+    *) echo "usage: scripts/demo.sh [-np N] [-s section.key=value]..." >&2; exit 1 ;;
+  esac
+done
+"$root/scripts/setup.sh"
+export HPCML_BUILD_DIR=${HPCML_BUILD_DIR:-$root/build}
+"$root/scripts/build.sh"
+bin=$HPCML_BUILD_DIR/bin
+cfg=$root/configs/demo.cfg
+run() { mpirun --allow-run-as-root --oversubscribe -np "$np" "$@"; }
+
+echo "== hpcml-gen: synthetic data"
+run "$bin/hpcml-gen" -c "$cfg" "${overrides[@]}"
+echo "== done: outputs under hpcml-out/"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# setup.sh — install the Debian 12 packages hpcml needs, only those missing.
+#   scripts/setup.sh          what the programs and the demo need
+#   scripts/setup.sh --test   plus what the test suite needs (Python peers, clang, Slurm)
+set -euo pipefail
+
+core=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
+      hdf5-tools libopenblas-dev libconfig-dev libjansson-dev zlib1g-dev python3)
+test_extra=(python3-numpy python3-h5py python3-pandas python3-sklearn python3-torch
+            clang libclang-rt-14-dev munge slurmctld slurmd slurm-client gzip)
+
+want=("${core[@]}")
+if [[ "${1:-}" == "--test" ]]; then want+=("${test_extra[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "setup: installing ${missing[*]}" >&2
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,207 @@
+/* app.c — command-line contract and program life cycle. See app.h. */
+#include "core/app.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hpcml_mpi.h"
+#include "core/log.h"
+#include "core/profile.h"
+#include "core/status.h"
+
+#define MAX_OVERRIDES 256
+
+typedef struct {
+    const char *config_path;
+    const char *overrides[MAX_OVERRIDES];
+    int n_overrides;
+    int print_config, help, version, reference;
+    log_level level;
+} cli;
+
+static void print_usage(const app_def *def, FILE *fp)
+{
+    fprintf(fp,
+            "usage: %s -c CONFIG [-s section.key=value]... [options]\n"
+            "%s\n\n"
+            "  -c, --config FILE      libconfig file (may hold every section)\n"
+            "  -s, --set K=V          override a key, e.g. -s train.lr=0.01 (repeatable)\n"
+            "      --print-config     print the effective config and exit\n"
+            "      --config-reference print the configuration reference (markdown) and exit\n"
+            "  -q, --quiet            errors only\n"
+            "  -v, --verbose          debug messages from every rank\n"
+            "  -h, --help             this text\n"
+            "      --version          print the version\n",
+            def->name, def->summary);
+    for (const app_option *o = def->options; o && o->long_name; o++)
+        fprintf(fp, "      --%-16s %s\n", o->long_name, o->help);
+    fputs("\nexit codes: 0 ok, 1 usage/config, 2 bad data, 3 I/O, 4 internal/MPI, 75 preempted\n",
+          fp);
+}
+
+static int parse_int_arg(const char *opt, const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    HPCML_CHECK(errno == 0 && end != s && *end == '\0', HPCML_EUSAGE,
+                "%s: expected an integer, got '%s'", opt, s);
+    *out = v;
+    return HPCML_OK;
+}
+
+static int parse_cli(const app_def *def, app_ctx *ctx, cli *c, int argc, char **argv)
+{
+    memset(c, 0, sizeof *c);
+    c->level = LOG_INFO;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
+            HPCML_CHECK(next, HPCML_EUSAGE, "%s needs a file name", a);
+            c->config_path = argv[++i];
+        } else if (!strncmp(a, "--config=", 9)) {
+            c->config_path = a + 9;
+        } else if (!strcmp(a, "-s") || !strcmp(a, "--set")) {
+            HPCML_CHECK(next, HPCML_EUSAGE, "%s needs section.key=value", a);
+            HPCML_CHECK(c->n_overrides < MAX_OVERRIDES, HPCML_EUSAGE, "too many -s options");
+            c->overrides[c->n_overrides++] = argv[++i];
+        } else if (!strncmp(a, "--set=", 6)) {
+            HPCML_CHECK(c->n_overrides < MAX_OVERRIDES, HPCML_EUSAGE, "too many -s options");
+            c->overrides[c->n_overrides++] = a + 6;
+        } else if (!strcmp(a, "--print-config")) {
+            c->print_config = 1;
+        } else if (!strcmp(a, "--config-reference")) {
+            c->reference = 1;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            c->help = 1;
+        } else if (!strcmp(a, "--version")) {
+            c->version = 1;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            c->level = LOG_ERROR;
+        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            c->level = LOG_DEBUG;
+        } else {
+            const app_option *o = def->options;
+            for (; o && o->long_name; o++) {
+                size_t n = strlen(o->long_name);
+                if (strncmp(a, "--", 2) == 0 && strncmp(a + 2, o->long_name, n) == 0 &&
+                    (a[2 + n] == '\0' || a[2 + n] == '='))
+                    break;
+            }
+            HPCML_CHECK(o && o->long_name, HPCML_EUSAGE, "unknown option '%s' (see %s --help)", a,
+                        def->name);
+            const char *val = strchr(a, '=');
+            if (o->has_int_arg || o->has_str_arg) {
+                if (val) val++;
+                else {
+                    HPCML_CHECK(next, HPCML_EUSAGE, "%s needs a value", a);
+                    val = argv[++i];
+                }
+                if (o->has_int_arg) HPCML_TRY(parse_int_arg(a, val, &ctx->opt_int[o->slot]));
+                else ctx->opt_str[o->slot] = val;
+            }
+            ctx->opt_flag[o->slot] = 1;
+        }
+    }
+    return HPCML_OK;
+}
+
+/* Rank 0 reads the file, everybody parses the same text: one metadata
+ * operation on the shared file system, whatever the job size. */
+static int load_config(app_ctx *ctx, const cli *c)
+{
+    char *text = NULL;
+    long len = 0;
+    int rc = HPCML_OK;
+    if (c->config_path && ctx->rank == 0) {
+        FILE *fp = fopen(c->config_path, "rb");
+        if (!fp) {
+            rc = HPCML_FAIL(HPCML_EUSAGE, "cannot open config file %s: %s", c->config_path,
+                            strerror(errno));
+        } else {
+            fseek(fp, 0, SEEK_END);
+            len = ftell(fp);
+            fseek(fp, 0, SEEK_SET);
+            text = malloc((size_t)len + 1);
+            if (!text || fread(text, 1, (size_t)len, fp) != (size_t)len)
+                rc = HPCML_FAIL(HPCML_EIO, "cannot read config file %s", c->config_path);
+            else text[len] = '\0';
+            fclose(fp);
+        }
+    }
+    rc = hpcml_mpi_agree(ctx->comm, rc);
+    if (rc != HPCML_OK) {
+        free(text);
+        return rc;
+    }
+    if (c->config_path) {
+        MPI_Bcast(&len, 1, MPI_LONG, 0, ctx->comm);
+        if (ctx->rank != 0) {
+            text = malloc((size_t)len + 1);
+            HPCML_ALLOC_CHECK(text, (size_t)len + 1);
+        }
+        MPI_Bcast(text, (int)len + 1, MPI_CHAR, 0, ctx->comm);
+        rc = hpcml_config_load_string(&ctx->cfg, text, c->config_path, c->overrides,
+                                      c->n_overrides);
+        free(text);
+    } else {
+        rc = hpcml_config_load(&ctx->cfg, NULL, c->overrides, c->n_overrides);
+    }
+    return rc;
+}
+
+static void print_error(const app_def *def, int rc)
+{
+    const char *msg = hpcml_error_message();
+    fprintf(stderr, "%s: error: %s\n", def->name, *msg ? msg : hpcml_status_name(rc));
+    if (log_get_level() >= LOG_DEBUG || rc == HPCML_EINTERNAL)
+        fprintf(stderr, "%s: (detected at %s; exit code %d: %s)\n", def->name,
+                hpcml_error_where(), rc, hpcml_status_name(rc));
+}
+
+int app_main(const app_def *def, int argc, char **argv)
+{
+    app_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.program = def->name;
+    ctx.comm = MPI_COMM_WORLD;
+    if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
+        fprintf(stderr, "%s: error: MPI_Init failed\n", def->name);
+        return HPCML_EINTERNAL;
+    }
+    MPI_Comm_rank(ctx.comm, &ctx.rank);
+    MPI_Comm_size(ctx.comm, &ctx.size);
+    log_init(ctx.rank, LOG_INFO);
+    /* Return MPI errors as codes so they reach the agreement points. */
+    MPI_Comm_set_errhandler(ctx.comm, MPI_ERRORS_RETURN);
+
+    cli c;
+    int rc = parse_cli(def, &ctx, &c, argc, argv);
+    log_set_level(rc == HPCML_OK ? c.level : LOG_INFO);
+    if (rc == HPCML_OK && (c.help || c.version || c.reference)) {
+        if (ctx.rank == 0) {
+            if (c.help) print_usage(def, stdout);
+            else if (c.version) printf("%s %s\n", def->name, HPCML_VERSION);
+            else hpcml_config_write_reference(stdout);
+        }
+        MPI_Finalize();
+        return HPCML_OK;
+    }
+    if (rc == HPCML_OK) rc = load_config(&ctx, &c);
+    if (rc == HPCML_OK && c.print_config) {
+        if (ctx.rank == 0) rc = hpcml_config_print(ctx.cfg, stdout);
+    } else if (rc == HPCML_OK) {
+        profile_init(def->name);
+        log_debug("%s %s on %d ranks, config %s", def->name, HPCML_VERSION, ctx.size,
+                  hpcml_config_source(ctx.cfg));
+        rc = def->run(&ctx);
+    }
+    rc = hpcml_mpi_agree(ctx.comm, rc);
+    if (rc != HPCML_OK && ctx.rank == 0) print_error(def, rc);
+    hpcml_config_free(ctx.cfg);
+    MPI_Finalize();
+    return rc;
+}

@@ -1,0 +1,27 @@
+/* profile.h — per-stage profiling and traces.
+ *
+ * profile_begin("stage") / profile_end() bracket a stage (they nest). Each
+ * stage records wall time, CPU user/sys, peak RSS, bytes read and written
+ * (/proc/self/io rchar/wchar) and time spent inside MPI calls (intercepted
+ * through the MPI profiling interface, PMPI, so HDF5's MPI-IO counts too).
+ *
+ * profile_write(comm, dir) reduces the stages across ranks (min/mean/max and
+ * the slowest rank) and rank 0 writes dir/profile.json atomically; every rank
+ * contributes its events to dir/trace.json (Chrome trace-event format, one
+ * track per rank, opens in Perfetto), written collectively with MPI-IO. Stage
+ * names must be the same sequence on every rank (they are: all ranks run the
+ * same program). */
+#ifndef HPCML_PROFILE_H
+#define HPCML_PROFILE_H
+
+#include <mpi.h>
+
+void profile_init(const char *program); /* after MPI_Init */
+void profile_begin(const char *stage);
+void profile_end(void); /* closes the innermost open stage */
+/* Seconds spent inside intercepted MPI calls so far by this process. */
+double profile_mpi_seconds(void);
+/* Collective over comm. Writes profile.json and trace.json under dir. */
+int profile_write(MPI_Comm comm, const char *dir);
+
+#endif

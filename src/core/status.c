@@ -1,0 +1,66 @@
+/* status.c — the process-wide first-error record behind status.h. */
+#include "core/status.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int g_code;
+static char g_message[HPCML_ERRMSG_MAX];
+static char g_where[256];
+
+static const char *short_path(const char *file)
+{
+    /* Show paths relative to the source tree: ".../src/etl/x.c" -> "src/etl/x.c". */
+    const char *roots[] = {"/src/", "/io/", "/cuda/", "/tests/", "/benchmarks/"};
+    const char *best = NULL;
+    for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++) {
+        const char *p = strstr(file, roots[i]);
+        if (p && (!best || p > best)) best = p;
+    }
+    return best ? best + 1 : file;
+}
+
+int hpcml_error_set(int code, const char *file, int line, const char *fmt, ...)
+{
+    if (code == HPCML_OK) return HPCML_OK;
+    if (g_code != HPCML_OK) return code; /* keep the first, root-cause message */
+    g_code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_message, sizeof g_message, fmt, ap);
+    va_end(ap);
+    snprintf(g_where, sizeof g_where, "%s:%d", short_path(file), line);
+    return code;
+}
+
+void hpcml_error_adopt(int code, const char *message, const char *where)
+{
+    g_code = code;
+    snprintf(g_message, sizeof g_message, "%s", message ? message : "");
+    snprintf(g_where, sizeof g_where, "%s", where ? where : "");
+}
+
+void hpcml_error_clear(void)
+{
+    g_code = HPCML_OK;
+    g_message[0] = '\0';
+    g_where[0] = '\0';
+}
+
+int hpcml_error_code(void) { return g_code; }
+const char *hpcml_error_message(void) { return g_message; }
+const char *hpcml_error_where(void) { return g_where; }
+
+const char *hpcml_status_name(int code)
+{
+    switch (code) {
+    case HPCML_OK: return "ok";
+    case HPCML_EUSAGE: return "usage or configuration error";
+    case HPCML_EDATA: return "bad input data";
+    case HPCML_EIO: return "I/O error";
+    case HPCML_EINTERNAL: return "internal or MPI error";
+    case HPCML_EPREEMPTED: return "preempted";
+    default: return "unknown error";
+    }
+}
