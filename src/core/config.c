@@ -467,6 +467,9 @@ static int apply_override(hpcml_config *cfg, const char *spec)
                config_setting_type(v) != CONFIG_TYPE_FLOAT &&
                config_setting_type(v) != CONFIG_TYPE_BOOL) {
         ok = copy_setting(g, k->name, v);
+    } else if (k->type == CFG_STRING_LIST) {
+        config_setting_t *arr = config_setting_add(g, k->name, CONFIG_TYPE_ARRAY);
+        ok = arr && config_setting_set_string_elem(arr, -1, value) != NULL;
     } else {
         config_setting_t *sv = config_setting_add(g, k->name, CONFIG_TYPE_STRING);
         ok = sv && config_setting_set_string(sv, value);
