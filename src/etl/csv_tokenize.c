@@ -1,0 +1,490 @@
+/* csv_tokenize.c — the CSV record reader and the parallel split scan
+ * (see csv_tokenize.h for the format and the splitting scheme). */
+#include "etl/csv_tokenize.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+
+static const char UTF8_BOM[3] = {'\xEF', '\xBB', '\xBF'};
+
+void csv_dialect_default(csv_dialect *d)
+{
+    memset(d, 0, sizeof *d);
+    d->delimiter[0] = ',';
+    d->quote = '"';
+    d->trim_spaces = false;
+    d->skip_bom = true;
+}
+
+int csv_dialect_check(const csv_dialect *d, const char **why)
+{
+    size_t n = strnlen(d->delimiter, sizeof d->delimiter);
+    const char *msg = NULL;
+    if (n == 0)
+        msg = "the delimiter is empty";
+    else if (n > CSV_DELIMITER_MAX)
+        msg = "the delimiter is longer than 15 bytes";
+    else if (strchr(d->delimiter, '\n') || strchr(d->delimiter, '\r'))
+        msg = "the delimiter holds a line end";
+    else if (d->quote != '\0' && strchr(d->delimiter, d->quote))
+        msg = "the delimiter holds the quote character";
+    else if (d->quote == '\n' || d->quote == '\r')
+        msg = "the quote character is a line end";
+    if (why) *why = msg;
+    return msg ? HPCML_EUSAGE : HPCML_OK;
+}
+
+void csv_record_init(csv_record *rec)
+{
+    memset(rec, 0, sizeof *rec);
+}
+
+void csv_record_free(csv_record *rec)
+{
+    free(rec->fields);
+    free(rec->scratch);
+    memset(rec, 0, sizeof *rec);
+}
+
+void csv_cursor_init(csv_cursor *cur, size_t start_line)
+{
+    cur->pos = 0;
+    cur->line = start_line;
+    cur->final = true;
+}
+
+/* ---- scanning state of one record ----------------------------------------- */
+
+typedef struct {
+    const char *buf;
+    size_t len;
+    const char *delim;
+    size_t dlen;
+    char d0;
+    char quote;
+    bool trim;
+    bool final;
+    size_t line;       /* line number at the scan position */
+    size_t line_start; /* offset where that line begins (for columns) */
+} scan;
+
+static inline bool is_space(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static inline bool delim_at(const scan *s, size_t p)
+{
+    return s->buf[p] == s->d0 &&
+           (s->dlen == 1 || (s->len - p >= s->dlen && memcmp(s->buf + p, s->delim, s->dlen) == 0));
+}
+
+/* A proper prefix of the delimiter fills the rest of a non-final buffer. */
+static inline bool delim_prefix_at_end(const scan *s, size_t p)
+{
+    return !s->final && s->len - p < s->dlen && memcmp(s->buf + p, s->delim, s->len - p) == 0;
+}
+
+static inline size_t skip_spaces(const scan *s, size_t p)
+{
+    while (p < s->len && is_space(s->buf[p]) && !delim_at(s, p))
+        p++;
+    return p;
+}
+
+/* Counts the line feeds in [from, to) into the scan's line position. */
+static void count_lines(scan *s, size_t from, size_t to)
+{
+    const char *p = s->buf + from, *end = s->buf + to;
+    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        s->line++;
+        p++;
+        s->line_start = (size_t)(p - s->buf);
+    }
+}
+
+/* The record start after `start` by the parity rule: one past the first
+ * line feed with an even number of quotes in [start, it), or len if none
+ * (*found false). *newlines gets the line feeds in between. */
+static size_t boundary_after(const char *buf, size_t len, char quote, size_t start,
+                             size_t *newlines, bool *found)
+{
+    unsigned parity = 0;
+    size_t nl = 0;
+    for (size_t i = start; i < len; i++) {
+        char c = buf[i];
+        if (c == '\n') {
+            nl++;
+            if (parity == 0) {
+                *newlines = nl;
+                *found = true;
+                return i + 1;
+            }
+        } else if (c == quote && quote != '\0') {
+            parity ^= 1u;
+        }
+    }
+    *newlines = nl;
+    *found = false;
+    return len;
+}
+
+static int push_field(csv_record *rec, const char *ptr, size_t len, size_t offset, bool quoted)
+{
+    if (rec->nfields == rec->fields_cap) {
+        size_t cap = rec->fields_cap ? 2 * rec->fields_cap : 32;
+        csv_field *f = realloc(rec->fields, cap * sizeof *f);
+        if (f == NULL) return HPCML_EINTERNAL;
+        rec->fields = f;
+        rec->fields_cap = cap;
+    }
+    csv_field *f = &rec->fields[rec->nfields++];
+    f->ptr = ptr;
+    f->len = len;
+    f->offset = offset;
+    f->quoted = quoted;
+    return HPCML_OK;
+}
+
+static int scratch_append(csv_record *rec, const char *bytes, size_t n)
+{
+    if (rec->scratch_cap - rec->scratch_len < n) {
+        size_t cap = rec->scratch_cap ? rec->scratch_cap : 256;
+        while (cap - rec->scratch_len < n)
+            cap *= 2;
+        char *p = realloc(rec->scratch, cap);
+        if (p == NULL) return HPCML_EINTERNAL;
+        rec->scratch = p;
+        rec->scratch_cap = cap;
+    }
+    memcpy(rec->scratch + rec->scratch_len, bytes, n);
+    rec->scratch_len += n;
+    return HPCML_OK;
+}
+
+/* Fields unescaped into scratch carry ptr == NULL while the record is read
+ * (scratch may move as it grows); they lie there back to back in field order. */
+static void resolve_scratch_fields(csv_record *rec)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < rec->nfields; i++) {
+        if (rec->fields[i].ptr == NULL) {
+            rec->fields[i].ptr = rec->scratch + off;
+            off += rec->fields[i].len;
+        }
+    }
+}
+
+/* ---- the record reader ---------------------------------------------------- */
+
+static int fail(scan *s, csv_cursor *cur, csv_record *rec, csv_error *err, csv_error_kind kind,
+                size_t at, size_t line, size_t line_start, size_t field_index, const char *expected)
+{
+    /* Resynchronize first: an incomplete buffer may yet complete the record. */
+    size_t newlines;
+    bool found;
+    size_t next = boundary_after(s->buf, s->len, s->quote, rec->offset, &newlines, &found);
+    if (!found && !s->final) return CSV_PARTIAL;
+    err->kind = kind;
+    err->line = line;
+    err->column = at - line_start + 1;
+    err->field = field_index + 1;
+    err->offset = at;
+    err->expected = expected;
+    rec->end = next;
+    rec->nlines = newlines + (found ? 0 : 1);
+    cur->pos = next;
+    cur->line = rec->line + newlines;
+    return HPCML_EDATA;
+}
+
+static int fail_nomem(csv_error *err, size_t at, size_t line, size_t field_index)
+{
+    err->kind = CSV_ERR_NOMEM;
+    err->line = line;
+    err->column = 0;
+    err->field = field_index + 1;
+    err->offset = at;
+    err->expected = "memory for the record";
+    return HPCML_EINTERNAL;
+}
+
+static const char EXPECT_CLOSING_QUOTE[] = "a closing quote before the end of the input";
+static const char EXPECT_AFTER_QUOTE[] =
+    "the delimiter or the end of the line after a closing quote";
+static const char EXPECT_NO_QUOTE[] =
+    "no quote inside an unquoted field (quote the whole field and double its quotes)";
+
+int csv_next_record(const csv_dialect *d, const char *buf, size_t len, csv_cursor *cur,
+                    csv_record *rec, csv_error *err)
+{
+    scan s = {
+        .buf = buf,
+        .len = len,
+        .delim = d->delimiter,
+        .dlen = strlen(d->delimiter),
+        .d0 = d->delimiter[0],
+        .quote = d->quote,
+        .trim = d->trim_spaces,
+        .final = cur->final,
+        .line = cur->line,
+    };
+    size_t p = cur->pos;
+    if (p == 0 && d->skip_bom) {
+        size_t n = len < 3 ? len : 3;
+        if (memcmp(buf, UTF8_BOM, n) == 0) {
+            if (n < 3 && !s.final) return CSV_PARTIAL;
+            if (n == 3) p = 3;
+        }
+    }
+    if (p >= len) return s.final ? CSV_END : CSV_PARTIAL;
+
+    rec->nfields = 0;
+    rec->scratch_len = 0;
+    rec->offset = p;
+    rec->line = cur->line;
+    rec->empty = false;
+    s.line_start = p;
+
+    size_t end; /* one past the record's line end */
+    if (buf[p] == '\n' || buf[p] == '\r') {
+        /* An empty line: LF, CRLF, or a CR that ends the input. */
+        if (buf[p] == '\n')
+            end = p + 1;
+        else if (p + 1 < len && buf[p + 1] == '\n')
+            end = p + 2;
+        else if (p + 1 == len && s.final)
+            end = len;
+        else if (p + 1 == len)
+            return CSV_PARTIAL;
+        else
+            end = 0;
+        if (end != 0) {
+            rec->empty = true;
+            rec->end = end;
+            rec->nlines = 1;
+            cur->pos = end;
+            cur->line = s.line + (buf[end - 1] == '\n');
+            return HPCML_OK;
+        }
+        /* a bare CR starts an ordinary field */
+    }
+
+    for (size_t fi = 0;; fi++) {
+        if (s.trim) p = skip_spaces(&s, p);
+        size_t fstart = p;
+
+        if (s.quote != '\0' && p < len && buf[p] == s.quote) {
+            size_t open = p, open_line = s.line, open_line_start = s.line_start;
+            p++;
+            size_t seg = p;
+            bool escaped = false;
+            size_t field_len = 0;
+            for (;;) {
+                const char *qp = memchr(buf + p, s.quote, len - p);
+                size_t qpos = qp ? (size_t)(qp - buf) : len;
+                count_lines(&s, p, qpos);
+                if (qp == NULL) {
+                    if (!s.final) return CSV_PARTIAL;
+                    return fail(&s, cur, rec, err, CSV_ERR_UNTERMINATED_QUOTE, open, open_line,
+                                open_line_start, fi, EXPECT_CLOSING_QUOTE);
+                }
+                if (qpos + 1 == len && !s.final) return CSV_PARTIAL; /* doubled or closing? */
+                if (qpos + 1 < len && buf[qpos + 1] == s.quote) {
+                    /* A doubled quote: copy what came before it and one quote. */
+                    if (scratch_append(rec, buf + seg, qpos + 1 - seg) != HPCML_OK)
+                        return fail_nomem(err, qpos, s.line, fi);
+                    field_len += qpos + 1 - seg;
+                    escaped = true;
+                    p = qpos + 2;
+                    seg = p;
+                    continue;
+                }
+                /* The closing quote. */
+                if (escaped) {
+                    if (scratch_append(rec, buf + seg, qpos - seg) != HPCML_OK)
+                        return fail_nomem(err, qpos, s.line, fi);
+                    field_len += qpos - seg;
+                    if (push_field(rec, NULL, field_len, fstart, true) != HPCML_OK)
+                        return fail_nomem(err, qpos, s.line, fi);
+                } else {
+                    if (push_field(rec, buf + open + 1, qpos - open - 1, fstart, true) != HPCML_OK)
+                        return fail_nomem(err, qpos, s.line, fi);
+                }
+                p = qpos + 1;
+                break;
+            }
+            if (s.trim) p = skip_spaces(&s, p);
+            if (p == len) {
+                if (!s.final) return CSV_PARTIAL;
+                end = len;
+                break;
+            }
+            if (delim_at(&s, p)) {
+                p += s.dlen;
+                continue;
+            }
+            if (buf[p] == '\n') {
+                end = p + 1;
+                break;
+            }
+            if (buf[p] == '\r' && p + 1 < len && buf[p + 1] == '\n') {
+                end = p + 2;
+                break;
+            }
+            if (buf[p] == '\r' && p + 1 == len) {
+                if (!s.final) return CSV_PARTIAL;
+                end = len;
+                break;
+            }
+            if (delim_prefix_at_end(&s, p)) return CSV_PARTIAL;
+            return fail(&s, cur, rec, err, CSV_ERR_AFTER_QUOTE, p, s.line, s.line_start, fi,
+                        EXPECT_AFTER_QUOTE);
+        }
+
+        /* An unquoted field runs to the delimiter or the line end. */
+        size_t start = p;
+        const char d0 = s.d0, quote = s.quote;
+        while (p < len) {
+            char c = buf[p];
+            if (c == '\n') break;
+            if (c == d0 && delim_at(&s, p)) break;
+            if (c == quote && quote != '\0')
+                return fail(&s, cur, rec, err, CSV_ERR_STRAY_QUOTE, p, s.line, s.line_start, fi,
+                            EXPECT_NO_QUOTE);
+            p++;
+        }
+        size_t stop = p;
+        bool last;
+        if (p == len) {
+            if (!s.final) return CSV_PARTIAL;
+            last = true;
+            end = len;
+        } else if (buf[p] == '\n') {
+            last = true;
+            end = p + 1;
+        } else {
+            last = false;
+            p += s.dlen;
+        }
+        if (last && stop > start && buf[stop - 1] == '\r') stop--;
+        if (s.trim)
+            while (stop > start && is_space(buf[stop - 1]))
+                stop--;
+        if (push_field(rec, buf + start, stop - start, fstart, false) != HPCML_OK)
+            return fail_nomem(err, start, s.line, fi);
+        if (last) break;
+    }
+
+    resolve_scratch_fields(rec);
+    rec->end = end;
+    rec->nlines = s.line - rec->line + 1;
+    cur->pos = end;
+    cur->line = s.line + (buf[end - 1] == '\n');
+    return HPCML_OK;
+}
+
+void csv_error_format(const csv_error *err, char *out, size_t out_size)
+{
+    static const char *const what[] = {
+        [CSV_ERR_NONE] = "no error",
+        [CSV_ERR_UNTERMINATED_QUOTE] = "unterminated quoted field",
+        [CSV_ERR_AFTER_QUOTE] = "unexpected character after a closing quote",
+        [CSV_ERR_STRAY_QUOTE] = "quote inside an unquoted field",
+        [CSV_ERR_NOMEM] = "out of memory",
+    };
+    const char *kind = (unsigned)err->kind <= CSV_ERR_NOMEM ? what[err->kind] : "error";
+    snprintf(out, out_size, "line %zu, column %zu (field %zu): %s; expected %s", err->line,
+             err->column, err->field, kind, err->expected ? err->expected : "valid CSV");
+}
+
+void csv_field_position(const char *buf, const csv_record *rec, size_t i, size_t *line,
+                        size_t *column)
+{
+    size_t target = i < rec->nfields ? rec->fields[i].offset : rec->offset;
+    size_t l = rec->line, line_start = rec->offset;
+    for (size_t p = rec->offset; p < target; p++) {
+        if (buf[p] == '\n') {
+            l++;
+            line_start = p + 1;
+        }
+    }
+    *line = l;
+    *column = target - line_start + 1;
+}
+
+/* ---- parallel splitting --------------------------------------------------- */
+
+void csv_chunk_scan(const csv_dialect *d, const char *chunk, size_t len, csv_chunk_info *info)
+{
+    const char quote = d->quote;
+    unsigned parity = 0;
+    size_t nl = 0;
+    info->first_start[0] = info->first_start[1] = CSV_NO_START;
+    info->newlines_before[0] = info->newlines_before[1] = 0;
+    size_t i = 0;
+    /* Until both hypotheses have their first start; a line feed is a record
+     * boundary under hypothesis h exactly when h equals the local parity. */
+    for (;
+         i < len && (info->first_start[0] == CSV_NO_START || info->first_start[1] == CSV_NO_START);
+         i++) {
+        char c = chunk[i];
+        if (c == '\n') {
+            nl++;
+            if (info->first_start[parity] == CSV_NO_START) {
+                info->first_start[parity] = i + 1;
+                info->newlines_before[parity] = nl;
+            }
+        } else if (c == quote && quote != '\0') {
+            parity ^= 1u;
+        }
+    }
+    /* Then only the totals. */
+    if (quote != '\0') {
+        for (; i < len; i++) {
+            char c = chunk[i];
+            nl += c == '\n';
+            parity ^= (unsigned)(c == quote);
+        }
+    } else {
+        for (; i < len; i++)
+            nl += chunk[i] == '\n';
+    }
+    info->quote_parity = parity;
+    info->newlines = nl;
+}
+
+size_t csv_find_record_start(const csv_dialect *d, const char *buf, size_t len, size_t from)
+{
+    if (from == 0) return 0;
+    if (from > len) return len;
+    unsigned parity = 0;
+    if (d->quote != '\0') {
+        for (size_t i = 0; i < from - 1; i++)
+            parity ^= (unsigned)(buf[i] == d->quote);
+    }
+    for (size_t i = from - 1; i < len; i++) {
+        char c = buf[i];
+        if (c == '\n' && parity == 0) return i + 1;
+        if (c == d->quote && d->quote != '\0') parity ^= 1u;
+    }
+    return len;
+}
+
+/* ---- null markers --------------------------------------------------------- */
+
+bool csv_is_null(const char *field, size_t len, const char *const *markers)
+{
+    while (len > 0 && is_space(field[0]))
+        field++, len--;
+    while (len > 0 && is_space(field[len - 1]))
+        len--;
+    for (; markers && *markers; markers++) {
+        size_t n = strlen(*markers);
+        if (n == len && memcmp(field, *markers, n) == 0) return true;
+    }
+    return false;
+}
