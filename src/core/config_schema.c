@@ -203,12 +203,23 @@ static const cfg_key resources_keys[] = {
     {"gpus_per_task", CFG_INT, "0", 0, 64, 0, 0, "GPUs per rank"},
     {"mem", CFG_STRING, "\"\"", NO_RANGE, 0, 0, "sbatch --mem (\"\": cluster default)"},
     {"time", CFG_STRING, "\"01:00:00\"", NO_RANGE, 0, 0, "sbatch --time"},
+    {"gen_time", CFG_STRING, "\"\"", NO_RANGE, 0, 0,
+     "time limit of the hpcml-gen job (\"\": resources.time)"},
+    {"etl_time", CFG_STRING, "\"\"", NO_RANGE, 0, 0,
+     "time limit of the hpcml-etl job (\"\": resources.time)"},
+    {"train_time", CFG_STRING, "\"\"", NO_RANGE, 0, 0,
+     "time limit of the hpcml-train job (\"\": resources.time)"},
     {"sweep_ntasks", CFG_INT, "1", 1, 1e6, 0, 0, "ranks per sweep array task"},
     {"sweep_time", CFG_STRING, "\"00:30:00\"", NO_RANGE, 0, 0, "time limit of one sweep task"},
     {"signal_grace_s", CFG_INT, "60", 1, 86400, 0, 0, "--signal=B:USR1@grace before the time limit"},
     {"requeue", CFG_BOOL, "true", NO_RANGE, 0, 0, "requeue preempted train and sweep jobs"},
     {"max_retries", CFG_INT, "2", 0, 100, 0, 0, "retries of transient failures (I/O, node)"},
     {"retry_backoff_s", CFG_FLOAT, "30.0", 0, 86400, 0, 0, "first retry delay, doubled each time"},
+    {"launcher", CFG_ENUM, "\"auto\"", NO_RANGE, "auto|srun|mpirun", 0,
+     "MPI launcher inside the job (auto: srun --mpi=pmix when Slurm and Open MPI have PMIx, "
+     "else mpirun)"},
+    {"log_dir", CFG_STRING, "\"hpcml-out/slurm\"", NO_RANGE, 0, 0,
+     "slurm/pipeline.sh: job logs and stage markers (*.done)"},
     {0},
 };
 
