@@ -6,6 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 np=2
 overrides=()
+cd "$root" # outputs go to hpcml-out/ in the checkout (configs/demo.cfg)
 while (($#)); do
   case "$1" in
     -np) np=$2; shift 2 ;;
@@ -22,4 +23,9 @@ run() { mpirun --allow-run-as-root --oversubscribe -np "$np" "$@"; }
 
 echo "== hpcml-gen: synthetic data"
 run "$bin/hpcml-gen" -c "$cfg" "${overrides[@]}"
-echo "== done: outputs under hpcml-out/"
+echo "== hpcml-etl: CSV -> hpcml-out/dataset.h5"
+run "$bin/hpcml-etl" -c "$cfg" "${overrides[@]}"
+echo "== hpcml-train: training, then evaluation on /test"
+run "$bin/hpcml-train" -c "$cfg" "${overrides[@]}"
+echo "== done: hpcml-out/train/evaluation.json"
+cat hpcml-out/train/evaluation.json

@@ -1,0 +1,247 @@
+/* checkpoint_file.c — HDF5 checkpoint files with a content checksum. See
+ * checkpoint_file.h. */
+#include "io/checkpoint_file.h"
+
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/rng.h"
+#include "core/status.h"
+#include "io/atomic_file.h"
+
+#define CHECKSUM_ALGORITHM "fnv1a64-mix64/v1"
+
+static size_t type_size(ckpt_type t)
+{
+    return t == CKPT_F32 ? 4 : 8;
+}
+
+static hid_t mem_type(ckpt_type t)
+{
+    return t == CKPT_F32 ? H5T_NATIVE_FLOAT : t == CKPT_F64 ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
+}
+
+static hid_t file_type(ckpt_type t)
+{
+    return t == CKPT_F32 ? H5T_IEEE_F32LE : t == CKPT_F64 ? H5T_IEEE_F64LE : H5T_STD_I64LE;
+}
+
+static uint64_t item_count(const ckpt_item *it)
+{
+    uint64_t n = 1;
+    for (int d = 0; d < it->rank; d++)
+        n *= it->dims[d];
+    return n;
+}
+
+uint64_t ckpt_items_checksum(const ckpt_item *items, int n_items)
+{
+    uint64_t h = 0x6870636d6c636b70ull; /* "hpcmlckp" */
+    for (int i = 0; i < n_items; i++) {
+        const ckpt_item *it = &items[i];
+        int64_t header[4] = {(int64_t)it->type, (int64_t)it->rank,
+                             it->rank > 0 ? (int64_t)it->dims[0] : 0,
+                             it->rank > 1 ? (int64_t)it->dims[1] : 0};
+        h = rng_hash_bytes(it->name, strlen(it->name), h);
+        h = rng_hash_bytes(header, sizeof header, h);
+        h = rng_hash_bytes(it->data, (size_t)item_count(it) * type_size(it->type), h);
+    }
+    return h;
+}
+
+typedef struct {
+    H5E_auto2_t func;
+    void *data;
+} h5_quiet;
+
+static void quiet_begin(h5_quiet *q)
+{
+    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static void quiet_end(const h5_quiet *q)
+{
+    H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
+}
+
+/* Create the groups of name's parents ("/a/b/c" -> /a, /a/b) if missing. */
+static int make_parents(hid_t file, const char *name, hid_t gcpl)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", name);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (H5Lexists(file, buf, H5P_DEFAULT) <= 0) {
+            hid_t g = H5Gcreate2(file, buf, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+            if (g < 0) return -1;
+            H5Gclose(g);
+        }
+        *p = '/';
+    }
+    return 0;
+}
+
+static int write_string_attr(hid_t obj, const char *name, const char *value)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, strlen(value) + 1);
+    H5Tset_strpad(t, H5T_STR_NULLTERM);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a >= 0 && H5Awrite(a, t, value) >= 0 ? 0 : -1;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+    return rc;
+}
+
+static int write_scalar_attr(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *v)
+{
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = a >= 0 && H5Awrite(a, mtype, v) >= 0 ? 0 : -1;
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return rc;
+}
+
+static int write_items(hid_t file, const ckpt_item *items, int n_items)
+{
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(gcpl, 0);
+    H5Pset_obj_track_times(dcpl, 0);
+    int rc = 0;
+    for (int i = 0; i < n_items && rc == 0; i++) {
+        const ckpt_item *it = &items[i];
+        hsize_t dims[2] = {it->dims[0], it->dims[1]};
+        hid_t sp = it->rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(it->rank, dims, NULL);
+        rc = make_parents(file, it->name, gcpl);
+        hid_t ds = rc == 0 ? H5Dcreate2(file, it->name, file_type(it->type), sp, H5P_DEFAULT, dcpl,
+                                        H5P_DEFAULT)
+                           : -1;
+        if (ds < 0 || (item_count(it) > 0 && H5Dwrite(ds, mem_type(it->type), H5S_ALL, H5S_ALL,
+                                                      H5P_DEFAULT, it->data) < 0))
+            rc = -1;
+        if (ds >= 0) H5Dclose(ds);
+        H5Sclose(sp);
+    }
+    H5Pclose(dcpl);
+    H5Pclose(gcpl);
+    if (rc != 0) return rc;
+    int32_t version = HPCML_CHECKPOINT_VERSION;
+    uint64_t sum = ckpt_items_checksum(items, n_items);
+    if (write_string_attr(file, "hpcml_format", HPCML_CHECKPOINT_MAGIC) != 0 ||
+        write_scalar_attr(file, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version) != 0 ||
+        write_scalar_attr(file, "checksum", H5T_STD_U64LE, H5T_NATIVE_UINT64, &sum) != 0 ||
+        write_string_attr(file, "checksum_algorithm", CHECKSUM_ALGORITHM) != 0)
+        return -1;
+    return 0;
+}
+
+int ckpt_file_write(const char *path, const ckpt_item *items, int n_items)
+{
+    char tmp[4200];
+    atomic_tmp_name(tmp, sizeof tmp, path, (long)getpid());
+    h5_quiet q;
+    quiet_begin(&q);
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    H5Pset_obj_track_times(fcpl, 0); /* the root group too */
+    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    H5Pclose(fcpl);
+    int bad = file < 0 ? -1 : write_items(file, items, n_items);
+    if (file >= 0 && H5Fclose(file) < 0) bad = -1;
+    quiet_end(&q);
+    if (bad) {
+        unlink(tmp);
+        return HPCML_FAIL(HPCML_EIO, "cannot write checkpoint %s", tmp);
+    }
+    int rc = atomic_rename_durable(tmp, path);
+    if (rc != HPCML_OK) unlink(tmp);
+    return rc;
+}
+
+static int read_attr(hid_t obj, const char *name, hid_t mtype, void *v)
+{
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return -1;
+    int rc = H5Aread(a, mtype, v) >= 0 ? 0 : -1;
+    H5Aclose(a);
+    return rc;
+}
+
+static int read_items(hid_t file, const char *path, ckpt_item *items, int n_items)
+{
+    char magic[64] = {0};
+    hid_t a = H5Aopen(file, "hpcml_format", H5P_DEFAULT);
+    if (a >= 0) {
+        hid_t t = H5Aget_type(a);
+        if (H5Tget_class(t) == H5T_STRING && !H5Tis_variable_str(t) &&
+            H5Tget_size(t) < sizeof magic)
+            H5Aread(a, t, magic);
+        H5Tclose(t);
+        H5Aclose(a);
+    }
+    HPCML_CHECK(strcmp(magic, HPCML_CHECKPOINT_MAGIC) == 0, HPCML_EDATA,
+                "%s is not an hpcml checkpoint", path);
+    int32_t version = -1;
+    HPCML_CHECK(read_attr(file, "format_version", H5T_NATIVE_INT32, &version) == 0 &&
+                    version == HPCML_CHECKPOINT_VERSION,
+                HPCML_EDATA, "%s: checkpoint format version %d, expected %d", path, version,
+                HPCML_CHECKPOINT_VERSION);
+    uint64_t stored = 0;
+    HPCML_CHECK(read_attr(file, "checksum", H5T_NATIVE_UINT64, &stored) == 0, HPCML_EDATA,
+                "%s: no checksum", path);
+    for (int i = 0; i < n_items; i++) {
+        ckpt_item *it = &items[i];
+        hid_t ds =
+            H5Lexists(file, it->name, H5P_DEFAULT) > 0 ? H5Dopen2(file, it->name, H5P_DEFAULT) : -1;
+        HPCML_CHECK(ds >= 0, HPCML_EUSAGE,
+                    "%s has no %s: it was written for another model or optimizer", path, it->name);
+        hid_t sp = H5Dget_space(ds);
+        hsize_t dims[2] = {0, 0};
+        int rank = H5Sget_simple_extent_ndims(sp);
+        if (rank > 0 && rank <= 2) H5Sget_simple_extent_dims(sp, dims, NULL);
+        H5Sclose(sp);
+        int same = rank == it->rank;
+        for (int d = 0; same && d < rank; d++)
+            same = dims[d] == it->dims[d];
+        int ok = same && (item_count(it) == 0 || H5Dread(ds, mem_type(it->type), H5S_ALL, H5S_ALL,
+                                                         H5P_DEFAULT, it->data) >= 0);
+        H5Dclose(ds);
+        HPCML_CHECK(same, HPCML_EUSAGE,
+                    "%s: %s has shape (%llu, %llu), this model needs (%llu, %llu)", path, it->name,
+                    (unsigned long long)dims[0], (unsigned long long)dims[1],
+                    (unsigned long long)it->dims[0], (unsigned long long)it->dims[1]);
+        HPCML_CHECK(ok, HPCML_EDATA, "%s: cannot read %s (truncated?)", path, it->name);
+    }
+    uint64_t sum = ckpt_items_checksum(items, n_items);
+    HPCML_CHECK(sum == stored, HPCML_EDATA,
+                "%s: checksum mismatch (stored %016llx, contents %016llx): corrupt", path,
+                (unsigned long long)stored, (unsigned long long)sum);
+    return HPCML_OK;
+}
+
+int ckpt_file_read(const char *path, ckpt_item *items, int n_items)
+{
+    h5_quiet q;
+    quiet_begin(&q);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    int rc;
+    if (file < 0) {
+        FILE *fp = fopen(path, "rb");
+        if (fp) fclose(fp);
+        rc = fp ? HPCML_FAIL(HPCML_EDATA, "%s: not a readable HDF5 file (truncated?)", path)
+                : HPCML_FAIL(HPCML_EIO, "cannot open checkpoint %s", path);
+    } else {
+        rc = read_items(file, path, items, n_items);
+        H5Fclose(file);
+    }
+    quiet_end(&q);
+    return rc;
+}

@@ -1,0 +1,278 @@
+/* h5_dataset_read.c — parallel hyperslab reads of dataset.h5. See
+ * h5_dataset_read.h and dataset_layout.h for the file contract. */
+#include "io/h5_dataset_read.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/status.h"
+#include "io/dataset_layout.h"
+
+/* HDF5 prints its error stack on failure by default; hpcml reports its own
+ * message instead. The previous handler is restored afterwards. */
+typedef struct {
+    H5E_auto2_t func;
+    void *data;
+} h5_quiet;
+
+static void quiet_begin(h5_quiet *q)
+{
+    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static void quiet_end(const h5_quiet *q)
+{
+    H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
+}
+
+/* Read a string attribute (fixed or variable length) into out. */
+static int read_string_attr(hid_t obj, const char *name, char *out, size_t n)
+{
+    out[0] = '\0';
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return -1;
+    hid_t t = H5Aget_type(a);
+    int rc = -1;
+    if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
+        if (H5Tis_variable_str(t) > 0) {
+            char *s = NULL;
+            hid_t mt = H5Tcopy(t); /* same character set: HDF5 does not convert ASCII/UTF-8 */
+            hid_t sp = H5Aget_space(a);
+            if (H5Sget_simple_extent_npoints(sp) == 1 && H5Aread(a, mt, &s) >= 0 && s) {
+                snprintf(out, n, "%s", s);
+                H5free_memory(s);
+                rc = 0;
+            }
+            H5Sclose(sp);
+            H5Tclose(mt);
+        } else {
+            size_t len = H5Tget_size(t);
+            char *buf = calloc(len + 1, 1);
+            hid_t mt = H5Tcopy(t);
+            if (buf && H5Aread(a, mt, buf) >= 0) {
+                snprintf(out, n, "%s", buf);
+                rc = 0;
+            }
+            H5Tclose(mt);
+            free(buf);
+        }
+    }
+    if (t >= 0) H5Tclose(t);
+    H5Aclose(a);
+    return rc;
+}
+
+static int read_int_attr(hid_t obj, const char *name, int64_t *v)
+{
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return -1;
+    int rc = H5Aread(a, H5T_NATIVE_INT64, v) >= 0 ? 0 : -1;
+    H5Aclose(a);
+    return rc;
+}
+
+/* Shape of a dataset: rank and dims (up to 2). */
+static int dataset_shape(hid_t file, const char *name, int *rank, hsize_t dims[2])
+{
+    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+    if (ds < 0) return -1;
+    hid_t sp = H5Dget_space(ds);
+    int r = H5Sget_simple_extent_ndims(sp);
+    int rc = -1;
+    if (r >= 1 && r <= 2) {
+        dims[1] = 0;
+        H5Sget_simple_extent_dims(sp, dims, NULL);
+        *rank = r;
+        rc = 0;
+    }
+    H5Sclose(sp);
+    H5Dclose(ds);
+    return rc;
+}
+
+static int check_split(h5_dataset *d, int split)
+{
+    const char *name = hpcml_split_names[split];
+    char px[64], py[64], pid[64];
+    snprintf(px, sizeof px, "/%s/X", name);
+    snprintf(py, sizeof py, "/%s/y", name);
+    snprintf(pid, sizeof pid, "/%s/row_id", name);
+    int rx, ry, rid;
+    hsize_t dx[2], dy[2], did[2];
+    HPCML_CHECK(dataset_shape(d->file, px, &rx, dx) == 0 && rx == 2, HPCML_EDATA,
+                "%s: no 2-D dataset %s (is it an hpcml-etl dataset?)", d->path, px);
+    HPCML_CHECK(dataset_shape(d->file, py, &ry, dy) == 0 && ry == 1, HPCML_EDATA,
+                "%s: no 1-D dataset %s", d->path, py);
+    HPCML_CHECK(dy[0] == dx[0], HPCML_EDATA, "%s: %s has %llu rows but %s has %llu", d->path, px,
+                (unsigned long long)dx[0], py, (unsigned long long)dy[0]);
+    if (d->n_features < 0) d->n_features = (int64_t)dx[1];
+    HPCML_CHECK((int64_t)dx[1] == d->n_features, HPCML_EDATA,
+                "%s: %s has %llu features, /train/X has %lld", d->path, px,
+                (unsigned long long)dx[1], (long long)d->n_features);
+    d->rows[split] = dx[0];
+    d->has_row_id[split] = H5Lexists(d->file, pid, H5P_DEFAULT) > 0 &&
+                           dataset_shape(d->file, pid, &rid, did) == 0 && rid == 1 &&
+                           did[0] == dx[0];
+    return HPCML_OK;
+}
+
+static int open_checked(h5_dataset *d)
+{
+    char magic[64];
+    HPCML_CHECK(read_string_attr(d->file, "hpcml_format", magic, sizeof magic) == 0 &&
+                    strcmp(magic, HPCML_DATASET_MAGIC) == 0,
+                HPCML_EDATA,
+                "%s is not an hpcml dataset (root attribute hpcml_format is not \"%s\")", d->path,
+                HPCML_DATASET_MAGIC);
+    int64_t version = -1;
+    HPCML_CHECK(read_int_attr(d->file, "format_version", &version) == 0, HPCML_EDATA,
+                "%s: no format_version attribute", d->path);
+    HPCML_CHECK(version == HPCML_DATASET_VERSION, HPCML_EDATA,
+                "%s: dataset format version %lld, this hpcml-train reads version %d", d->path,
+                (long long)version, HPCML_DATASET_VERSION);
+    d->n_features = -1;
+    for (int s = 0; s < 3; s++)
+        HPCML_TRY(check_split(d, s));
+    HPCML_CHECK(d->n_features > 0, HPCML_EDATA, "%s: the dataset has no features", d->path);
+
+    hid_t meta = H5Gopen2(d->file, "/meta", H5P_DEFAULT);
+    HPCML_CHECK(meta >= 0, HPCML_EDATA, "%s: no /meta group", d->path);
+    int64_t nc = -1;
+    if (read_int_attr(meta, "n_classes", &nc) != 0) {
+        int r;
+        hsize_t dims[2];
+        if (dataset_shape(d->file, "/meta/class_names", &r, dims) == 0 && r == 1)
+            nc = (int64_t)dims[0];
+    }
+    H5Gclose(meta);
+    HPCML_CHECK(nc >= 2 && nc <= 1000000, HPCML_EDATA,
+                "%s: /meta has no usable n_classes attribute (got %lld)", d->path, (long long)nc);
+    d->n_classes = nc;
+    return HPCML_OK;
+}
+
+int h5_dataset_open(h5_dataset *d, const char *path, MPI_Comm comm)
+{
+    memset(d, 0, sizeof *d);
+    d->file = -1;
+    d->comm = comm;
+    snprintf(d->path, sizeof d->path, "%s", path);
+    h5_quiet q;
+    quiet_begin(&q);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+    /* Metadata is read by one rank and broadcast, not by every rank. */
+    H5Pset_all_coll_metadata_ops(fapl, 1);
+    d->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    int rc = HPCML_OK;
+    if (d->file < 0) {
+        FILE *fp = fopen(path, "rb");
+        if (fp) fclose(fp);
+        rc = fp ? HPCML_FAIL(HPCML_EDATA, "%s is not an HDF5 file", path)
+                : HPCML_FAIL(HPCML_EIO, "cannot open dataset %s (train.dataset)", path);
+    } else {
+        rc = open_checked(d);
+    }
+    quiet_end(&q);
+    if (rc != HPCML_OK) h5_dataset_close(d);
+    return rc;
+}
+
+/* Read rows [lo, hi) of a 1-D or 2-D dataset (cols columns) collectively. */
+static int read_hyperslab(h5_dataset *d, const char *name, hid_t mem_type, uint64_t lo, uint64_t hi,
+                          hsize_t cols, int rank, void *buf)
+{
+    hid_t ds = H5Dopen2(d->file, name, H5P_DEFAULT);
+    HPCML_CHECK(ds >= 0, HPCML_EDATA, "%s: cannot open %s", d->path, name);
+    hid_t fsp = H5Dget_space(ds);
+    hsize_t start[2] = {lo, 0}, count[2] = {hi - lo, cols};
+    hsize_t mdims[2] = {hi > lo ? hi - lo : 1, cols};
+    hid_t msp = H5Screate_simple(rank, mdims, NULL);
+    if (hi > lo) {
+        H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
+    } else {
+        H5Sselect_none(fsp);
+        H5Sselect_none(msp);
+    }
+    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+    herr_t err = H5Dread(ds, mem_type, msp, fsp, dxpl, buf);
+    H5Pclose(dxpl);
+    H5Sclose(msp);
+    H5Sclose(fsp);
+    H5Dclose(ds);
+    HPCML_CHECK(err >= 0, HPCML_EIO, "%s: reading rows [%llu, %llu) of %s failed", d->path,
+                (unsigned long long)lo, (unsigned long long)hi, name);
+    return HPCML_OK;
+}
+
+int h5_dataset_read_rows(h5_dataset *d, int split, uint64_t lo, uint64_t hi, float *x, int32_t *y,
+                         int64_t *row_id)
+{
+    HPCML_CHECK(split >= 0 && split < 3 && lo <= hi && hi <= d->rows[split], HPCML_EINTERNAL,
+                "h5_dataset_read_rows: split %d rows [%llu, %llu) of %llu", split,
+                (unsigned long long)lo, (unsigned long long)hi,
+                (unsigned long long)(split >= 0 && split < 3 ? d->rows[split] : 0));
+    const char *name = hpcml_split_names[split];
+    char path[64];
+    h5_quiet q;
+    quiet_begin(&q);
+    int rc = HPCML_OK;
+    snprintf(path, sizeof path, "/%s/X", name);
+    rc = read_hyperslab(d, path, H5T_NATIVE_FLOAT, lo, hi, (hsize_t)d->n_features, 2, x);
+    if (rc == HPCML_OK) {
+        snprintf(path, sizeof path, "/%s/y", name);
+        rc = read_hyperslab(d, path, H5T_NATIVE_INT32, lo, hi, 1, 1, y);
+    }
+    if (rc == HPCML_OK && row_id) {
+        if (d->has_row_id[split]) {
+            snprintf(path, sizeof path, "/%s/row_id", name);
+            rc = read_hyperslab(d, path, H5T_NATIVE_INT64, lo, hi, 1, 1, row_id);
+        } else {
+            for (uint64_t i = lo; i < hi; i++)
+                row_id[i - lo] = (int64_t)i;
+        }
+    }
+    quiet_end(&q);
+    HPCML_TRY(rc);
+    for (uint64_t i = 0; i < hi - lo; i++)
+        HPCML_CHECK(y[i] >= 0 && y[i] < d->n_classes, HPCML_EDATA,
+                    "%s: /%s/y[%llu] = %d is not a class index in [0, %lld)", d->path, name,
+                    (unsigned long long)(lo + i), (int)y[i], (long long)d->n_classes);
+    return HPCML_OK;
+}
+
+int h5_dataset_class_weights(h5_dataset *d, double *w, int *found)
+{
+    *found = 0;
+    h5_quiet q;
+    quiet_begin(&q);
+    int rc = HPCML_OK;
+    if (H5Lexists(d->file, "/meta/class_weights", H5P_DEFAULT) > 0) {
+        int r;
+        hsize_t dims[2];
+        if (dataset_shape(d->file, "/meta/class_weights", &r, dims) != 0 || r != 1 ||
+            (int64_t)dims[0] != d->n_classes) {
+            rc = HPCML_FAIL(HPCML_EDATA, "%s: /meta/class_weights does not hold %lld values",
+                            d->path, (long long)d->n_classes);
+        } else {
+            hid_t ds = H5Dopen2(d->file, "/meta/class_weights", H5P_DEFAULT);
+            if (ds < 0 || H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, w) < 0)
+                rc = HPCML_FAIL(HPCML_EIO, "%s: cannot read /meta/class_weights", d->path);
+            else
+                *found = 1;
+            if (ds >= 0) H5Dclose(ds);
+        }
+    }
+    quiet_end(&q);
+    return rc;
+}
+
+void h5_dataset_close(h5_dataset *d)
+{
+    if (d->file >= 0) H5Fclose(d->file);
+    d->file = -1;
+}

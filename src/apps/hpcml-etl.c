@@ -1,0 +1,38 @@
+/* hpcml-etl — CSV files to a validated, transformed parallel HDF5 dataset.
+ *
+ *   hpcml-etl -c CONFIG [-s etl.key=value]...        # writes etl.output, quality.json, profile.json
+ *   hpcml-etl -c CONFIG --infer-schema               # prints an etl.columns block to pin
+ *
+ * The stages are in src/etl/etl_pipeline.h; docs/etl.md is the user guide.
+ * The output does not depend on the number of ranks. */
+#include <signal.h>
+#include <stdio.h>
+
+#include "core/app.h"
+#include "etl/etl_pipeline.h"
+
+enum { OPT_INFER = 0 };
+
+static int run(app_ctx *ctx)
+{
+    /* With a file-size limit (ulimit -f) a write beyond it must fail with
+     * EFBIG, which becomes exit code 3, instead of killing the process. */
+    signal(SIGXFSZ, SIG_IGN);
+    if (ctx->opt_flag[OPT_INFER]) return etl_infer_schema(ctx->comm, ctx->cfg, stdout);
+    return etl_run(ctx->comm, ctx->cfg);
+}
+
+static const app_option options[] = {
+    {"infer-schema", 0, 0, OPT_INFER,
+     "read etl.infer_sample_rows records and print an etl.columns block"},
+    {0},
+};
+
+int main(int argc, char **argv)
+{
+    app_def def = {"hpcml-etl",
+                   "CSV -> validated, transformed parallel HDF5 dataset (+ quality.json, "
+                   "profile.json)",
+                   options, run};
+    return app_main(&def, argc, argv);
+}

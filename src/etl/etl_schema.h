@@ -1,0 +1,120 @@
+/* etl_schema.h — the ETL's options (the etl config section) and the column
+ * schema resolved against the header that was found.
+ *
+ * etl_options_load reads every etl.* key once into plain C types, so the
+ * rest of the ETL never looks at the config. etl_schema_resolve matches the
+ * configured columns (etl.columns, etl.label, etl.key_columns,
+ * etl.split_key) with the input's column names (the header, or
+ * etl.column_names when etl.header = false) and decides each input column's
+ * type; errors name what is missing and show the header found. */
+#ifndef HPCML_ETL_SCHEMA_H
+#define HPCML_ETL_SCHEMA_H
+
+#include <stdint.h>
+
+#include "core/config.h"
+#include "etl/csv_tokenize.h"
+
+typedef enum {
+    ETL_COL_FLOAT = 0,
+    ETL_COL_INT,
+    ETL_COL_CATEGORY,
+    ETL_COL_LABEL,
+    ETL_COL_ID,
+    ETL_COL_IGNORE
+} etl_col_type;
+
+typedef enum {
+    ETL_IMPUTE_NONE = 0,
+    ETL_IMPUTE_MEAN,
+    ETL_IMPUTE_MEDIAN,
+    ETL_IMPUTE_MOST_FREQUENT,
+    ETL_IMPUTE_CONSTANT,
+    ETL_IMPUTE_DROP
+} etl_impute;
+
+typedef enum { ETL_SCALE_STANDARD = 0, ETL_SCALE_MINMAX, ETL_SCALE_NONE } etl_scale;
+typedef enum { ETL_NULL_WARN = 0, ETL_NULL_DROP, ETL_NULL_ERROR } etl_null_policy;
+typedef enum { ETL_SPLIT_AUTO = 0, ETL_SPLIT_BYTES, ETL_SPLIT_FILES } etl_split_mode;
+
+extern const char *const etl_col_type_names[];
+extern const char *const etl_impute_names[];
+extern const char *const etl_scale_names[];
+
+typedef struct {
+    char *name;
+    etl_col_type type;
+    int required, nullable;
+    double min, max;
+    etl_impute impute;
+    double impute_value;
+    etl_scale scale;
+    int onehot; /* encoding = "onehot" */
+    int64_t max_categories;
+    int configured; /* listed in etl.columns */
+} etl_column_spec;
+
+typedef struct {
+    const char *const *inputs;
+    int n_inputs;
+    const char *output;
+    etl_split_mode split_mode;
+    csv_dialect dialect;
+    int header;
+    const char *const *column_names;
+    int n_column_names;
+    const char **null_markers; /* NULL-terminated copy of etl.null_markers */
+    int64_t skip_lines;
+    const char *skip_prefix; /* "" = none */
+    etl_column_spec *specs;  /* etl.columns */
+    int n_specs;
+    int default_type; /* an etl_col_type, or -1 for "error" */
+    const char *label;
+    const char *const *positive_labels;
+    int n_positive;
+    const char *const *negative_labels;
+    int n_negative;
+    const char *const *key_columns;
+    int n_keys;
+    int64_t min_records;
+    int drop_bad_values; /* on_bad_value = "drop" */
+    etl_null_policy on_null;
+    int median_exact;
+    double train_fraction, val_fraction;
+    uint64_t split_seed;
+    const char *split_key; /* "" = row number */
+    int stratify;
+    int resample; /* etl_resample */
+    double resample_ratio;
+    int balanced_weights;
+    int64_t chunk_rows;
+    int64_t read_buffer_bytes;
+    int64_t infer_sample_rows;
+} etl_options;
+
+/* Reads and checks the etl section (exit 1 on inconsistent settings). The
+ * strings stay owned by cfg. */
+int etl_options_load(const hpcml_config *cfg, etl_options *o);
+void etl_options_free(etl_options *o);
+
+typedef struct {
+    etl_column_spec *cols; /* one per input field, in input order */
+    int n_cols;
+    int label_col;
+    int *key_cols; /* in etl.key_columns order */
+    int n_key_cols;
+    int split_key_col; /* -1: the row number decides */
+} etl_schema;
+
+/* names: the input's column names (n of them); where: "FILE" for messages.
+ * Returns HPCML_EDATA for problems of the input (missing required or label
+ * columns, duplicate or empty names), HPCML_EUSAGE for contradictions in
+ * the config. */
+int etl_schema_resolve(const etl_options *o, char *const *names, int n, const char *where,
+                       etl_schema *s);
+void etl_schema_free(etl_schema *s);
+
+/* "[a, b, c]" of names, shortened to about max_bytes, into out. */
+void etl_format_names(char *out, size_t max_bytes, char *const *names, int n);
+
+#endif

@@ -1,0 +1,350 @@
+/* etl_transform.c — train-split statistics and row encoding. See etl_transform.h. */
+#include "etl/etl_transform.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hpcml_mpi.h"
+#include "core/log.h"
+#include "core/status.h"
+#include "etl/etl_stats.h"
+
+#define FIT_OOM(ptr)                                                                               \
+    do {                                                                                           \
+        if (!(ptr)) {                                                                              \
+            HPCML_FAIL(HPCML_EINTERNAL, "out of memory fitting the transform");                    \
+            hpcml_mpi_abort(comm, HPCML_EINTERNAL);                                                \
+        }                                                                                          \
+    } while (0)
+
+static int is_numeric(const etl_column_spec *c)
+{
+    return c->type == ETL_COL_FLOAT || c->type == ETL_COL_INT;
+}
+
+static int fit_row(const etl_table *t, int64_t i)
+{
+    return t->drop[i] == ETL_KEEP && t->split[i] == 0;
+}
+
+/* The most frequent value of a numeric column over the train rows (ties:
+ * the smallest), via the vocabulary merge on 8-byte order-preserving keys. */
+static int most_frequent_value(MPI_Comm comm, const etl_table *t, int c, double *out, int *found)
+{
+    etl_strtab tab;
+    FIT_OOM(etl_strtab_init(&tab) == HPCML_OK);
+    int64_t *counts = NULL;
+    size_t cap = 0;
+    for (int64_t i = 0; i < t->n; i++) {
+        if (!fit_row(t, i) || isnan(t->num[c][i])) continue;
+        uint64_t k = etl_double_key(t->num[c][i]);
+        unsigned char be[8];
+        for (int b = 0; b < 8; b++) be[b] = (unsigned char)(k >> (56 - 8 * b));
+        int32_t id = etl_strtab_intern(&tab, (const char *)be, 8);
+        FIT_OOM(id >= 0);
+        if ((size_t)id >= cap) {
+            size_t nc = cap ? cap * 2 : 1024;
+            int64_t *nb = realloc(counts, nc * sizeof *nb);
+            FIT_OOM(nb);
+            memset(nb + cap, 0, (nc - cap) * sizeof *nb);
+            counts = nb;
+            cap = nc;
+        }
+        counts[id]++;
+    }
+    etl_vocab v;
+    int64_t dummy = 0;
+    int rc = etl_vocab_build(comm, &tab, counts ? counts : &dummy, 1, &v);
+    *found = rc == HPCML_OK && v.n > 0;
+    if (*found) {
+        uint64_t k = 0;
+        for (int b = 0; b < 8; b++) k = (k << 8) | (unsigned char)v.entries[0].bytes[b];
+        *out = etl_key_double(k);
+    }
+    etl_vocab_free(&v);
+    etl_strtab_free(&tab);
+    free(counts);
+    return rc;
+}
+
+static char *dup_printf(const char *fmt, const char *a, const char *b)
+{
+    size_t n = strlen(a) + (b ? strlen(b) : 0) + strlen(fmt) + 1;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, fmt, a, b ? b : "");
+    return s;
+}
+
+/* Collective from start to end; a local failure (out of memory) aborts. */
+int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, const etl_table *t,
+                    etl_fit *fit)
+{
+    int nc = s->n_cols;
+    memset(fit, 0, sizeof *fit);
+    fit->n_cols = nc;
+    fit->cols = calloc((size_t)nc, sizeof *fit->cols);
+    etl_xsum *sums = calloc((size_t)nc, sizeof *sums);
+    int64_t *counts = calloc(2 * (size_t)nc, sizeof *counts); /* [c][nonnull, null] */
+    double *mins = malloc((size_t)nc * sizeof *mins), *maxs = malloc((size_t)nc * sizeof *maxs);
+    FIT_OOM(fit->cols && sums && counts && mins && maxs);
+
+    /* The train rows, once. */
+    int64_t n_fit = 0;
+    int64_t *rows = malloc(((size_t)t->n + 1) * sizeof *rows);
+    FIT_OOM(rows);
+    for (int64_t i = 0; i < t->n; i++)
+        if (fit_row(t, i)) rows[n_fit++] = i;
+
+    /* 1. counts, exact sums, min and max of the non-null train values */
+    for (int c = 0; c < nc; c++) {
+        etl_xsum_init(&sums[c]);
+        mins[c] = INFINITY;
+        maxs[c] = -INFINITY;
+        if (!is_numeric(&s->cols[c])) continue;
+        const double *x = t->num[c];
+        int64_t nulls = 0;
+        double lo = INFINITY, hi = -INFINITY;
+        for (int64_t k = 0; k < n_fit; k++) {
+            double v = x[rows[k]];
+            if (isnan(v)) {
+                nulls++;
+                continue;
+            }
+            etl_xsum_add(&sums[c], v);
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        counts[2 * c] = n_fit - nulls;
+        counts[2 * c + 1] = nulls;
+        mins[c] = lo;
+        maxs[c] = hi;
+    }
+    if (MPI_Allreduce(MPI_IN_PLACE, counts, 2 * nc, MPI_INT64_T, MPI_SUM, comm) != MPI_SUCCESS ||
+        MPI_Allreduce(MPI_IN_PLACE, mins, nc, MPI_DOUBLE, MPI_MIN, comm) != MPI_SUCCESS ||
+        MPI_Allreduce(MPI_IN_PLACE, maxs, nc, MPI_DOUBLE, MPI_MAX, comm) != MPI_SUCCESS)
+        hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+    if (etl_xsum_allreduce(comm, sums, nc) != HPCML_OK) hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+
+    /* 2. exact medians: two order statistics per column */
+    etl_select_query *qs = calloc(2 * (size_t)nc + 1, sizeof *qs);
+    int *q_of = malloc(((size_t)nc + 1) * sizeof *q_of);
+    FIT_OOM(qs && q_of);
+    int nq = 0;
+    for (int c = 0; c < nc; c++) {
+        q_of[c] = -1;
+        const etl_column_spec *col = &s->cols[c];
+        int64_t n = counts[2 * c];
+        if (!is_numeric(col) || col->impute != ETL_IMPUTE_MEDIAN || n == 0) continue;
+        q_of[c] = nq;
+        for (int j = 0; j < 2; j++) {
+            uint64_t *keys = malloc(((size_t)t->n + 1) * sizeof *keys);
+            FIT_OOM(keys);
+            size_t m = 0;
+            for (int64_t k = 0; k < n_fit; k++) {
+                double v = t->num[c][rows[k]];
+                if (!isnan(v)) keys[m++] = etl_double_key(v);
+            }
+            etl_select_init(&qs[nq++], keys, m, (uint64_t)(j == 0 ? (n - 1) / 2 : n / 2));
+        }
+    }
+    if (etl_select_run(comm, qs, nq) != HPCML_OK) hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+
+    /* 3. imputation values */
+    for (int c = 0; c < nc; c++) {
+        const etl_column_spec *col = &s->cols[c];
+        etl_col_fit *f = &fit->cols[c];
+        if (!is_numeric(col)) continue;
+        int64_t n = counts[2 * c];
+        f->train_nulls = counts[2 * c + 1];
+        switch (col->impute) {
+        case ETL_IMPUTE_MEAN: f->impute_value = n ? etl_xsum_value(&sums[c]) / (double)n : 0.0; break;
+        case ETL_IMPUTE_MEDIAN:
+            if (q_of[c] >= 0) {
+                double a = etl_key_double(qs[q_of[c]].result);
+                double b = etl_key_double(qs[q_of[c] + 1].result);
+                f->impute_value = a == b ? a : (a + b) / 2.0;
+            }
+            break;
+        case ETL_IMPUTE_MOST_FREQUENT: {
+            int found = 0;
+            if (most_frequent_value(comm, t, c, &f->impute_value, &found) != HPCML_OK)
+                hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+            if (!found) f->impute_value = 0.0;
+            break;
+        }
+        case ETL_IMPUTE_CONSTANT: f->impute_value = col->impute_value; break;
+        case ETL_IMPUTE_NONE: f->impute_value = NAN; break;
+        case ETL_IMPUTE_DROP: f->impute_value = NAN; break;
+        }
+        if (n == 0 && col->impute != ETL_IMPUTE_CONSTANT && col->impute != ETL_IMPUTE_NONE)
+            f->impute_value = 0.0;
+        if (n == 0 && counts[2 * c + 1] > 0)
+            log_warn("column '%s' has no values in the train split; nulls become %g", col->name,
+                     f->impute_value);
+    }
+    for (int q = 0; q < nq; q++) etl_select_free(&qs[q]);
+    free(qs);
+    free(q_of);
+
+    /* 4. mean, spread, min, max after imputation. The imputed values join
+     * the sums exactly (etl_xsum_add_times), so one more pass, for the
+     * squared deviations, is enough. */
+    for (int c = 0; c < nc; c++) {
+        etl_col_fit *f = &fit->cols[c];
+        if (!is_numeric(&s->cols[c])) continue;
+        int64_t nonnull = counts[2 * c], nulls = counts[2 * c + 1];
+        double imp = f->impute_value;
+        int fill = nulls > 0 && !isnan(imp);
+        f->n_values = nonnull + (fill ? nulls : 0);
+        if (fill) {
+            etl_xsum_add_times(&sums[c], imp, nulls);
+            mins[c] = imp < mins[c] ? imp : mins[c];
+            maxs[c] = imp > maxs[c] ? imp : maxs[c];
+        }
+        f->mean = f->n_values ? etl_xsum_value(&sums[c]) / (double)f->n_values : 0.0;
+        f->min = f->n_values ? mins[c] : 0.0;
+        f->max = f->n_values ? maxs[c] : 0.0;
+    }
+    for (int c = 0; c < nc; c++) {
+        etl_xsum_init(&sums[c]);
+        if (!is_numeric(&s->cols[c])) continue;
+        const double *x = t->num[c];
+        double mean = fit->cols[c].mean;
+        for (int64_t k = 0; k < n_fit; k++) {
+            double v = x[rows[k]];
+            if (isnan(v)) continue;
+            double d = v - mean;
+            etl_xsum_add(&sums[c], d * d);
+        }
+    }
+    if (etl_xsum_allreduce(comm, sums, nc) != HPCML_OK) hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+    for (int c = 0; c < nc; c++) {
+        etl_col_fit *f = &fit->cols[c];
+        if (is_numeric(&s->cols[c]) && counts[2 * c + 1] > 0 && !isnan(f->impute_value)) {
+            double d = f->impute_value - f->mean;
+            etl_xsum_add_times(&sums[c], d * d, counts[2 * c + 1]);
+        }
+        f->std = f->n_values > 1 ? sqrt(etl_xsum_value(&sums[c]) / (double)(f->n_values - 1)) : 0.0;
+        f->offset = 0.0;
+        f->mul = 1.0;
+        if (!is_numeric(&s->cols[c])) continue;
+        if (s->cols[c].scale == ETL_SCALE_STANDARD) {
+            f->offset = f->mean;
+            f->mul = f->std > 0 ? 1.0 / f->std : 1.0;
+        } else if (s->cols[c].scale == ETL_SCALE_MINMAX) {
+            f->offset = f->min;
+            f->mul = f->max > f->min ? 1.0 / (f->max - f->min) : 1.0;
+        }
+    }
+    free(rows);
+    free(sums);
+    free(counts);
+    free(mins);
+    free(maxs);
+
+    /* 5. vocabularies */
+    for (int c = 0; c < nc; c++) {
+        const etl_column_spec *col = &s->cols[c];
+        etl_col_fit *f = &fit->cols[c];
+        if (col->type != ETL_COL_CATEGORY) continue;
+        const etl_strtab *tab = &t->strtab[c];
+        int64_t *lc = calloc((size_t)tab->n + 1, sizeof *lc);
+        FIT_OOM(lc);
+        int64_t nulls = 0;
+        for (int64_t i = 0; i < t->n; i++) {
+            if (!fit_row(t, i)) continue;
+            if (t->cat[c][i] >= 0) lc[t->cat[c][i]]++;
+            else nulls++;
+        }
+        if (MPI_Allreduce(&nulls, &f->train_nulls, 1, MPI_INT64_T, MPI_SUM, comm) != MPI_SUCCESS)
+            hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+        if (etl_vocab_build(comm, tab, lc, col->max_categories, &f->vocab) != HPCML_OK)
+            hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+        free(lc);
+        f->local_to_index = malloc(((size_t)tab->n + 1) * sizeof *f->local_to_index);
+        FIT_OOM(f->local_to_index);
+        for (int32_t id = 0; id < tab->n; id++) {
+            size_t len;
+            const char *str = etl_strtab_str(tab, id, &len);
+            f->local_to_index[id] = etl_vocab_index(&f->vocab, str, len);
+        }
+        f->impute_value = col->impute == ETL_IMPUTE_MOST_FREQUENT && f->vocab.n > 0 ? 1.0 : 0.0;
+        int64_t total = 0;
+        for (int32_t k = 0; k < f->vocab.n; k++) total += f->vocab.entries[k].count;
+        f->n_values = total;
+    }
+
+    /* 6. the feature layout */
+    int nf = 0;
+    for (int c = 0; c < nc; c++) {
+        const etl_column_spec *col = &s->cols[c];
+        etl_col_fit *f = &fit->cols[c];
+        f->first_feature = nf;
+        if (is_numeric(col)) f->n_features = 1;
+        else if (col->type == ETL_COL_CATEGORY) f->n_features = col->onehot ? f->vocab.n + 1 : 1;
+        else f->n_features = 0;
+        nf += f->n_features;
+    }
+    fit->n_features = nf;
+    fit->feature_names = calloc((size_t)nf + 1, sizeof *fit->feature_names);
+    fit->scale_offset = calloc((size_t)nf + 1, sizeof *fit->scale_offset);
+    fit->scale_mul = calloc((size_t)nf + 1, sizeof *fit->scale_mul);
+    FIT_OOM(fit->feature_names && fit->scale_offset && fit->scale_mul);
+    for (int c = 0; c < nc; c++) {
+        const etl_column_spec *col = &s->cols[c];
+        etl_col_fit *f = &fit->cols[c];
+        for (int k = 0; k < f->n_features; k++) {
+            int j = f->first_feature + k;
+            fit->scale_offset[j] = f->offset;
+            fit->scale_mul[j] = f->mul;
+            if (col->type == ETL_COL_CATEGORY && col->onehot)
+                fit->feature_names[j] =
+                    dup_printf("%s=%s", col->name, k == 0 ? "<unknown>" : f->vocab.entries[k - 1].bytes);
+            else fit->feature_names[j] = dup_printf("%s%s", col->name, NULL);
+            FIT_OOM(fit->feature_names[j]);
+        }
+    }
+    (void)o;
+    return HPCML_OK;
+}
+
+void etl_encode_row(const etl_schema *s, const etl_fit *fit, const etl_table *t, int64_t i,
+                    float *out)
+{
+    for (int c = 0; c < s->n_cols; c++) {
+        const etl_column_spec *col = &s->cols[c];
+        const etl_col_fit *f = &fit->cols[c];
+        if (f->n_features == 0) continue;
+        float *o = out + f->first_feature;
+        if (col->type == ETL_COL_CATEGORY) {
+            int32_t id = t->cat[c][i];
+            int32_t idx = id >= 0 ? f->local_to_index[id] : (int32_t)f->impute_value;
+            if (col->onehot) {
+                memset(o, 0, (size_t)f->n_features * sizeof *o);
+                o[idx] = 1.0f;
+            } else {
+                o[0] = (float)idx;
+            }
+            continue;
+        }
+        double v = t->num[c][i];
+        if (isnan(v)) v = f->impute_value;
+        o[0] = (float)((v - f->offset) * f->mul);
+    }
+}
+
+void etl_fit_free(etl_fit *fit)
+{
+    for (int c = 0; c < fit->n_cols; c++) {
+        etl_vocab_free(&fit->cols[c].vocab);
+        free(fit->cols[c].local_to_index);
+    }
+    for (int j = 0; j < fit->n_features; j++) free(fit->feature_names[j]);
+    free(fit->feature_names);
+    free(fit->scale_offset);
+    free(fit->scale_mul);
+    free(fit->cols);
+    memset(fit, 0, sizeof *fit);
+}

@@ -1,0 +1,447 @@
+/* checkpoint.c — the trainer's checkpoint policy: contents, names,
+ * rotation, the `latest` pointer and resume. See checkpoint.h. */
+#include "train/checkpoint.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/hpcml_mpi.h"
+#include "core/log.h"
+#include "core/status.h"
+#include "io/atomic_file.h"
+#include "io/checkpoint_file.h"
+
+#define MAX_ITEMS (2 * (MLP_MAX_HIDDEN + 1) + 48)
+
+/* Every scalar of a checkpoint, in one flat struct so it can be broadcast
+ * as bytes (all ranks of a job share one architecture). */
+typedef struct {
+    int64_t widths[MLP_MAX_HIDDEN + 2];
+    int64_t activation;
+    double dropout;
+    int64_t optim_kind, optim_step;
+    int64_t epoch, step_in_epoch, global_step;
+    double part_loss_sum, part_weight_sum, best_metric;
+    int64_t best_epoch, bad_epochs, stop_reason, config_hash;
+    int64_t alert_run[TRAIN_MAX_ALERTS];
+    int64_t seed, rows, global_batch, drop_last, steps_per_epoch, ranks;
+} ckpt_scalars;
+
+typedef struct {
+    ckpt_item items[MAX_ITEMS];
+    char names[MAX_ITEMS][64];
+    int n;
+    ckpt_scalars s;
+    float *params, *m, *v; /* host copies, n_params each (m, v may be NULL) */
+} ckpt_list;
+
+static void add(ckpt_list *l, const char *name, ckpt_type type, int rank, uint64_t d0, uint64_t d1,
+                void *data)
+{
+    ckpt_item *it = &l->items[l->n];
+    snprintf(l->names[l->n], sizeof l->names[l->n], "%s", name);
+    it->name = l->names[l->n];
+    it->type = type;
+    it->rank = rank;
+    it->dims[0] = d0;
+    it->dims[1] = d1;
+    it->data = data;
+    l->n++;
+}
+
+static void list_free(ckpt_list *l)
+{
+    free(l->params);
+    free(l->m);
+    free(l->v);
+    free(l);
+}
+
+/* The item list for t's model and optimizer, pointing into l's storage. */
+static int list_build(ckpt_list **out, const trainer *t)
+{
+    ckpt_list *l = calloc(1, sizeof *l);
+    HPCML_ALLOC_CHECK(l, sizeof *l);
+    const mlp *m = &t->model;
+    const size_t n = m->n_params;
+    l->params = malloc(n * sizeof(float));
+    if (t->opt.m) l->m = malloc(n * sizeof(float));
+    if (t->opt.v) l->v = malloc(n * sizeof(float));
+    if (!l->params || (t->opt.m && !l->m) || (t->opt.v && !l->v)) {
+        list_free(l);
+        return HPCML_FAIL(HPCML_EINTERNAL, "out of memory for a checkpoint of %zu parameters", n);
+    }
+    char name[64];
+    ckpt_scalars *s = &l->s;
+    add(l, "/model_info/widths", CKPT_I64, 1, (uint64_t)m->n_layers + 1, 0, s->widths);
+    add(l, "/model_info/activation", CKPT_I64, 0, 0, 0, &s->activation);
+    add(l, "/model_info/dropout", CKPT_F64, 0, 0, 0, &s->dropout);
+    for (int k = 0; k < m->n_layers; k++) {
+        snprintf(name, sizeof name, "/model/layer%d.weight", k);
+        add(l, name, CKPT_F32, 2, (uint64_t)m->width[k + 1], (uint64_t)m->width[k],
+            l->params + m->w_off[k]);
+        snprintf(name, sizeof name, "/model/layer%d.bias", k);
+        add(l, name, CKPT_F32, 1, (uint64_t)m->width[k + 1], 0, l->params + m->b_off[k]);
+    }
+    add(l, "/optimizer/kind", CKPT_I64, 0, 0, 0, &s->optim_kind);
+    add(l, "/optimizer/step", CKPT_I64, 0, 0, 0, &s->optim_step);
+    if (l->m) add(l, "/optimizer/m", CKPT_F32, 1, n, 0, l->m);
+    if (l->v) add(l, "/optimizer/v", CKPT_F32, 1, n, 0, l->v);
+    add(l, "/state/epoch", CKPT_I64, 0, 0, 0, &s->epoch);
+    add(l, "/state/step_in_epoch", CKPT_I64, 0, 0, 0, &s->step_in_epoch);
+    add(l, "/state/global_step", CKPT_I64, 0, 0, 0, &s->global_step);
+    add(l, "/state/part_loss_sum", CKPT_F64, 0, 0, 0, &s->part_loss_sum);
+    add(l, "/state/part_weight_sum", CKPT_F64, 0, 0, 0, &s->part_weight_sum);
+    add(l, "/state/best_metric", CKPT_F64, 0, 0, 0, &s->best_metric);
+    add(l, "/state/best_epoch", CKPT_I64, 0, 0, 0, &s->best_epoch);
+    add(l, "/state/bad_epochs", CKPT_I64, 0, 0, 0, &s->bad_epochs);
+    add(l, "/state/stop_reason", CKPT_I64, 0, 0, 0, &s->stop_reason);
+    add(l, "/state/config_hash", CKPT_I64, 0, 0, 0, &s->config_hash);
+    add(l, "/state/alert_run", CKPT_I64, 1, TRAIN_MAX_ALERTS, 0, s->alert_run);
+    add(l, "/sampler/seed", CKPT_I64, 0, 0, 0, &s->seed);
+    add(l, "/sampler/rows", CKPT_I64, 0, 0, 0, &s->rows);
+    add(l, "/sampler/global_batch", CKPT_I64, 0, 0, 0, &s->global_batch);
+    add(l, "/sampler/drop_last", CKPT_I64, 0, 0, 0, &s->drop_last);
+    add(l, "/sampler/steps_per_epoch", CKPT_I64, 0, 0, 0, &s->steps_per_epoch);
+    add(l, "/sampler/ranks", CKPT_I64, 0, 0, 0, &s->ranks);
+    *out = l;
+    return HPCML_OK;
+}
+
+/* trainer -> list (rank 0, before writing) */
+static int list_export(ckpt_list *l, const trainer *t)
+{
+    const mlp *m = &t->model;
+    const nn_backend *be = m->be;
+    const size_t bytes = m->n_params * sizeof(float);
+    HPCML_TRY(mlp_get_params(m, l->params));
+    if (l->m) HPCML_TRY(be->copy_to_host(l->m, t->opt.m, bytes));
+    if (l->v) HPCML_TRY(be->copy_to_host(l->v, t->opt.v, bytes));
+    ckpt_scalars *s = &l->s;
+    for (int k = 0; k <= m->n_layers; k++)
+        s->widths[k] = m->width[k];
+    s->activation = (int64_t)t->shape.act;
+    s->dropout = (double)t->shape.dropout_p;
+    s->optim_kind = (int64_t)t->opt.cfg.kind;
+    s->optim_step = t->opt.step;
+    const train_progress *p = &t->prog;
+    s->epoch = p->epoch;
+    s->step_in_epoch = p->step_in_epoch;
+    s->global_step = p->global_step;
+    s->part_loss_sum = p->part_loss_sum;
+    s->part_weight_sum = p->part_weight_sum;
+    s->best_metric = p->best_metric;
+    s->best_epoch = p->best_epoch;
+    s->bad_epochs = p->bad_epochs;
+    s->stop_reason = p->stop_reason;
+    s->config_hash = (int64_t)t->config_hash;
+    memcpy(s->alert_run, p->alert_run, sizeof s->alert_run);
+    s->seed = (int64_t)t->smp.seed;
+    s->rows = (int64_t)t->smp.rows;
+    s->global_batch = (int64_t)t->smp.global_batch;
+    s->drop_last = t->smp.drop_last;
+    s->steps_per_epoch = (int64_t)t->smp.steps;
+    s->ranks = t->size;
+    return HPCML_OK;
+}
+
+static void step_name(char *out, size_t n, const char *dir, int64_t step)
+{
+    snprintf(out, n, "%s/step-%010lld.h5", dir, (long long)step);
+}
+
+/* step-*.h5 files of dir, as step numbers, ascending. */
+static int list_steps(const char *dir, int64_t **steps, int *count)
+{
+    *steps = NULL;
+    *count = 0;
+    DIR *d = opendir(dir);
+    if (!d) return HPCML_OK; /* no directory: no checkpoints */
+    int cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        long long v;
+        char tail[8];
+        if (sscanf(e->d_name, "step-%lld.h%2s", &v, tail) != 2 || strcmp(tail, "5") != 0) continue;
+        if (strlen(e->d_name) != strlen("step-0000000000.h5") && v < 10000000000LL) continue;
+        if (*count == cap) {
+            cap = cap ? 2 * cap : 16;
+            int64_t *grown = realloc(*steps, (size_t)cap * sizeof **steps);
+            if (!grown) {
+                closedir(d);
+                return HPCML_FAIL(HPCML_EINTERNAL, "out of memory listing %s", dir);
+            }
+            *steps = grown;
+        }
+        (*steps)[(*count)++] = v;
+    }
+    closedir(d);
+    for (int i = 1; i < *count; i++) /* insertion sort: few files */
+        for (int j = i; j > 0 && (*steps)[j - 1] > (*steps)[j]; j--) {
+            int64_t tmp = (*steps)[j];
+            (*steps)[j] = (*steps)[j - 1];
+            (*steps)[j - 1] = tmp;
+        }
+    return HPCML_OK;
+}
+
+static int prepare_rank0(trainer *t, int fresh)
+{
+    HPCML_TRY(fs_mkdir_p(t->ckpt_dir));
+    DIR *d = opendir(t->ckpt_dir);
+    HPCML_CHECK(d != NULL, HPCML_EIO, "cannot open %s: %s", t->ckpt_dir, strerror(errno));
+    struct dirent *e;
+    char path[8400];
+    while ((e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        /* Temp files of a writer that died are never valid. */
+        int stale = strstr(name, ".tmp.") != NULL;
+        int ours = strncmp(name, "step-", 5) == 0 || strcmp(name, "best.h5") == 0 ||
+                   strcmp(name, "latest") == 0;
+        if (stale || (fresh && ours)) {
+            snprintf(path, sizeof path, "%s/%s", t->ckpt_dir, name);
+            if (unlink(path) != 0 && errno != ENOENT) {
+                int err = errno;
+                closedir(d);
+                return HPCML_FAIL(HPCML_EIO, "cannot remove %s: %s", path, strerror(err));
+            }
+        }
+    }
+    closedir(d);
+    return HPCML_OK;
+}
+
+int checkpoint_prepare_dir(trainer *t, int fresh)
+{
+    int rc = t->rank == 0 ? prepare_rank0(t, fresh) : HPCML_OK;
+    return hpcml_mpi_agree(t->comm, rc);
+}
+
+static int rotate(const trainer *t)
+{
+    int64_t *steps;
+    int count;
+    HPCML_TRY(list_steps(t->ckpt_dir, &steps, &count));
+    char path[4400];
+    for (int i = 0; i + t->ckpt_keep < count; i++) {
+        step_name(path, sizeof path, t->ckpt_dir, steps[i]);
+        if (unlink(path) != 0 && errno != ENOENT)
+            log_warn("cannot remove old checkpoint %s: %s", path, strerror(errno));
+    }
+    free(steps);
+    return HPCML_OK;
+}
+
+static int save_rank0(trainer *t, int best)
+{
+    HPCML_TRY(hpcml_fault_point("train.checkpoint", t->rank, HPCML_EIO));
+    ckpt_list *l;
+    HPCML_TRY(list_build(&l, t));
+    int rc = list_export(l, t);
+    char path[4400];
+    if (best)
+        snprintf(path, sizeof path, "%s/best.h5", t->ckpt_dir);
+    else
+        step_name(path, sizeof path, t->ckpt_dir, t->prog.global_step);
+    if (rc == HPCML_OK) rc = ckpt_file_write(path, l->items, l->n);
+    list_free(l);
+    HPCML_TRY(rc);
+    if (!best) {
+        char latest[4400];
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+        char text[4416];
+        snprintf(latest, sizeof latest, "%s/latest", t->ckpt_dir);
+        snprintf(text, sizeof text, "%s\n", base);
+        HPCML_TRY(atomic_write_text(latest, text));
+        HPCML_TRY(rotate(t));
+    }
+    log_debug("checkpoint %s (epoch %lld, step %lld)", path, (long long)t->prog.epoch,
+              (long long)t->prog.global_step);
+    return HPCML_OK;
+}
+
+int checkpoint_save(trainer *t, int best)
+{
+    int rc = t->rank == 0 ? save_rank0(t, best) : HPCML_OK;
+    return hpcml_mpi_agree(t->comm, rc);
+}
+
+/* Rank 0: the newest step-*.h5 that reads back intact, into l. */
+static int find_newest(trainer *t, ckpt_list *l, int *found, char *chosen, size_t chosen_n)
+{
+    *found = 0;
+    int64_t *steps;
+    int count;
+    HPCML_TRY(list_steps(t->ckpt_dir, &steps, &count));
+    int rc = HPCML_OK;
+    for (int i = count - 1; i >= 0 && !*found; i--) {
+        step_name(chosen, chosen_n, t->ckpt_dir, steps[i]);
+        rc = ckpt_file_read(chosen, l->items, l->n);
+        if (rc == HPCML_OK) {
+            *found = 1;
+        } else if (rc == HPCML_EDATA || rc == HPCML_EIO) {
+            log_warn("skipping checkpoint %s: %s", chosen, hpcml_error_message());
+            hpcml_error_clear();
+            rc = HPCML_OK;
+        } else {
+            break; /* another model: falling back would not help */
+        }
+    }
+    free(steps);
+    if (rc == HPCML_EUSAGE)
+        return HPCML_FAIL(HPCML_EUSAGE,
+                          "%s (use another train.output_dir, or train.resume = \"never\" to start "
+                          "over)",
+                          hpcml_error_message());
+    return rc;
+}
+
+static int bcast_floats(float *buf, size_t n, MPI_Comm comm)
+{
+    for (size_t off = 0; off < n; off += (size_t)1 << 30) {
+        size_t c = n - off < ((size_t)1 << 30) ? n - off : ((size_t)1 << 30);
+        HPCML_MPI_CHECK(MPI_Bcast(buf + off, (int)c, MPI_FLOAT, 0, comm));
+    }
+    return HPCML_OK;
+}
+
+/* All ranks: list -> trainer. */
+static int list_import(trainer *t, const ckpt_list *l)
+{
+    const ckpt_scalars *s = &l->s;
+    mlp *m = &t->model;
+    HPCML_CHECK(s->optim_kind == (int64_t)t->opt.cfg.kind, HPCML_EUSAGE,
+                "the checkpoint was written with another train.optimizer (kind %lld); use another "
+                "train.output_dir or train.resume = \"never\"",
+                (long long)s->optim_kind);
+    HPCML_CHECK(s->activation == (int64_t)t->shape.act, HPCML_EUSAGE,
+                "the checkpoint was written with another train.activation");
+    const int same_sampler = s->rows == (int64_t)t->smp.rows &&
+                             s->global_batch == (int64_t)t->smp.global_batch &&
+                             s->drop_last == t->smp.drop_last && s->seed == (int64_t)t->smp.seed;
+    HPCML_CHECK(same_sampler || s->step_in_epoch == 0, HPCML_EUSAGE,
+                "the checkpoint stopped in the middle of epoch %lld with another data order "
+                "(rows %lld, batch %lld, seed %lld); it cannot continue with rows %llu, batch "
+                "%llu, seed %llu",
+                (long long)s->epoch + 1, (long long)s->rows, (long long)s->global_batch,
+                (long long)s->seed, (unsigned long long)t->smp.rows,
+                (unsigned long long)t->smp.global_batch, (unsigned long long)t->smp.seed);
+    if (!same_sampler)
+        log_warn("resuming with another data order than the checkpoint's (rows, batch size, "
+                 "drop_last or seed changed)");
+    if ((uint64_t)s->config_hash != t->config_hash)
+        log_info("the configuration changed since the checkpoint (e.g. train.epochs); continuing");
+    const size_t bytes = m->n_params * sizeof(float);
+    HPCML_TRY(mlp_set_params(m, l->params));
+    if (l->m) HPCML_TRY(m->be->copy_to_device(t->opt.m, l->m, bytes));
+    if (l->v) HPCML_TRY(m->be->copy_to_device(t->opt.v, l->v, bytes));
+    t->opt.step = (long)s->optim_step;
+    train_progress *p = &t->prog;
+    p->epoch = s->epoch;
+    p->step_in_epoch = s->step_in_epoch;
+    p->global_step = s->global_step;
+    /* rank 0 carries the partial epoch's loss so the epoch's sum counts it once */
+    p->part_loss_sum = t->rank == 0 ? s->part_loss_sum : 0.0;
+    p->part_weight_sum = t->rank == 0 ? s->part_weight_sum : 0.0;
+    p->best_metric = s->best_metric;
+    p->best_epoch = s->best_epoch;
+    p->bad_epochs = s->bad_epochs;
+    p->stop_reason = s->stop_reason;
+    memcpy(p->alert_run, s->alert_run, sizeof p->alert_run);
+    return HPCML_OK;
+}
+
+int checkpoint_resume(trainer *t, int *resumed)
+{
+    *resumed = 0;
+    ckpt_list *l = NULL;
+    int rc = list_build(&l, t);
+    int found = 0, best_found = 0;
+    char chosen[4400] = "";
+    if (rc == HPCML_OK && t->rank == 0) rc = find_newest(t, l, &found, chosen, sizeof chosen);
+    rc = hpcml_mpi_agree(t->comm, rc);
+    if (rc != HPCML_OK) goto done;
+
+    HPCML_TRY_GOTO(rc,
+                   MPI_Bcast(&found, 1, MPI_INT, 0, t->comm) == MPI_SUCCESS
+                       ? HPCML_OK
+                       : HPCML_FAIL(HPCML_EINTERNAL, "MPI_Bcast failed"),
+                   done);
+    if (!found) goto done;
+    const size_t n = t->model.n_params;
+    if (MPI_Bcast(&l->s, (int)sizeof l->s, MPI_BYTE, 0, t->comm) != MPI_SUCCESS ||
+        bcast_floats(l->params, n, t->comm) != HPCML_OK ||
+        (l->m && bcast_floats(l->m, n, t->comm) != HPCML_OK) ||
+        (l->v && bcast_floats(l->v, n, t->comm) != HPCML_OK))
+        hpcml_mpi_abort(t->comm, HPCML_EINTERNAL);
+    rc = hpcml_mpi_agree(t->comm, list_import(t, l));
+    if (rc != HPCML_OK) goto done;
+    log_info("resuming from %s: epoch %lld, step %lld of the epoch, global step %lld", chosen,
+             (long long)t->prog.epoch, (long long)t->prog.step_in_epoch,
+             (long long)t->prog.global_step);
+
+    /* The best model so far, for the final evaluation. */
+    if (t->rank == 0 && t->prog.best_epoch > 0) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/best.h5", t->ckpt_dir);
+        int brc = ckpt_file_read(path, l->items, l->n);
+        if (brc == HPCML_OK) {
+            best_found = 1;
+            memcpy(t->best_params, l->params, n * sizeof(float));
+        } else {
+            log_warn("cannot use %s (%s): the final evaluation uses the last model", path,
+                     hpcml_error_message());
+            hpcml_error_clear();
+        }
+    }
+    if (MPI_Bcast(&best_found, 1, MPI_INT, 0, t->comm) != MPI_SUCCESS ||
+        (best_found && bcast_floats(t->best_params, n, t->comm) != HPCML_OK))
+        hpcml_mpi_abort(t->comm, HPCML_EINTERNAL);
+    t->have_best = best_found;
+    *resumed = 1;
+done:
+    if (l) list_free(l);
+    return rc;
+}
+
+int checkpoint_verify_dir(trainer *t)
+{
+    ckpt_list *l;
+    HPCML_TRY(list_build(&l, t));
+    int64_t *steps;
+    int count;
+    int rc = list_steps(t->ckpt_dir, &steps, &count);
+    if (rc != HPCML_OK) {
+        list_free(l);
+        return rc;
+    }
+    char path[4400];
+    int newest_ok = 0;
+    for (int i = count; i >= 0; i--) { /* i == count: best.h5 */
+        if (i == count)
+            snprintf(path, sizeof path, "%s/best.h5", t->ckpt_dir);
+        else
+            step_name(path, sizeof path, t->ckpt_dir, steps[i]);
+        if (i == count && access(path, F_OK) != 0) continue;
+        int frc = ckpt_file_read(path, l->items, l->n);
+        if (frc == HPCML_OK) {
+            printf("ok       %s epoch %lld step %lld\n", path, (long long)l->s.epoch,
+                   (long long)l->s.global_step);
+            if (i == count - 1) newest_ok = 1;
+        } else {
+            printf("INVALID  %s: %s\n", path, hpcml_error_message());
+            hpcml_error_clear();
+        }
+    }
+    fflush(stdout);
+    free(steps);
+    list_free(l);
+    HPCML_CHECK(count > 0, HPCML_EDATA, "no checkpoints in %s", t->ckpt_dir);
+    HPCML_CHECK(newest_ok, HPCML_EDATA, "the newest checkpoint in %s is not valid", t->ckpt_dir);
+    return HPCML_OK;
+}

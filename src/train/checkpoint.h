@@ -1,0 +1,51 @@
+/* checkpoint.h — when and where the trainer's checkpoints are written, and
+ * which one a resumed run continues from.
+ *
+ * Files in output_dir/checkpoints/ (rank 0 writes, see io/checkpoint_file.h
+ * for the atomic write and the checksum):
+ *   step-NNNNNNNNNN.h5  periodic (every train.checkpoint_every epochs), on
+ *                       preemption and at the end; named by the global
+ *                       optimizer step; the newest train.keep_checkpoints kept
+ *   best.h5             the best model by train.early_stopping_metric
+ *   latest              text: the name of the newest step-*.h5, replaced
+ *                       atomically after that file is durable
+ * Contents of one file:
+ *   /model/layer{l}.weight [out][in], /model/layer{l}.bias [out]   float32
+ *   /optimizer/m, /optimizer/v [n_params] (the moments in use), /optimizer/step
+ *   /state/...   epoch, step_in_epoch, global_step, partial epoch loss,
+ *                best_metric, best_epoch, bad_epochs, alert_run, stop_reason,
+ *                config_hash
+ *   /sampler/... seed, rows, global_batch, drop_last, steps_per_epoch,
+ *                ranks (informational: the order does not depend on it)
+ *   /model_info/ widths, activation, dropout (to rebuild the model elsewhere)
+ * Random state: every random number of training is a pure function of
+ * (seed, stream, counter) with counters (epoch, position in the epoch) that
+ * the /state and /sampler items determine, so no generator state is saved.
+ *
+ * Resume (train.resume = "auto"): rank 0 tries the step-*.h5 files newest
+ * first and takes the first one that reads back with a matching checksum;
+ * corrupt or truncated ones are skipped with a warning. The state is then
+ * broadcast. Collective functions agree on their status (hpcml_mpi.h). */
+#ifndef HPCML_TRAIN_CHECKPOINT_H
+#define HPCML_TRAIN_CHECKPOINT_H
+
+#include "train/trainer.h"
+
+/* Collective. Create the checkpoint directory; when fresh (no resume),
+ * remove the checkpoints and pointer a previous run left there. */
+int checkpoint_prepare_dir(trainer *t, int fresh);
+
+/* Collective. Write the current state as step-<global_step>.h5 (best = 0)
+ * or best.h5 (best = 1); the former updates `latest` and drops old files. */
+int checkpoint_save(trainer *t, int best);
+
+/* Collective. Load the newest valid checkpoint into t (model, optimizer,
+ * progress) and best.h5 into t->best_params; *resumed = 0 when none. */
+int checkpoint_resume(trainer *t, int *resumed);
+
+/* Not collective: check every checkpoint in dir, print one line per file
+ * to stdout; returns HPCML_OK when the newest step-*.h5 is valid.
+ * n_params etc. are taken from the trainer's model. */
+int checkpoint_verify_dir(trainer *t);
+
+#endif

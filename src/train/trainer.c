@@ -1,0 +1,814 @@
+/* trainer.c — the data-parallel epoch loop of hpcml-train. See trainer.h.
+ *
+ * Phases alternate between local work and collective calls; every local
+ * phase ends at an agreement point (hpcml_mpi_agree), so a rank that fails
+ * never leaves the others waiting in a collective. Inside the step loop all
+ * ranks run the same collectives in the same order; a failure there (only
+ * possible from a bug or an MPI error) aborts the job. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include "train/trainer.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/hpcml_mpi.h"
+#include "core/log.h"
+#include "core/profile.h"
+#include "core/status.h"
+#include "io/atomic_file.h"
+#include "io/dataset_layout.h"
+#include "io/h5_dataset_read.h"
+#include "io/predictions_file.h"
+#include "train/checkpoint.h"
+#include "train/dist_metrics.h"
+#include "train/monitor.h"
+#include "train/signals.h"
+
+enum { STOP_NONE = 0, STOP_DONE = 1, STOP_EARLY = 2, STOP_ALERT = 3, STOP_HOOK = 4 };
+static const char *const stop_names[] = {"running", "completed", "early stopping", "alert",
+                                         "stopped by caller"};
+
+/* Rows per evaluation forward (the model's workspace is at least this). */
+#define EVAL_CHUNK_ROWS 2048
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* ---- BLAS threads -------------------------------------------------------- */
+
+int trainer_blas_threads(const hpcml_config *cfg, MPI_Comm comm)
+{
+    /* Collective (node-local communicator), so called by every rank. */
+    MPI_Comm node;
+    int local = 1;
+    if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+        MPI_Comm_size(node, &local);
+        MPI_Comm_free(&node);
+    }
+    int64_t want = cfg_int(cfg, "train.blas_threads");
+    if (want > 0) return (int)want;
+    const char *slurm = getenv("SLURM_CPUS_PER_TASK");
+    if (slurm && atoi(slurm) > 0) return atoi(slurm);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    if (online < 1) online = 1;
+    cpu_set_t set;
+    int allowed = (int)online;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) allowed = CPU_COUNT(&set);
+    /* Bound by mpirun/srun to a subset: that subset is this rank's. */
+    if (allowed < online) return allowed > 0 ? allowed : 1;
+    int share = (int)(online / local);
+    return share > 0 ? share : 1;
+}
+
+/* ---- setup: configuration into the trainer (local) ------------------------ */
+
+static int parse_config(trainer *t)
+{
+    const hpcml_config *cfg = t->cfg;
+    snprintf(t->output_dir, sizeof t->output_dir, "%s", cfg_str(cfg, "train.output_dir"));
+    snprintf(t->ckpt_dir, sizeof t->ckpt_dir, "%s/checkpoints", t->output_dir);
+    t->seed = (uint64_t)cfg_int(cfg, "train.seed");
+    const int64_t *hidden;
+    int nh = cfg_int_list(cfg, "train.hidden", &hidden);
+    HPCML_CHECK(nh <= MLP_MAX_HIDDEN, HPCML_EUSAGE, "train.hidden: %d layers, at most %d", nh,
+                MLP_MAX_HIDDEN);
+    memset(&t->shape, 0, sizeof t->shape);
+    t->shape.n_hidden = nh;
+    for (int i = 0; i < nh; i++)
+        t->shape.hidden[i] = (int)hidden[i];
+    t->shape.act =
+        strcmp(cfg_str(cfg, "train.activation"), "gelu") == 0 ? NN_ACT_GELU : NN_ACT_RELU;
+    t->shape.dropout_p = (float)cfg_float(cfg, "train.dropout");
+
+    const char *opt = cfg_str(cfg, "train.optimizer");
+    nn_optim_kind kind = strcmp(opt, "sgd") == 0     ? NN_OPT_SGD
+                         : strcmp(opt, "adamw") == 0 ? NN_OPT_ADAMW
+                                                     : NN_OPT_ADAM;
+    t->optim_cfg = nn_optim_defaults(kind);
+    t->optim_cfg.weight_decay = cfg_float(cfg, "train.weight_decay");
+    if (kind == NN_OPT_SGD) {
+        t->optim_cfg.momentum = cfg_float(cfg, "train.momentum");
+        t->optim_cfg.nesterov = cfg_bool(cfg, "train.nesterov");
+    } else {
+        t->optim_cfg.beta1 = cfg_float(cfg, "train.beta1");
+        t->optim_cfg.beta2 = cfg_float(cfg, "train.beta2");
+        t->optim_cfg.eps = cfg_float(cfg, "train.eps");
+    }
+    t->epochs = cfg_int(cfg, "train.epochs");
+    t->threshold = cfg_float(cfg, "train.threshold");
+    t->grad_clip = cfg_float(cfg, "train.grad_clip_norm");
+    t->es_metric = monitor_metric_index(cfg_str(cfg, "train.early_stopping_metric"));
+    HPCML_CHECK(t->es_metric >= 0, HPCML_EUSAGE, "train.early_stopping_metric: unknown metric");
+    t->es_patience = (int)cfg_int(cfg, "train.early_stopping_patience");
+    t->ckpt_every = (int)cfg_int(cfg, "train.checkpoint_every");
+    t->ckpt_keep = (int)cfg_int(cfg, "train.keep_checkpoints");
+    t->config_hash = hpcml_config_hash(cfg);
+
+    const char *device = cfg_str(cfg, "train.device");
+    const nn_backend *be = nn_backend_by_name(strcmp(device, "auto") == 0 ? "cpu" : device);
+    HPCML_CHECK(be != NULL, HPCML_EUSAGE,
+                "train.device = \"%s\": this hpcml was built without that backend", device);
+    HPCML_CHECK(!be->device_memory, HPCML_EUSAGE,
+                "train.device = \"%s\": the trainer drives host-memory backends only so far",
+                device);
+    t->be = *be;
+    if (cfg_bool(cfg, "train.streaming") && t->rank == 0)
+        log_warn("train.streaming is not implemented yet: each rank keeps its shard of /train in "
+                 "memory");
+    return HPCML_OK;
+}
+
+/* ---- loading: shards of /train, shares of /val and /test (collective) ---- */
+
+static int alloc_split(uint64_t rows, int F, float **x, int32_t **y, int64_t **row_id)
+{
+    *x = malloc((rows ? rows : 1) * (uint64_t)F * sizeof **x);
+    *y = malloc((rows ? rows : 1) * sizeof **y);
+    HPCML_CHECK(*x && *y, HPCML_EINTERNAL, "out of memory for %llu rows of %d features",
+                (unsigned long long)rows, F);
+    if (row_id) {
+        *row_id = malloc((rows ? rows : 1) * sizeof **row_id);
+        HPCML_ALLOC_CHECK(*row_id, rows * sizeof **row_id);
+    }
+    return HPCML_OK;
+}
+
+static int load_class_weights(trainer *t, h5_dataset *ds)
+{
+    const char *mode = cfg_str(t->cfg, "train.class_weights");
+    const int C = t->n_classes;
+    if (strcmp(mode, "none") == 0) return HPCML_OK;
+    t->class_weights = malloc((size_t)C * sizeof *t->class_weights);
+    t->class_weights_d = malloc((size_t)C * sizeof *t->class_weights_d);
+    HPCML_CHECK(t->class_weights && t->class_weights_d, HPCML_EINTERNAL, "out of memory");
+    if (strcmp(mode, "dataset") == 0) {
+        int found = 0;
+        HPCML_TRY(h5_dataset_class_weights(ds, t->class_weights_d, &found));
+        HPCML_CHECK(found, HPCML_EDATA,
+                    "train.class_weights = \"dataset\" but %s has no /meta/class_weights",
+                    ds->path);
+    } else {
+        const double *v;
+        int n = cfg_float_list(t->cfg, "train.class_weight_values", &v);
+        HPCML_CHECK(n == C, HPCML_EUSAGE,
+                    "train.class_weight_values has %d values, the dataset has %d classes", n, C);
+        memcpy(t->class_weights_d, v, (size_t)C * sizeof *v);
+    }
+    for (int c = 0; c < C; c++) {
+        HPCML_CHECK(t->class_weights_d[c] >= 0 && isfinite(t->class_weights_d[c]), HPCML_EDATA,
+                    "class weight %d is %g", c, t->class_weights_d[c]);
+        t->class_weights[c] = (float)t->class_weights_d[c];
+    }
+    return HPCML_OK;
+}
+
+static int load_data(trainer *t)
+{
+    h5_dataset ds;
+    const char *path = cfg_str(t->cfg, "train.dataset");
+    int rc = hpcml_mpi_agree(t->comm, h5_dataset_open(&ds, path, t->comm));
+    if (rc != HPCML_OK) return rc;
+    t->n_features = (int)ds.n_features;
+    t->n_classes = (int)ds.n_classes;
+    t->shape.n_inputs = t->n_features;
+    t->shape.n_classes = t->n_classes;
+
+    /* local: layout and buffers */
+    rc = sampler_init(&t->smp, ds.rows[SPLIT_TRAIN], (uint64_t)cfg_int(t->cfg, "train.batch_size"),
+                      t->size, cfg_bool(t->cfg, "train.drop_last"), t->seed);
+    if (rc == HPCML_OK) rc = epoch_data_init(&t->ed, &t->smp, t->rank, t->size, t->n_features);
+    uint64_t hi;
+    sampler_shard_range(ds.rows[SPLIT_VAL], t->size, t->rank, &t->val_lo, &hi);
+    t->val_rows = hi - t->val_lo;
+    sampler_shard_range(ds.rows[SPLIT_TEST], t->size, t->rank, &t->test_lo, &hi);
+    t->test_rows = hi - t->test_lo;
+    if (rc == HPCML_OK) rc = alloc_split(t->val_rows, t->n_features, &t->val_x, &t->val_y, NULL);
+    if (rc == HPCML_OK)
+        rc = alloc_split(t->test_rows, t->n_features, &t->test_x, &t->test_y, &t->test_row_id);
+    rc = hpcml_mpi_agree(t->comm, rc);
+
+    /* collective: the reads (each rank its own hyperslab) */
+    if (rc == HPCML_OK)
+        rc = h5_dataset_read_rows(&ds, SPLIT_TRAIN, t->ed.shard_lo, t->ed.shard_hi, t->ed.shard_x,
+                                  t->ed.shard_y, NULL);
+    rc = hpcml_mpi_agree(t->comm, rc);
+    if (rc == HPCML_OK)
+        rc = h5_dataset_read_rows(&ds, SPLIT_VAL, t->val_lo, t->val_lo + t->val_rows, t->val_x,
+                                  t->val_y, NULL);
+    rc = hpcml_mpi_agree(t->comm, rc);
+    if (rc == HPCML_OK)
+        rc = h5_dataset_read_rows(&ds, SPLIT_TEST, t->test_lo, t->test_lo + t->test_rows, t->test_x,
+                                  t->test_y, t->test_row_id);
+    rc = hpcml_mpi_agree(t->comm, rc);
+    if (rc == HPCML_OK) rc = hpcml_mpi_agree(t->comm, load_class_weights(t, &ds));
+    h5_dataset_close(&ds);
+    if (rc == HPCML_OK)
+        log_info("dataset %s: %llu train, %llu val, %llu test rows, %d features, %d classes", path,
+                 (unsigned long long)ds.rows[SPLIT_TRAIN], (unsigned long long)ds.rows[SPLIT_VAL],
+                 (unsigned long long)ds.rows[SPLIT_TEST], t->n_features, t->n_classes);
+    return rc;
+}
+
+/* ---- model, optimizer, schedule (local) ----------------------------------- */
+
+static int build_model(trainer *t)
+{
+    t->be.allreduce_sum = grad_sync_allreduce;
+    t->be.comm_ctx = &t->gs;
+    int max_batch = (int)t->ed.slice > EVAL_CHUNK_ROWS ? (int)t->ed.slice : EVAL_CHUNK_ROWS;
+    HPCML_TRY(mlp_create(&t->model, &t->be, &t->shape, max_batch));
+    HPCML_TRY(mlp_init_params(&t->model, t->seed, NN_INIT_HE_NORMAL));
+    HPCML_TRY(optim_create(&t->opt, &t->be, t->model.n_params, &t->optim_cfg));
+    t->best_params = malloc(t->model.n_params * sizeof(float));
+    HPCML_ALLOC_CHECK(t->best_params, t->model.n_params * sizeof(float));
+    grad_sync_init(&t->gs, t->comm, t->model.n_params,
+                   (size_t)cfg_int(t->cfg, "train.bucket_kb") * 1024);
+
+    const hpcml_config *cfg = t->cfg;
+    nn_lr_schedule *s = &t->lr_sched;
+    memset(s, 0, sizeof *s);
+    const char *kind = cfg_str(cfg, "train.lr_schedule");
+    s->kind = strcmp(kind, "step") == 0     ? NN_LR_STEP
+              : strcmp(kind, "cosine") == 0 ? NN_LR_COSINE
+                                            : NN_LR_CONSTANT;
+    s->base_lr = cfg_float(cfg, "train.lr");
+    if (strcmp(cfg_str(cfg, "train.lr_scaling"), "linear") == 0)
+        s->base_lr = lr_linear_scaling(s->base_lr, (long)t->smp.global_batch,
+                                       (long)cfg_int(cfg, "train.lr_base_batch"));
+    s->steps_per_epoch = (long)t->smp.steps;
+    s->warmup_steps = lround(cfg_float(cfg, "train.warmup_epochs") * (double)t->smp.steps);
+    s->step_epochs = (long)cfg_int(cfg, "train.lr_step_epochs");
+    s->gamma = cfg_float(cfg, "train.lr_gamma");
+    s->total_steps = (long)(t->epochs * (int64_t)t->smp.steps);
+    s->min_lr = 0.0;
+
+    t->prog.best_metric = NAN;
+    return HPCML_OK;
+}
+
+/* ---- one training step ------------------------------------------------------ */
+
+/* mlp_backward with the gradient allreduce of each finished layer started
+ * at once (grad_sync bucketed mode); the arithmetic is mlp_backward's. */
+static int backward_bucketed(mlp *m, const float *x, int rows, grad_sync *gs)
+{
+    const nn_backend *be = m->be;
+    const float *dz = m->dlogits;
+    grad_sync_begin(gs, m->grads);
+    for (int l = m->n_layers - 1; l >= 0; l--) {
+        const int nin = m->width[l], nout = m->width[l + 1];
+        const float *in = l == 0 ? x : m->h[l - 1];
+        HPCML_TRY(be->sgemm(1, 0, nout, nin, rows, 1.0f, dz, nout, in, nin, 0.0f,
+                            m->grads + m->w_off[l], nin));
+        HPCML_TRY(be->colsum(dz, rows, nout, 0.0f, m->grads + m->b_off[l]));
+        HPCML_TRY(grad_sync_ready(gs, m->w_off[l], m->b_off[l] + (size_t)nout));
+        if (l == 0) break;
+        float *dh = m->dbuf[l % 2];
+        HPCML_TRY(be->sgemm(0, 0, rows, nin, nout, 1.0f, dz, nout, m->params + m->w_off[l], nin,
+                            0.0f, dh, nin));
+        const size_t n = (size_t)rows * (size_t)nin;
+        if (m->last_dropout) HPCML_TRY(be->dropout_backward(dh, m->mask[l - 1], n, dh));
+        HPCML_TRY(be->act_backward(m->z[l - 1], dh, n, m->shape.act, dh));
+        dz = dh;
+    }
+    return grad_sync_finish(gs);
+}
+
+static int train_step(trainer *t, uint64_t epoch, uint64_t step, double batch_weight,
+                      double *loss_sum)
+{
+    epoch_data *ed = &t->ed;
+    mlp *m = &t->model;
+    const int rows = (int)ed->slice;
+    const float *x = ed->x + step * ed->slice * (uint64_t)t->n_features;
+    const int32_t *y = ed->y + step * ed->slice;
+    /* Dropout keys: the sample's global position in the epoch, so masks do
+     * not depend on which rank or batch slot computes it. */
+    nn_dropout_rows keys = {
+        .seed = t->seed,
+        .row_keys = NULL,
+        .row_key_base = nn_dropout_row_key(epoch, sampler_positions(&t->smp),
+                                           step * t->smp.global_batch + ed->slice_lo),
+    };
+    double ls = 0.0, ws = 0.0;
+    HPCML_TRY(mlp_forward(m, x, rows, &keys));
+    HPCML_TRY(mlp_loss_forward(m, y, t->class_weights, rows, &ls, &ws));
+    const float scale = batch_weight > 0 ? (float)(1.0 / batch_weight) : 0.0f;
+    HPCML_TRY(mlp_loss_backward(m, y, t->class_weights, rows, scale));
+    if (t->gs.bucketed) {
+        HPCML_TRY(backward_bucketed(m, x, rows, &t->gs));
+    } else {
+        HPCML_TRY(mlp_backward(m, x, rows, m->dlogits, 0));
+        HPCML_TRY(t->be.allreduce_sum(m->grads, m->n_params, t->be.comm_ctx));
+    }
+    if (t->grad_clip > 0.0) {
+        double norm;
+        HPCML_TRY(optim_clip_grad_norm(&t->be, m->grads, m->n_params, t->grad_clip, &norm));
+    }
+    const double lr = lr_schedule_at(&t->lr_sched, t->opt.step);
+    HPCML_TRY(optim_step(&t->opt, m->params, m->grads, lr));
+    *loss_sum += ls;
+    return HPCML_OK;
+}
+
+/* The sum of class weights of every global batch of the epoch (the loss
+ * normalizer), from each rank's labels: one allreduce per epoch instead of
+ * one per step. */
+static int batch_weights(trainer *t, double *w)
+{
+    const epoch_data *ed = &t->ed;
+    for (uint64_t s = 0; s < t->smp.steps; s++) {
+        double sum = 0.0;
+        for (uint64_t j = 0; j < ed->slice; j++) {
+            int32_t y = ed->y[s * ed->slice + j];
+            sum += t->class_weights ? (double)t->class_weights[y] : 1.0;
+        }
+        w[s] = sum;
+    }
+    if (t->size > 1)
+        HPCML_MPI_CHECK(
+            MPI_Allreduce(MPI_IN_PLACE, w, (int)t->smp.steps, MPI_DOUBLE, MPI_SUM, t->comm));
+    return HPCML_OK;
+}
+
+/* ---- preemption ------------------------------------------------------------ */
+
+typedef struct {
+    int in, out;
+    MPI_Request req;
+    int active;
+} preempt_vote;
+
+static void vote_start(trainer *t, preempt_vote *v)
+{
+    v->in = signals_pending() != 0;
+    v->out = v->in;
+    v->active = 0;
+    if (t->size > 1) {
+        if (MPI_Iallreduce(&v->in, &v->out, 1, MPI_INT, MPI_MAX, t->comm, &v->req) != MPI_SUCCESS)
+            hpcml_mpi_abort(t->comm, HPCML_EINTERNAL);
+        v->active = 1;
+    }
+}
+
+static int vote_finish(trainer *t, preempt_vote *v)
+{
+    if (v->active && MPI_Wait(&v->req, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+        hpcml_mpi_abort(t->comm, HPCML_EINTERNAL);
+    v->active = 0;
+    return v->out;
+}
+
+static int preempted_exit(trainer *t)
+{
+    int rc = checkpoint_save(t, 0);
+    if (rc != HPCML_OK) return rc;
+    return HPCML_FAIL(HPCML_EPREEMPTED,
+                      "preempted by a signal: checkpoint written at epoch %lld, step %lld of the "
+                      "epoch (global step %lld); run again to resume",
+                      (long long)t->prog.epoch, (long long)t->prog.step_in_epoch,
+                      (long long)t->prog.global_step);
+}
+
+/* ---- the epoch loop --------------------------------------------------------- */
+
+/* Reduce the local loss sums (plus a resumed partial epoch on rank 0). */
+static void reduce_epoch_loss(trainer *t, double local_loss, double local_weight, double *loss,
+                              double *weight)
+{
+    double in[2] = {local_loss + t->prog.part_loss_sum, local_weight + t->prog.part_weight_sum};
+    double out[2] = {in[0], in[1]};
+    if (t->size > 1 && MPI_Allreduce(in, out, 2, MPI_DOUBLE, MPI_SUM, t->comm) != MPI_SUCCESS)
+        hpcml_mpi_abort(t->comm, HPCML_EINTERNAL);
+    *loss = out[0];
+    *weight = out[1];
+}
+
+static void fill_val_metrics(train_epoch_metrics *em, const split_metrics *vm)
+{
+    em->val_loss = vm->loss;
+    em->val_accuracy = vm->accuracy;
+    em->val_precision = vm->precision;
+    em->val_recall = vm->recall;
+    em->val_f1 = vm->f1;
+    em->val_auc = vm->auc;
+    em->val_pr_auc = vm->pr_auc;
+}
+
+static int run_epochs(trainer *t, monitor *mo)
+{
+    const uint64_t S = t->smp.steps;
+    double *bw = malloc(S * sizeof *bw);
+    int rc = bw ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+    rc = hpcml_mpi_agree(t->comm, rc);
+    if (rc != HPCML_OK) return rc;
+    int64_t val_global = (int64_t)t->val_rows;
+    MPI_Allreduce(MPI_IN_PLACE, &val_global, 1, MPI_INT64_T, MPI_SUM, t->comm);
+    if (val_global == 0) log_warn("the dataset has no /val rows: no validation metrics");
+
+    while (t->prog.epoch < t->epochs && t->prog.stop_reason == STOP_NONE) {
+        const uint64_t epoch = (uint64_t)t->prog.epoch;
+        profile_begin("epoch");
+        const double t_epoch = now_s();
+        grad_sync_reset_stats(&t->gs);
+
+        profile_begin("exchange");
+        rc = epoch_data_fill(&t->ed, &t->smp, epoch, t->comm);
+        if (rc == HPCML_OK) rc = batch_weights(t, bw);
+        if (rc != HPCML_OK) hpcml_mpi_abort(t->comm, rc);
+        profile_end();
+
+        profile_begin("steps");
+        double local_loss = 0.0, local_weight = 0.0;
+        const uint64_t first = (uint64_t)t->prog.step_in_epoch;
+        for (uint64_t s = first; s < S; s++) {
+            preempt_vote vote;
+            vote_start(t, &vote);
+            rc = train_step(t, epoch, s, bw[s], &local_loss);
+            if (rc != HPCML_OK) hpcml_mpi_abort(t->comm, rc);
+            /* bw[s] is the global batch's weight already: counted on rank 0 only */
+            if (t->rank == 0) local_weight += bw[s];
+            t->prog.step_in_epoch = (int64_t)s + 1;
+            t->prog.global_step++;
+            if (vote_finish(t, &vote) && s + 1 < S) {
+                profile_end();
+                profile_end();
+                double gl, gw;
+                reduce_epoch_loss(t, local_loss, local_weight, &gl, &gw);
+                t->prog.part_loss_sum = gl;
+                t->prog.part_weight_sum = gw;
+                free(bw);
+                log_info("preemption requested: checkpoint at epoch %lld step %llu",
+                         (long long)t->prog.epoch + 1, (unsigned long long)s + 1);
+                return preempted_exit(t);
+            }
+        }
+        const double train_s = now_s() - t_epoch;
+        profile_end();
+
+        train_epoch_metrics em;
+        memset(&em, 0, sizeof em);
+        em.epoch = t->prog.epoch + 1;
+        double gl, gw;
+        reduce_epoch_loss(t, local_loss, local_weight, &gl, &gw);
+        em.train_loss = gw > 0 ? gl / gw : NAN;
+        em.lr = lr_schedule_at(&t->lr_sched, t->opt.step > 0 ? t->opt.step - 1 : 0);
+        t->prog.epoch++;
+        t->prog.step_in_epoch = 0;
+        t->prog.part_loss_sum = t->prog.part_weight_sum = 0.0;
+
+        profile_begin("validate");
+        split_metrics vm;
+        memset(&vm, 0, sizeof vm);
+        em.val_loss = em.val_accuracy = em.val_precision = em.val_recall = NAN;
+        em.val_f1 = em.val_auc = em.val_pr_auc = NAN;
+        if (val_global > 0) {
+            rc = dist_metrics_evaluate(&t->model, t->val_x, t->val_y, t->val_rows, t->class_weights,
+                                       t->threshold, t->comm, &vm, NULL);
+            if (rc != HPCML_OK) {
+                profile_end();
+                profile_end();
+                free(bw);
+                return rc;
+            }
+            fill_val_metrics(&em, &vm);
+        }
+        profile_end();
+
+        /* Times: the slowest rank's, so every rank sees the same numbers. */
+        double times[4] = {now_s() - t_epoch, train_s, t->gs.wait_s, t->gs.window_s};
+        if (t->size > 1) MPI_Allreduce(MPI_IN_PLACE, times, 4, MPI_DOUBLE, MPI_MAX, t->comm);
+        em.epoch_s = times[0];
+        em.train_s = times[1];
+        em.samples_per_s = (double)((S - first) * t->smp.global_batch) / times[1];
+        em.allreduce_s = times[2];
+        em.allreduce_share = times[1] > 0 ? times[2] / times[1] : 0;
+        em.overlap_window_s = times[3];
+
+        /* Decisions: identical inputs on every rank, identical outcomes. */
+        log_info("epoch %lld/%lld: train_loss %.5f val_loss %.5f val_auc %.5f val_pr_auc %.5f "
+                 "val_f1 %.4f | %.2fs, %.0f samples/s, allreduce %.1f%%",
+                 (long long)em.epoch, (long long)t->epochs, em.train_loss, em.val_loss, em.val_auc,
+                 em.val_pr_auc, em.val_f1, em.epoch_s, em.samples_per_s,
+                 100.0 * em.allreduce_share);
+        int stop = 0;
+        rc = monitor_write_epoch(mo, &em, t->prog.global_step, val_global ? vm.confusion : NULL,
+                                 t->n_classes);
+        if (rc == HPCML_OK) rc = monitor_check_alerts(mo, &em, t->prog.alert_run, &stop);
+        dist_metrics_free(&vm);
+        rc = hpcml_mpi_agree(t->comm, rc);
+        if (rc != HPCML_OK) {
+            profile_end();
+            free(bw);
+            return rc;
+        }
+        if (stop) t->prog.stop_reason = STOP_ALERT;
+
+        double v = monitor_metric_value(&em, t->es_metric);
+        int higher = monitor_metric_higher_is_better(t->es_metric);
+        int improved = !isnan(v) && (isnan(t->prog.best_metric) ||
+                                     (higher ? v > t->prog.best_metric : v < t->prog.best_metric));
+        if (improved) {
+            t->prog.best_metric = v;
+            t->prog.best_epoch = em.epoch;
+            t->prog.bad_epochs = 0;
+        } else {
+            t->prog.bad_epochs++;
+        }
+        if (t->es_patience > 0 && t->prog.bad_epochs >= t->es_patience &&
+            t->prog.stop_reason == STOP_NONE) {
+            log_info("early stopping: %s has not improved for %d epochs (best %.6g at epoch %lld)",
+                     monitor_metric_name(t->es_metric), t->es_patience, t->prog.best_metric,
+                     (long long)t->prog.best_epoch);
+            t->prog.stop_reason = STOP_EARLY;
+        }
+        if (t->hooks.on_epoch) {
+            int hook_stop = 0;
+            rc = t->hooks.on_epoch(&em, t->hooks.user, &hook_stop);
+            if (rc != HPCML_OK) {
+                profile_end();
+                free(bw);
+                return rc;
+            }
+            if (hook_stop && t->prog.stop_reason == STOP_NONE) t->prog.stop_reason = STOP_HOOK;
+        }
+
+        profile_begin("checkpoint");
+        if (improved) {
+            rc = mlp_get_params(&t->model, t->best_params);
+            t->have_best = 1;
+            rc = hpcml_mpi_agree(t->comm, rc);
+            if (rc == HPCML_OK) rc = checkpoint_save(t, 1);
+        }
+        const int last = t->prog.epoch >= t->epochs || t->prog.stop_reason != STOP_NONE;
+        if (rc == HPCML_OK && (last || (t->ckpt_every > 0 && t->prog.epoch % t->ckpt_every == 0)))
+            rc = checkpoint_save(t, 0);
+        profile_end();
+        profile_end(); /* epoch */
+        if (rc != HPCML_OK) {
+            free(bw);
+            return rc;
+        }
+
+        /* A signal that arrived during validation or the checkpoint. */
+        int flag = signals_pending() != 0;
+        if (t->size > 1) MPI_Allreduce(MPI_IN_PLACE, &flag, 1, MPI_INT, MPI_MAX, t->comm);
+        if (flag && !last) {
+            free(bw);
+            return t->ckpt_every > 0 && t->prog.epoch % t->ckpt_every == 0
+                       ? HPCML_FAIL(HPCML_EPREEMPTED,
+                                    "preempted by a signal after epoch %lld (checkpoint "
+                                    "written); run again to resume",
+                                    (long long)t->prog.epoch)
+                       : preempted_exit(t);
+        }
+    }
+    if (t->prog.stop_reason == STOP_NONE) t->prog.stop_reason = STOP_DONE;
+    free(bw);
+    return HPCML_OK;
+}
+
+/* ---- evaluation on /test ---------------------------------------------------- */
+
+static json_t *jnum(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static int evaluate_test(trainer *t)
+{
+    int64_t test_global = (int64_t)t->test_rows;
+    MPI_Allreduce(MPI_IN_PLACE, &test_global, 1, MPI_INT64_T, MPI_SUM, t->comm);
+    if (test_global == 0) {
+        log_warn("the dataset has no /test rows: no evaluation.json");
+        return HPCML_OK;
+    }
+    const int C = t->n_classes;
+    float *probs = malloc((t->test_rows ? t->test_rows : 1) * (uint64_t)C * sizeof *probs);
+    int rc = probs ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+    if (rc == HPCML_OK && t->have_best) rc = mlp_set_params(&t->model, t->best_params);
+    rc = hpcml_mpi_agree(t->comm, rc);
+    if (rc != HPCML_OK) {
+        free(probs);
+        return rc;
+    }
+    split_metrics tm;
+    rc = dist_metrics_evaluate(&t->model, t->test_x, t->test_y, t->test_rows, t->class_weights,
+                               t->threshold, t->comm, &tm, probs);
+    if (rc != HPCML_OK) {
+        free(probs);
+        return rc;
+    }
+    char path[4300];
+    snprintf(path, sizeof path, "%s/predictions.h5", t->output_dir);
+    rc = predictions_write(path, t->comm, "test", tm.rows, t->test_lo, t->test_rows, C,
+                           t->test_row_id, t->test_y, probs, t->threshold);
+    free(probs);
+
+    int lrc = HPCML_OK;
+    if (rc == HPCML_OK && t->rank == 0) {
+        json_t *root = json_object(), *test = json_object(), *cm = json_array();
+        json_object_set_new(test, "rows", json_integer((json_int_t)tm.rows));
+        json_object_set_new(test, "loss", jnum(tm.loss));
+        json_object_set_new(test, "accuracy", jnum(tm.accuracy));
+        json_object_set_new(test, "precision", jnum(tm.precision));
+        json_object_set_new(test, "recall", jnum(tm.recall));
+        json_object_set_new(test, "f1", jnum(tm.f1));
+        json_object_set_new(test, "auc", jnum(tm.auc));
+        json_object_set_new(test, "pr_auc", jnum(tm.pr_auc));
+        for (int r = 0; r < C; r++) {
+            json_t *row = json_array();
+            for (int c = 0; c < C; c++)
+                json_array_append_new(row, json_integer((json_int_t)tm.confusion[r * C + c]));
+            json_array_append_new(cm, row);
+        }
+        json_object_set_new(test, "confusion", cm);
+        json_object_set_new(root, "test", test);
+        json_object_set_new(root, "threshold", json_real(t->threshold));
+        json_t *model = json_object();
+        json_object_set_new(model, "weights", json_string(t->have_best ? "best" : "last"));
+        json_object_set_new(model, "epoch",
+                            json_integer(t->have_best ? t->prog.best_epoch : t->prog.epoch));
+        json_object_set_new(model, "selection_metric",
+                            json_string(monitor_metric_name(t->es_metric)));
+        json_object_set_new(model, "epochs_trained", json_integer(t->prog.epoch));
+        json_object_set_new(model, "stop_reason", json_string(stop_names[t->prog.stop_reason % 5]));
+        json_object_set_new(root, "model", model);
+        char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        json_decref(root);
+        char jpath[4300];
+        snprintf(jpath, sizeof jpath, "%s/evaluation.json", t->output_dir);
+        if (!text) {
+            lrc = HPCML_FAIL(HPCML_EINTERNAL, "cannot format evaluation.json");
+        } else {
+            size_t n = strlen(text);
+            char *withnl = malloc(n + 2);
+            if (withnl) {
+                memcpy(withnl, text, n);
+                withnl[n] = '\n';
+                withnl[n + 1] = '\0';
+                lrc = atomic_write_text(jpath, withnl);
+                free(withnl);
+            } else {
+                lrc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+            }
+            free(text);
+        }
+        if (lrc == HPCML_OK)
+            log_info("test (%s model, epoch %lld): auc %.5f pr_auc %.5f f1 %.4f precision %.4f "
+                     "recall %.4f accuracy %.5f -> %s",
+                     t->have_best ? "best" : "last",
+                     (long long)(t->have_best ? t->prog.best_epoch : t->prog.epoch), tm.auc,
+                     tm.pr_auc, tm.f1, tm.precision, tm.recall, tm.accuracy, jpath);
+    }
+    dist_metrics_free(&tm);
+    if (rc != HPCML_OK) return rc;
+    return hpcml_mpi_agree(t->comm, lrc);
+}
+
+/* ---- the whole run ------------------------------------------------------------ */
+
+static void trainer_free(trainer *t)
+{
+    mlp_destroy(&t->model);
+    optim_destroy(&t->opt);
+    epoch_data_free(&t->ed);
+    free(t->val_x);
+    free(t->val_y);
+    free(t->test_x);
+    free(t->test_y);
+    free(t->test_row_id);
+    free(t->class_weights);
+    free(t->class_weights_d);
+    free(t->best_params);
+    free(t);
+}
+
+static int write_effective_config(trainer *t)
+{
+    if (t->rank != 0) return HPCML_OK;
+    HPCML_TRY(fs_mkdir_p(t->output_dir));
+    char *text = hpcml_config_to_string(t->cfg);
+    HPCML_CHECK(text != NULL, HPCML_EINTERNAL, "cannot print the configuration");
+    char path[4300];
+    snprintf(path, sizeof path, "%s/config.cfg", t->output_dir);
+    int rc = atomic_write_text(path, text);
+    free(text);
+    return rc;
+}
+
+static int run_all(trainer *t, int verify_only)
+{
+    int rc = parse_config(t);
+    const int threads = trainer_blas_threads(t->cfg, t->comm); /* collective */
+    rc = hpcml_mpi_agree(t->comm, rc);
+    if (rc != HPCML_OK) return rc;
+    openblas_set_num_threads(threads);
+
+    profile_begin("load");
+    rc = load_data(t);
+    profile_end();
+    if (rc != HPCML_OK) return rc;
+    rc = hpcml_mpi_agree(t->comm, build_model(t));
+    if (rc != HPCML_OK) return rc;
+    if (verify_only) return hpcml_mpi_agree(t->comm, t->rank == 0 ? checkpoint_verify_dir(t) : 0);
+
+    {
+        char arch[512];
+        int off = snprintf(arch, sizeof arch, "%d", t->n_features);
+        for (int i = 0; i < t->shape.n_hidden && off < (int)sizeof arch; i++)
+            off += snprintf(arch + off, sizeof arch - (size_t)off, " -> %d", t->shape.hidden[i]);
+        snprintf(arch + off, sizeof arch - (size_t)off, " -> %d", t->n_classes);
+        log_info("model %s (%zu parameters), %s, batch %llu over %d ranks (%llu each), %llu "
+                 "steps/epoch, %d BLAS threads per rank, gradients %s",
+                 arch, t->model.n_params, cfg_str(t->cfg, "train.optimizer"),
+                 (unsigned long long)t->smp.global_batch, t->size, (unsigned long long)t->ed.slice,
+                 (unsigned long long)t->smp.steps, threads,
+                 t->gs.bucketed ? "in buckets during backward" : "in one allreduce");
+    }
+
+    rc = hpcml_mpi_agree(t->comm, write_effective_config(t));
+    if (rc != HPCML_OK) return rc;
+    const int want_resume = strcmp(cfg_str(t->cfg, "train.resume"), "auto") == 0;
+    int resumed = 0;
+    if (want_resume) {
+        rc = checkpoint_prepare_dir(t, 0);
+        if (rc == HPCML_OK) rc = checkpoint_resume(t, &resumed);
+        if (rc != HPCML_OK) return rc;
+    }
+    if (!resumed) {
+        rc = checkpoint_prepare_dir(t, 1);
+        if (rc != HPCML_OK) return rc;
+    }
+    monitor mo;
+    rc = monitor_init(&mo, t->cfg, t->rank);
+    if (rc == HPCML_OK)
+        rc = monitor_open_file(&mo, t->output_dir, resumed ? (long long)t->prog.epoch : 0);
+    rc = hpcml_mpi_agree(t->comm, rc);
+    if (rc != HPCML_OK) {
+        monitor_close(&mo);
+        return rc;
+    }
+    if (resumed && t->prog.stop_reason != STOP_NONE && t->prog.stop_reason != STOP_DONE)
+        log_info("the checkpoint's run had stopped (%s): evaluating only",
+                 stop_names[t->prog.stop_reason % 5]);
+    else if (resumed)
+        t->prog.stop_reason = STOP_NONE; /* more epochs may have been asked for */
+
+    rc = signals_install(cfg_str(t->cfg, "train.preempt_signal"));
+    rc = hpcml_mpi_agree(t->comm, rc);
+    if (rc == HPCML_OK) {
+        profile_begin("train");
+        rc = run_epochs(t, &mo);
+        profile_end();
+    }
+    signals_uninstall();
+    monitor_close(&mo);
+    if (rc != HPCML_OK) return rc;
+    log_info("training ended after %lld epochs (%s)", (long long)t->prog.epoch,
+             stop_names[t->prog.stop_reason % 5]);
+
+    if (!t->hooks.no_outputs && cfg_bool(t->cfg, "train.evaluate") &&
+        t->prog.stop_reason != STOP_HOOK) {
+        profile_begin("evaluate");
+        rc = evaluate_test(t);
+        profile_end();
+        if (rc != HPCML_OK) return rc;
+    }
+    return HPCML_OK;
+}
+
+int trainer_run(MPI_Comm comm, const hpcml_config *cfg, const trainer_hooks *hooks)
+{
+    trainer *t = calloc(1, sizeof *t);
+    int rc = t ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+    rc = hpcml_mpi_agree(comm, rc);
+    if (rc != HPCML_OK) return rc;
+    t->comm = comm;
+    MPI_Comm_rank(comm, &t->rank);
+    MPI_Comm_size(comm, &t->size);
+    t->cfg = cfg;
+    if (hooks) t->hooks = *hooks;
+    const int verify_only = t->hooks.verify_checkpoints;
+    rc = run_all(t, verify_only);
+    /* profile.json even for a preempted run: it shows where the time went. */
+    if ((rc == HPCML_OK || rc == HPCML_EPREEMPTED) && !t->hooks.no_outputs && !verify_only &&
+        cfg_bool(cfg, "monitoring.profile")) {
+        int prc = profile_write(comm, t->output_dir);
+        if (rc == HPCML_OK) rc = prc;
+    }
+    trainer_free(t);
+    return rc;
+}

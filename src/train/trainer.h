@@ -1,0 +1,126 @@
+/* trainer.h — data-parallel training of the MLP classifier: the epoch loop
+ * of hpcml-train, callable as a library (hpcml-sweep runs trials with it).
+ *
+ * trainer_run(comm, cfg, hooks) does, collectively over comm:
+ *   load    each rank reads its shard of /train and its share of /val and
+ *           /test (parallel HDF5 hyperslabs);
+ *   resume  train.resume = "auto": the newest valid checkpoint in
+ *           output_dir/checkpoints (checkpoint.h);
+ *   epochs  fetch the epoch's rows (epoch_data.h), then per global batch:
+ *           forward, weighted softmax cross-entropy, backward with the
+ *           gradient summed over ranks (grad_sync.h), clipping, optimizer
+ *           step; the preemption flag is agreed at every step boundary;
+ *           after the epoch: exact validation metrics over all ranks
+ *           (dist_metrics.h), a metrics.jsonl record, alert rules, early
+ *           stopping, best/periodic checkpoints (monitor.h, checkpoint.h);
+ *   finish  final checkpoint, evaluation on /test with the best model
+ *           (evaluation.json, predictions.h5), profile.json / trace.json.
+ * Preempted runs write a checkpoint and return HPCML_EPREEMPTED.
+ *
+ * The state below is shared by the train/ room (checkpoint.c reads and
+ * writes it); programs use only trainer_run. */
+#ifndef HPCML_TRAIN_TRAINER_H
+#define HPCML_TRAIN_TRAINER_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "nn/backend.h"
+#include "nn/mlp.h"
+#include "nn/optim.h"
+#include "train/epoch_data.h"
+#include "train/grad_sync.h"
+#include "train/sampler.h"
+
+#define TRAIN_MAX_ALERTS 32
+
+/* One epoch's metrics (the metrics.jsonl record). NaN when undefined. */
+typedef struct {
+    int64_t epoch; /* 1-based: the number of epochs completed */
+    double train_loss;
+    double val_loss, val_accuracy, val_precision, val_recall, val_f1, val_auc, val_pr_auc;
+    double epoch_s, train_s, samples_per_s, lr;
+    double allreduce_s, allreduce_share, overlap_window_s;
+} train_epoch_metrics;
+
+/* Hooks for a caller that drives training (hpcml-sweep). May be NULL. */
+typedef struct {
+    /* After every epoch's record, collectively on every rank with the same
+     * metrics. Returns a status that must be the same on every rank (agree
+     * inside when only some ranks can fail); with HPCML_OK, *stop must be
+     * the same on every rank, nonzero: end training now (checkpoint as at
+     * any end; no evaluation on /test). An error ends the run with it. */
+    int (*on_epoch)(const train_epoch_metrics *m, void *user, int *stop);
+    void *user;
+    /* Skip evaluation.json / predictions.h5 / profile.json. */
+    int no_outputs;
+    /* Only load the data and model, check the checkpoints in output_dir and
+     * print one line per file (hpcml-train --verify-checkpoints). */
+    int verify_checkpoints;
+} trainer_hooks;
+
+/* Everything that says where training stands; saved in checkpoints. */
+typedef struct {
+    int64_t epoch;         /* epochs completed */
+    int64_t step_in_epoch; /* optimizer steps done in epoch `epoch` (0 at a boundary) */
+    int64_t global_step;   /* optimizer steps in all (== optim.step) */
+    double part_loss_sum;  /* the unfinished epoch's training loss so far, summed over ranks */
+    double part_weight_sum;
+    double best_metric; /* of train.early_stopping_metric; NaN before the first epoch */
+    int64_t best_epoch; /* 0: none yet */
+    int64_t bad_epochs; /* epochs since the best */
+    int64_t alert_run[TRAIN_MAX_ALERTS]; /* consecutive epochs on the bad side, per rule */
+    int64_t stop_reason;                 /* 0 running, 1 done, 2 early stop, 3 alert, 4 hook */
+} train_progress;
+
+typedef struct {
+    MPI_Comm comm;
+    int rank, size;
+    const hpcml_config *cfg;
+    trainer_hooks hooks;
+
+    char output_dir[4096], ckpt_dir[4200];
+    uint64_t seed;
+    int n_features, n_classes;
+    mlp_shape shape;
+    nn_optim_config optim_cfg;
+    nn_lr_schedule lr_sched;
+    int64_t epochs;
+    double threshold;
+    double grad_clip;
+    int es_metric; /* index into the metric table of monitor.c */
+    int es_patience;
+    int ckpt_every, ckpt_keep;
+
+    /* data */
+    sampler smp;
+    epoch_data ed;
+    uint64_t val_lo, val_rows, test_lo, test_rows; /* this rank's share */
+    float *val_x, *test_x;
+    int32_t *val_y, *test_y;
+    int64_t *test_row_id;
+    float *class_weights; /* n_classes, NULL: none */
+    double *class_weights_d;
+
+    /* model */
+    nn_backend be; /* the CPU table with the MPI allreduce installed */
+    grad_sync gs;
+    mlp model;
+    nn_optim opt;
+    float *best_params; /* host copy of the best model (n_params) */
+    int have_best;
+
+    train_progress prog;
+    uint64_t config_hash;
+} trainer;
+
+int trainer_run(MPI_Comm comm, const hpcml_config *cfg, const trainer_hooks *hooks);
+
+/* Helpers shared with checkpoint.c / tests. */
+/* OpenBLAS threads for this rank: train.blas_threads, else SLURM_CPUS_PER_TASK,
+ * else the CPUs this rank may use (its affinity mask when it is bound to
+ * fewer than all, otherwise all online CPUs divided by the ranks on this node). */
+int trainer_blas_threads(const hpcml_config *cfg, MPI_Comm comm);
+
+#endif
