@@ -16,14 +16,10 @@
  * depends on which other draws were made. rng_uniform and rng_normal accept
  * j < 2^31, rng_below j < 2^24 (larger j wrap into other draws' blocks). */
 #include "core/rng.h"
+#include "core/rng_inline.h"
 
 #include <math.h>
 #include <string.h>
-
-#define PHILOX_M0 0xD2511F53u
-#define PHILOX_M1 0xCD9E8D57u
-#define PHILOX_W0 0x9E3779B9u /* golden ratio */
-#define PHILOX_W1 0xBB67AE85u /* sqrt(3) - 1 */
 
 #define LANE_UNIFORM     0x00000000u
 #define LANE_NORMAL      0x40000000u
@@ -32,31 +28,9 @@
 #define LANE_REGION_MASK 0x3FFFFFFFu
 #define BELOW_TRIES      128 /* two 64-bit tries per block: 64 blocks per draw */
 
-/* One Philox round: two 32x32->64 products, the high halves mixed with the
- * other two words and the round key, the words permuted. */
-static inline rng_u32x4 philox_round(rng_u32x4 c, uint32_t k0, uint32_t k1)
-{
-    uint64_t p0 = (uint64_t)PHILOX_M0 * c.v[0];
-    uint64_t p1 = (uint64_t)PHILOX_M1 * c.v[2];
-    rng_u32x4 r;
-    r.v[0] = (uint32_t)(p1 >> 32) ^ c.v[1] ^ k0;
-    r.v[1] = (uint32_t)p1;
-    r.v[2] = (uint32_t)(p0 >> 32) ^ c.v[3] ^ k1;
-    r.v[3] = (uint32_t)p0;
-    return r;
-}
-
 rng_u32x4 philox4x32_10(rng_u32x4 ctr, const uint32_t key[2])
 {
-    uint32_t k0 = key[0], k1 = key[1];
-    for (int round = 0; round < 10; round++) {
-        if (round > 0) { /* the key schedule is a Weyl sequence */
-            k0 += PHILOX_W0;
-            k1 += PHILOX_W1;
-        }
-        ctr = philox_round(ctr, k0, k1);
-    }
-    return ctr;
+    return rng_philox4x32_10_inline(ctr, key[0], key[1]);
 }
 
 rng_u32x4 rng_block(uint64_t seed, uint32_t stream, uint64_t index, uint32_t lane)
@@ -75,7 +49,7 @@ double rng_u01_from(rng_u32x4 b, int k)
 
 float rng_u01f_from_word(uint32_t w)
 {
-    return (float)(w >> 8) * 0x1.0p-24f;
+    return rng_u01f_from_word_inline(w);
 }
 
 double rng_uniform(uint64_t seed, uint32_t stream, uint64_t index, uint32_t j)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "core/rng_inline.h"
 #include "core/status.h"
 #include "nn/backend.h"
 
@@ -77,24 +78,133 @@ static int cpu_sumsq(const float *x, size_t n, double *sumsq_host) {
     return HPCML_OK;
 }
 
+/* One loop per activation kind, so each is a branch-free loop the compiler
+ * vectorizes (ReLU as a compare-and-mask); the per-element formulas are
+ * elementwise.h's, so the values are bit-for-bit those of nn_act_forward. */
 static int cpu_bias_act_forward(float *z, const float *bias, int rows, int cols,
                                 nn_activation act, float *a) {
     for (int r = 0; r < rows; r++) {
         float *zr = z + (size_t)r * cols;
         float *ar = a + (size_t)r * cols;
-        for (int c = 0; c < cols; c++) {
-            float v = zr[c] + bias[c];
-            zr[c] = v;
-            ar[c] = nn_act_forward(act, v);
+        switch (act) {
+        case NN_ACT_RELU:
+            for (int c = 0; c < cols; c++) {
+                float v = zr[c] + bias[c];
+                zr[c] = v;
+                ar[c] = v > 0.0f ? v : 0.0f;
+            }
+            break;
+        case NN_ACT_GELU:
+            for (int c = 0; c < cols; c++) {
+                float v = zr[c] + bias[c];
+                zr[c] = v;
+                ar[c] = nn_act_forward(NN_ACT_GELU, v);
+            }
+            break;
+        default:
+            if (ar == zr) {
+                for (int c = 0; c < cols; c++) zr[c] += bias[c];
+            } else {
+                for (int c = 0; c < cols; c++) {
+                    float v = zr[c] + bias[c];
+                    zr[c] = v;
+                    ar[c] = v;
+                }
+            }
+            break;
         }
     }
     return HPCML_OK;
 }
 
+/* dz = da * act'(z), one loop per kind. For ReLU the 0/1 derivative is made
+ * from the compare's bits and always multiplied in: the same product as
+ * da * nn_act_derivative(RELU, z) (so -0 and NaN propagate alike), but with no
+ * conditional multiply (which -ftrapping-math keeps the compiler from
+ * vectorizing). */
 static int cpu_act_backward(const float *z, const float *da, size_t n, nn_activation act,
                             float *dz) {
-    for (size_t i = 0; i < n; i++) dz[i] = da[i] * nn_act_derivative(act, z[i]);
+    switch (act) {
+    case NN_ACT_RELU:
+        for (size_t i = 0; i < n; i++) {
+            /* the derivative's bits: 1.0f (0x3f800000) where z > 0, else 0 */
+            const uint32_t bits = (0u - (uint32_t)(z[i] > 0.0f)) & 0x3f800000u;
+            float d;
+            memcpy(&d, &bits, sizeof d);
+            dz[i] = da[i] * d;
+        }
+        break;
+    case NN_ACT_GELU:
+        for (size_t i = 0; i < n; i++) dz[i] = da[i] * nn_act_derivative(NN_ACT_GELU, z[i]);
+        break;
+    default: /* da * 1.0f == da */
+        if (dz != da) memmove(dz, da, n * sizeof(float));
+        break;
+    }
     return HPCML_OK;
+}
+
+/* Dropout of one row, Philox inlined and run over DROPOUT_BLOCKS counters at
+ * once (structure of arrays, so the rounds vectorize). Block g of the row has
+ * counter {key lo, key hi, RNG_STREAM_DROPOUT, lane0 + g} and key {seed lo,
+ * seed hi}, exactly rng_block(seed, RNG_STREAM_DROPOUT, key, lane0 + g) with
+ * lane0 + g == nn_dropout_lane(layer, 4 g). Only the lane word differs between
+ * blocks, so the first round is computed once per row. Unit 4 g + q is kept
+ * iff (word q >> 8) >= thr (nn_dropout_threshold), and mask = scale or 0. */
+#define DROPOUT_BLOCKS 16
+static void dropout_row(float *xr, float *mr, int cols, uint64_t seed, uint64_t key,
+                        uint32_t lane0, uint32_t thr, float scale) {
+    const uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    /* round 1 (key k0, k1) of ctr {key lo, key hi, stream, lane} */
+    const uint64_t p0 = (uint64_t)RNG_PHILOX_M0 * (uint32_t)key;
+    const uint64_t p1 = (uint64_t)RNG_PHILOX_M1 * (uint32_t)RNG_STREAM_DROPOUT;
+    const uint32_t r0 = (uint32_t)(p1 >> 32) ^ (uint32_t)(key >> 32) ^ k0;
+    const uint32_t r1 = (uint32_t)p1;
+    const uint32_t r2 = (uint32_t)(p0 >> 32) ^ k1; /* ^ lane */
+    const uint32_t r3 = (uint32_t)p0;
+    const int blocks = (cols + 3) / 4;
+    for (int g0 = 0; g0 < blocks; g0 += DROPOUT_BLOCKS) {
+        uint32_t w0[DROPOUT_BLOCKS], w1[DROPOUT_BLOCKS], w2[DROPOUT_BLOCKS], w3[DROPOUT_BLOCKS];
+        for (int i = 0; i < DROPOUT_BLOCKS; i++) {
+            w0[i] = r0;
+            w1[i] = r1;
+            w2[i] = r2 ^ (lane0 + (uint32_t)(g0 + i));
+            w3[i] = r3;
+        }
+        uint32_t kk0 = k0, kk1 = k1;
+        for (int round = 1; round < RNG_PHILOX_ROUNDS; round++) {
+            kk0 += RNG_PHILOX_W0;
+            kk1 += RNG_PHILOX_W1;
+            for (int i = 0; i < DROPOUT_BLOCKS; i++) {
+                const uint64_t q0 = (uint64_t)RNG_PHILOX_M0 * w0[i];
+                const uint64_t q1 = (uint64_t)RNG_PHILOX_M1 * w2[i];
+                const uint32_t n0 = (uint32_t)(q1 >> 32) ^ w1[i] ^ kk0;
+                const uint32_t n2 = (uint32_t)(q0 >> 32) ^ w3[i] ^ kk1;
+                w1[i] = (uint32_t)q1;
+                w3[i] = (uint32_t)q0;
+                w0[i] = n0;
+                w2[i] = n2;
+            }
+        }
+        const int u0 = 4 * g0;
+        if (u0 + 4 * DROPOUT_BLOCKS <= cols) {
+            float *m = mr + u0, *x = xr + u0;
+            for (int i = 0; i < DROPOUT_BLOCKS; i++) {
+                m[4 * i + 0] = (w0[i] >> 8) >= thr ? scale : 0.0f;
+                m[4 * i + 1] = (w1[i] >> 8) >= thr ? scale : 0.0f;
+                m[4 * i + 2] = (w2[i] >> 8) >= thr ? scale : 0.0f;
+                m[4 * i + 3] = (w3[i] >> 8) >= thr ? scale : 0.0f;
+            }
+            for (int j = 0; j < 4 * DROPOUT_BLOCKS; j++) x[j] *= m[j];
+        } else {
+            for (int u = u0; u < cols; u++) {
+                const int i = (u - u0) / 4, q = (u - u0) % 4;
+                const uint32_t w = q == 0 ? w0[i] : q == 1 ? w1[i] : q == 2 ? w2[i] : w3[i];
+                mr[u] = (w >> 8) >= thr ? scale : 0.0f;
+                xr[u] *= mr[u];
+            }
+        }
+    }
 }
 
 static int cpu_dropout_forward(float *x, float *mask, int rows, int cols, float p, int layer,
@@ -107,16 +217,14 @@ static int cpu_dropout_forward(float *x, float *mask, int rows, int cols, float 
         for (size_t i = 0; i < (size_t)rows * cols; i++) mask[i] = 1.0f;
         return HPCML_OK;
     }
+    /* nn_dropout_scale's two outcomes and its decision as an integer compare */
+    const float scale = 1.0f / (1.0f - p);
+    const uint32_t thr = nn_dropout_threshold(p);
+    const uint32_t lane0 = nn_dropout_lane(layer, 0);
     for (int r = 0; r < rows; r++) {
         uint64_t key = keys->row_keys ? keys->row_keys[r] : keys->row_key_base + (uint64_t)r;
-        float *xr = x + (size_t)r * cols;
-        float *mr = mask + (size_t)r * cols;
-        for (int j = 0; j < cols; j += 4) {
-            rng_u32x4 b = rng_block(keys->seed, RNG_STREAM_DROPOUT, key, nn_dropout_lane(layer, j));
-            for (int q = 0; q < 4 && j + q < cols; q++)
-                mr[j + q] = nn_dropout_scale(rng_u01f_from_word(b.v[q]), p);
-        }
-        for (int j = 0; j < cols; j++) xr[j] *= mr[j];
+        dropout_row(x + (size_t)r * cols, mask + (size_t)r * cols, cols, keys->seed, key, lane0,
+                    thr, scale);
     }
     return HPCML_OK;
 }

@@ -64,6 +64,18 @@ static inline HPCML_HD float nn_dropout_scale(float u01, float p) {
     return u01 >= p ? 1.0f / (1.0f - p) : 0.0f;
 }
 
+/* The same keep decision on the raw 32-bit Philox word w, without a float
+ * conversion. The uniform is u = (w >> 8) * 2^-24 exactly (rng_u01f_from_word),
+ * so with k = w >> 8 an integer: u >= p <=> k >= p * 2^24 <=> k >= ceil(p * 2^24).
+ * p * 2^24 is exact in float (a power-of-two scaling) and so is ceilf, and
+ * for 0 <= p < 1 the threshold is an integer in [0, 2^24]: keep a unit iff
+ * (w >> 8) >= nn_dropout_threshold(p). Bit-identical to
+ * nn_dropout_scale(rng_u01f_from_word(w), p) != 0 for every w (checked
+ * exhaustively over all 2^24 values of w >> 8 for p near each threshold). */
+static inline HPCML_HD uint32_t nn_dropout_threshold(float p) {
+    return (uint32_t)ceilf(p * 0x1.0p24f);
+}
+
 /* Which 32-bit Philox word decides unit j of a row: rng_block(seed,
  * RNG_STREAM_DROPOUT, row_key, nn_dropout_lane(layer, j)).v[j % 4]. The lane
  * packs the layer (8 bits) and the unit's group of four (24 bits), so a
