@@ -1,0 +1,423 @@
+/* sweep_run.c — trials against the journal: array mode, pool mode, heartbeats. */
+#include "sweep/sweep_run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/hpcml_mpi.h"
+#include "core/log.h"
+#include "core/rng.h"
+#include "core/status.h"
+#include "sweep/sweep_report.h"
+
+#define POOL_POLL_S 0.5 /* a pool group with nothing to do asks again after this */
+
+static int scheduler_of(const char *name)
+{
+    if (!strcmp(name, "asha_promotion")) return SCHED_ASHA_PROMOTION;
+    if (!strcmp(name, "none")) return SCHED_NONE;
+    return SCHED_ASHA;
+}
+
+/* The space's identity: a journal refuses a sweep whose space changed. */
+static uint64_t space_hash(const sweep_space *sp)
+{
+    uint64_t h = 0x5eed;
+    for (int d = 0; d < sp->n_dims; d++) {
+        const space_dim *dim = &sp->dims[d];
+        char num[128];
+        h = rng_hash_bytes(dim->key, strlen(dim->key), h);
+        snprintf(num, sizeof num, "%d %.17g %.17g %.17g", (int)dim->dist, dim->low, dim->high,
+                 dim->q);
+        h = rng_hash_bytes(num, strlen(num), h);
+        for (int i = 0; i < dim->n_values; i++)
+            h = rng_hash_bytes(dim->values[i], strlen(dim->values[i]) + 1, h);
+    }
+    return h;
+}
+
+int sweep_ctx_init(sweep_ctx *s, const hpcml_config *cfg)
+{
+    memset(s, 0, sizeof *s);
+    s->base = cfg;
+    sweep_params *p = &s->params;
+    p->scheduler = scheduler_of(cfg_str(cfg, "sweep.scheduler"));
+    p->mode_max = strcmp(cfg_str(cfg, "sweep.mode"), "min") != 0;
+    snprintf(p->metric, sizeof p->metric, "%s", cfg_str(cfg, "sweep.metric"));
+    p->max_t = (double)cfg_int(cfg, "sweep.max_t");
+    p->grace_period = (double)cfg_int(cfg, "sweep.grace_period");
+    p->rf = cfg_float(cfg, "sweep.reduction_factor");
+    p->trials = cfg_int(cfg, "sweep.trials");
+    p->seed = (uint64_t)cfg_int(cfg, "sweep.seed");
+    p->lock_stale_s = cfg_float(cfg, "sweep.lock_stale_s");
+    p->heartbeat_timeout_s = cfg_float(cfg, "sweep.heartbeat_timeout_s");
+    const char *dir = cfg_str(cfg, "sweep.output_dir");
+    HPCML_CHECK(*dir, HPCML_EUSAGE, "sweep.output_dir is empty");
+    HPCML_CHECK(strlen(dir) < sizeof s->output_dir - 64, HPCML_EUSAGE,
+                "sweep.output_dir is too long");
+    snprintf(s->output_dir, sizeof s->output_dir, "%s", dir);
+    HPCML_CHECK(p->grace_period <= p->max_t, HPCML_EUSAGE,
+                "sweep.grace_period (%g) must be <= sweep.max_t (%g)", p->grace_period, p->max_t);
+    /* The rules check their own parameters; build them once to fail early. */
+    sweep_state probe;
+    HPCML_TRY(sweep_state_init(&probe, p));
+    sweep_state_free(&probe);
+    HPCML_TRY(space_from_config(cfg, &s->space));
+    p->space_hash = space_hash(&s->space);
+    return HPCML_OK;
+}
+
+void sweep_ctx_free(sweep_ctx *s)
+{
+    journal_close(s->j);
+    space_free(&s->space);
+    memset(s, 0, sizeof *s);
+}
+
+int sweep_ctx_open_journal(sweep_ctx *s)
+{
+    if (s->j) return HPCML_OK;
+    return journal_open(&s->j, s->output_dir, &s->params);
+}
+
+json_t *sweep_trial_values(const sweep_ctx *s, int64_t trial)
+{
+    json_t *o = json_object();
+    for (int d = 0; o && d < s->space.n_dims; d++) {
+        char text[4096];
+        if (space_value(&s->space, trial, d, text, sizeof text) != HPCML_OK ||
+            json_object_set_new(o, s->space.dims[d].key, json_string(text)) != 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+void sweep_trial_dir(const sweep_ctx *s, int64_t trial, char *out, size_t n)
+{
+    snprintf(out, n, "%s/trial-%05lld", s->output_dir, (long long)trial);
+}
+
+static void quote_string(const char *in, char *out, size_t n)
+{
+    size_t k = 0;
+    if (n < 3) return;
+    out[k++] = '"';
+    for (; *in && k + 3 < n; in++) {
+        if (*in == '"' || *in == '\\') out[k++] = '\\';
+        out[k++] = *in;
+    }
+    out[k++] = '"';
+    out[k] = '\0';
+}
+
+int sweep_trial_config(const sweep_ctx *s, int64_t trial, hpcml_config **out)
+{
+    *out = NULL;
+    hpcml_config *cfg = NULL;
+    HPCML_TRY(hpcml_config_clone(s->base, &cfg));
+    char dir[4200], quoted[8500], epochs[32];
+    sweep_trial_dir(s, trial, dir, sizeof dir);
+    quote_string(dir, quoted, sizeof quoted);
+    snprintf(epochs, sizeof epochs, "%lld", (long long)llround(s->params.max_t));
+    int rc = space_apply(&s->space, trial, cfg);
+    if (rc == HPCML_OK) rc = hpcml_config_set(cfg, "train.epochs", epochs);
+    if (rc == HPCML_OK) rc = hpcml_config_set(cfg, "train.output_dir", quoted);
+    if (rc == HPCML_OK) rc = hpcml_config_set(cfg, "train.resume", "\"auto\"");
+    if (rc == HPCML_OK) rc = hpcml_config_set(cfg, "train.evaluate", "false");
+    if (rc != HPCML_OK) {
+        hpcml_config_free(cfg);
+        return rc;
+    }
+    *out = cfg;
+    return HPCML_OK;
+}
+
+/* ---- heartbeats ------------------------------------------------------------------ */
+
+typedef struct {
+    journal *j;
+    int64_t trial;
+    double interval_s;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop, running;
+} heartbeat;
+
+static void *heartbeat_main(void *arg)
+{
+    heartbeat *h = arg;
+    pthread_mutex_lock(&h->mu);
+    while (!h->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        double t = (double)until.tv_sec + 1e-9 * (double)until.tv_nsec + h->interval_s;
+        until.tv_sec = (time_t)t;
+        until.tv_nsec = (long)((t - (double)until.tv_sec) * 1e9);
+        int w = 0;
+        while (!h->stop && w != ETIMEDOUT)
+            w = pthread_cond_timedwait(&h->cv, &h->mu, &until);
+        if (h->stop) break;
+        pthread_mutex_unlock(&h->mu);
+        /* A failed heartbeat is not fatal: the trial's next result will
+         * meet the same file system and report it properly. */
+        if (journal_heartbeat(h->j, h->trial) != HPCML_OK)
+            log_warn("sweep: heartbeat of trial %lld failed", (long long)h->trial);
+        pthread_mutex_lock(&h->mu);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+static void heartbeat_start(heartbeat *h, journal *j, int64_t trial, double timeout_s)
+{
+    memset(h, 0, sizeof *h);
+    h->j = j;
+    h->trial = trial;
+    h->interval_s = timeout_s / 4;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    h->running = pthread_create(&h->thread, NULL, heartbeat_main, h) == 0;
+    if (!h->running) log_warn("sweep: no heartbeat thread for trial %lld", (long long)trial);
+}
+
+static void heartbeat_stop(heartbeat *h)
+{
+    if (h->running) {
+        pthread_mutex_lock(&h->mu);
+        h->stop = 1;
+        pthread_cond_signal(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+        pthread_join(h->thread, NULL);
+    }
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+}
+
+/* ---- one trial --------------------------------------------------------------------- */
+
+typedef struct {
+    sweep_ctx *s;
+    MPI_Comm comm;
+    int rank;
+    int64_t trial;
+    int64_t reports, last_iter;
+    int last_decision;
+} epoch_state;
+
+/* The sweep_epoch_fn: rank 0 asks the journal, everybody gets the answer. */
+static int on_epoch(void *arg, int64_t epochs_done, double metric, int *stop)
+{
+    epoch_state *e = arg;
+    int rc = HPCML_OK, decision = DECIDE_CONTINUE;
+    if (e->rank == 0) {
+        sweep_decision d = DECIDE_CONTINUE;
+        rc = journal_report(e->s->j, e->trial, epochs_done, metric, &d);
+        decision = (int)d;
+        if (rc == HPCML_OK)
+            log_debug("trial %lld epoch %lld: %s = %.6g -> %s", (long long)e->trial,
+                      (long long)epochs_done, e->s->params.metric, metric, sweep_decision_name(d));
+    }
+    HPCML_TRY(hpcml_mpi_agree(e->comm, rc));
+    HPCML_MPI_CHECK(MPI_Bcast(&decision, 1, MPI_INT, 0, e->comm));
+    e->reports++;
+    e->last_iter = epochs_done;
+    e->last_decision = decision;
+    *stop = decision != DECIDE_CONTINUE;
+    return HPCML_OK;
+}
+
+/* Rank 0: record how the trial ended. */
+static int record_end(sweep_ctx *s, const epoch_state *e, int rc)
+{
+    if (rc == HPCML_OK) {
+        if (e->last_decision == DECIDE_PAUSE) return HPCML_OK; /* waits for a promotion */
+        trial_status how = e->last_decision == DECIDE_STOP && (double)e->last_iter < s->params.max_t
+                               ? TRIAL_STOPPED
+                               : TRIAL_COMPLETED;
+        return journal_end_trial(s->j, e->trial, how, NULL);
+    }
+    char why[512];
+    if (rc == HPCML_EPREEMPTED)
+        snprintf(why, sizeof why, "preempted (checkpoint written; requeue)");
+    else
+        snprintf(why, sizeof why, "%s", hpcml_error_message());
+    return journal_end_trial(s->j, e->trial, TRIAL_FAILED, why);
+}
+
+/* Rank 0 of a trial; problems with the reports are warnings, not failures
+ * of a trial that trained fine. */
+static void reports_after_trial(sweep_ctx *s)
+{
+    FILE *table = log_get_level() >= LOG_INFO ? stdout : NULL;
+    if (sweep_write_reports(s, table) != HPCML_OK) {
+        log_warn("sweep: cannot write the reports: %s", hpcml_error_message());
+        hpcml_error_clear();
+    }
+}
+
+/* Run trial on comm; begin: append its started record first (array mode;
+ * pool mode's claim has done it). */
+static int run_one(sweep_ctx *s, MPI_Comm comm, int64_t trial, const sweep_trial_runner *runner,
+                   int begin)
+{
+    int rank = hpcml_mpi_rank(comm);
+    int rc = HPCML_OK, prior = TRIAL_PENDING;
+    if (rank == 0) {
+        rc = sweep_ctx_open_journal(s);
+        if (rc == HPCML_OK && begin) {
+            json_t *values = sweep_trial_values(s, trial);
+            trial_status p = TRIAL_PENDING;
+            rc = values ? journal_begin_trial(s->j, trial, values, &p)
+                        : HPCML_FAIL(HPCML_EINTERNAL, "cannot sample trial %lld", (long long)trial);
+            prior = (int)p;
+            json_decref(values);
+        }
+    }
+    HPCML_TRY(hpcml_mpi_agree(comm, rc));
+    HPCML_MPI_CHECK(MPI_Bcast(&prior, 1, MPI_INT, 0, comm));
+    if (prior == TRIAL_COMPLETED || prior == TRIAL_STOPPED) {
+        if (rank == 0) {
+            log_info("trial %lld has already %s: nothing to do", (long long)trial,
+                     prior == TRIAL_COMPLETED ? "completed" : "been stopped");
+            reports_after_trial(s);
+        }
+        return HPCML_OK;
+    }
+
+    hpcml_config *tcfg = NULL;
+    rc = hpcml_mpi_agree(comm, sweep_trial_config(s, trial, &tcfg));
+    if (rc != HPCML_OK) {
+        hpcml_config_free(tcfg);
+        if (rank == 0) record_end(s, &(epoch_state){.trial = trial}, rc);
+        return rc;
+    }
+    if (rank == 0)
+        log_info("trial %lld: %s on %d rank(s)%s", (long long)trial, runner->name,
+                 hpcml_mpi_size(comm), prior == TRIAL_PENDING ? "" : " (re-run: resumes)");
+    heartbeat hb;
+    if (rank == 0) heartbeat_start(&hb, s->j, trial, s->params.heartbeat_timeout_s);
+    epoch_state e = {s, comm, rank, trial, 0, 0, DECIDE_CONTINUE};
+    rc = runner->run(runner->self, comm, tcfg, on_epoch, &e);
+    rc = hpcml_mpi_agree(comm, rc);
+    if (rank == 0) heartbeat_stop(&hb);
+    hpcml_config_free(tcfg);
+
+    int rc_end = HPCML_OK;
+    if (rank == 0) {
+        rc_end = record_end(s, &e, rc);
+        if (rc == HPCML_OK && rc_end == HPCML_OK) reports_after_trial(s);
+    }
+    if (rc != HPCML_OK) return rc; /* the runner's status, agreed */
+    return hpcml_mpi_agree(comm, rc_end);
+}
+
+int sweep_run_trial(sweep_ctx *s, MPI_Comm comm, int64_t trial, const sweep_trial_runner *runner)
+{
+    HPCML_CHECK(trial >= 0 && trial < s->params.trials, HPCML_EUSAGE,
+                "trial %lld is outside the sweep's trials [0, %lld) (sweep.trials)",
+                (long long)trial, (long long)s->params.trials);
+    HPCML_CHECK(s->params.scheduler != SCHED_ASHA_PROMOTION, HPCML_EUSAGE,
+                "sweep.scheduler = \"asha_promotion\" pauses and promotes trials, which needs "
+                "one job that outlives them: use --pool");
+    return run_one(s, comm, trial, runner, 1);
+}
+
+/* ---- pool mode ---------------------------------------------------------------------- */
+
+static json_t *claim_values(int64_t trial, void *arg)
+{
+    return sweep_trial_values(arg, trial);
+}
+
+static void sleep_s(double s)
+{
+    struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&t, &t) != 0 && errno == EINTR) {
+    }
+}
+
+int sweep_run_pool(sweep_ctx *s, MPI_Comm comm, int ranks_per_trial,
+                   const sweep_trial_runner *runner)
+{
+    int size = hpcml_mpi_size(comm), rank = hpcml_mpi_rank(comm);
+    HPCML_CHECK(ranks_per_trial >= 1 && size % ranks_per_trial == 0, HPCML_EUSAGE,
+                "pool mode: %d ranks cannot be split into groups of sweep.ranks_per_trial = %d",
+                size, ranks_per_trial);
+    MPI_Comm group;
+    HPCML_MPI_CHECK(MPI_Comm_split(comm, rank / ranks_per_trial, rank, &group));
+    MPI_Comm_set_errhandler(group, MPI_ERRORS_RETURN);
+    int grank = hpcml_mpi_rank(group), rc = HPCML_OK;
+    int64_t done = 0;
+    if (rank == 0)
+        log_info("pool: %d group(s) of %d rank(s), scheduler %s", size / ranks_per_trial,
+                 ranks_per_trial, cfg_str(s->base, "sweep.scheduler"));
+    for (;;) {
+        int kind = 0;
+        int64_t trial = -1, target = 0;
+        if (grank == 0) {
+            rc = sweep_ctx_open_journal(s);
+            if (rc == HPCML_OK) rc = journal_claim(s->j, claim_values, s, &kind, &trial, &target);
+        }
+        rc = hpcml_mpi_agree(group, rc);
+        if (rc != HPCML_OK) break;
+        int64_t msg[2] = {kind, trial};
+        if (MPI_Bcast(msg, 2, MPI_INT64_T, 0, group) != MPI_SUCCESS) {
+            rc = HPCML_FAIL(HPCML_EINTERNAL, "MPI_Bcast failed in the pool loop");
+            break;
+        }
+        kind = (int)msg[0];
+        trial = msg[1];
+        if (kind == 0) break;
+        if (kind == 3) {
+            sleep_s(POOL_POLL_S);
+            continue;
+        }
+        if (grank == 0 && kind == 2)
+            log_info("trial %lld promoted: continues to epoch %lld", (long long)trial,
+                     (long long)target);
+        rc = run_one(s, group, trial, runner, 0);
+        if (rc != HPCML_OK) break;
+        done++;
+    }
+    MPI_Comm_free(&group);
+    rc = hpcml_mpi_agree(comm, rc);
+    if (rc == HPCML_OK && rank == 0) {
+        log_info("pool: finished");
+        rc = sweep_write_reports(s, log_get_level() >= LOG_INFO ? stdout : NULL);
+    }
+    (void)done;
+    return rc;
+}
+
+/* ---- reports ------------------------------------------------------------------------- */
+
+typedef struct {
+    sweep_ctx *s;
+    FILE *fp;
+} report_arg;
+
+static int report_locked(const sweep_state *st, void *varg)
+{
+    report_arg *a = varg;
+    int rc = sweep_report_write(st, &a->s->space, a->s->base, a->s->output_dir);
+    if (a->fp) {
+        sweep_report_table(st, &a->s->space, a->fp);
+        fflush(a->fp);
+    }
+    return rc;
+}
+
+int sweep_write_reports(sweep_ctx *s, FILE *fp)
+{
+    HPCML_TRY(sweep_ctx_open_journal(s));
+    report_arg a = {s, fp};
+    return journal_with_lock(s->j, report_locked, &a);
+}
