@@ -18,7 +18,10 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-static int has_wildcard(const char *s) { return strpbrk(s, "*?[") != NULL; }
+static int has_wildcard(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
 
 static int add_file(csv_input_file **files, int *n, int *cap, const char *path)
 {
@@ -78,7 +81,8 @@ int csv_source_expand(const char *const *patterns, int n_patterns, csv_input_fil
 
 void csv_source_free(csv_input_file *files, int n_files)
 {
-    for (int i = 0; i < n_files; i++) free(files[i].path);
+    for (int i = 0; i < n_files; i++)
+        free(files[i].path);
     free(files);
 }
 

@@ -34,7 +34,7 @@ void csv_source_free(csv_input_file *files, int n_files);
 typedef struct {
     const char *path;
     int fd;
-    void *gz;   /* gzFile */
+    void *gz;    /* gzFile */
     int64_t pos; /* next byte (decompressed for .gz) */
 } csv_reader;
 

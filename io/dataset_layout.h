@@ -18,6 +18,12 @@
  *                           type, impute, impute_value (float64), scale, mean, std, min, max,
  *                           and for categoricals a dataset "vocabulary" (strings, index order;
  *                           index 0 is the "unknown" slot) and "encoding"
+ *                           (hpcml-etl also writes: "name" (the column name; in the group name
+ *                           '/' is written "%2F" and '%' "%25"), "first_feature" and "n_features"
+ *                           (int64: the column's slice of X, -1/0 for label, id), and for
+ *                           categoricals "vocabulary_counts" (int64, train rows per index; [0] =
+ *                           nulls and values outside the vocabulary). Columns of type "ignore"
+ *                           have no group. For categoricals impute_value is the index nulls get.)
  *   /meta/sources         variable-length strings [n_files]  input file names (as given)
  *   /meta/source_sha256   variable-length strings [n_files]  hex SHA-256 of each input file
  *   /meta/config          variable-length string  the effective config text

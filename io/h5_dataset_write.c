@@ -9,7 +9,7 @@
 #include "io/dataset_layout.h"
 
 #define ALIGN_THRESHOLD_BYTES (512 * 1024)
-#define ALIGN_BYTES (1024 * 1024)
+#define ALIGN_BYTES           (1024 * 1024)
 
 struct h5_dataset_writer {
     MPI_Comm comm;
@@ -40,12 +40,15 @@ static const char *h5_cause(char *buf)
     do {                                                                                           \
         char cause_[400];                                                                          \
         h5_cause(cause_);                                                                          \
-        char ctx_[4200];                                                                            \
+        char ctx_[4200];                                                                           \
         snprintf(ctx_, sizeof ctx_, __VA_ARGS__);                                                  \
         return HPCML_FAIL(HPCML_EIO, "%s: %s: %s", ctx_, what, cause_);                            \
     } while (0)
 
-static void quiet_hdf5(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+static void quiet_hdf5(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 
 static hid_t make_dset(hid_t file, const char *name, hid_t type, int rank, int64_t rows,
                        int64_t cols, int64_t chunk_rows)
@@ -69,7 +72,7 @@ static hid_t make_dset(hid_t file, const char *name, hid_t type, int rank, int64
 }
 
 int h5_dataset_write_create(MPI_Comm comm, const char *path, const int64_t rows[3],
-                      int64_t n_features, int64_t chunk_rows, h5_dataset_writer **out)
+                            int64_t n_features, int64_t chunk_rows, h5_dataset_writer **out)
 {
     quiet_hdf5();
     *out = NULL;
@@ -78,7 +81,8 @@ int h5_dataset_write_create(MPI_Comm comm, const char *path, const int64_t rows[
     f->comm = comm;
     f->file = f->dxpl = -1;
     for (int s = 0; s < 3; s++)
-        for (int k = 0; k < 3; k++) f->dset[s][k] = -1;
+        for (int k = 0; k < 3; k++)
+            f->dset[s][k] = -1;
     memcpy(f->rows, rows, sizeof f->rows);
     f->n_features = n_features;
     snprintf(f->path, sizeof f->path, "%s", path);
@@ -107,7 +111,8 @@ int h5_dataset_write_create(MPI_Comm comm, const char *path, const int64_t rows[
         }
         H5Gclose(g);
         snprintf(name, sizeof name, "/%s/X", hpcml_split_names[s]);
-        f->dset[s][0] = make_dset(f->file, name, H5T_NATIVE_FLOAT, 2, rows[s], n_features, chunk_rows);
+        f->dset[s][0] =
+            make_dset(f->file, name, H5T_NATIVE_FLOAT, 2, rows[s], n_features, chunk_rows);
         snprintf(name, sizeof name, "/%s/y", hpcml_split_names[s]);
         f->dset[s][1] = make_dset(f->file, name, H5T_NATIVE_INT32, 1, rows[s], 1, chunk_rows);
         snprintf(name, sizeof name, "/%s/row_id", hpcml_split_names[s]);
@@ -158,8 +163,8 @@ int h5_dataset_write_split(h5_dataset_writer *f, int split, int64_t first_row, i
     snprintf(what, sizeof what, "/%s/y", hpcml_split_names[split]);
     int rc2 = write_block(f, f->dset[split][1], H5T_NATIVE_INT32, 1, first_row, n_rows, 1, y, what);
     snprintf(what, sizeof what, "/%s/row_id", hpcml_split_names[split]);
-    int rc3 = write_block(f, f->dset[split][2], H5T_NATIVE_INT64, 1, first_row, n_rows, 1, row_id,
-                          what);
+    int rc3 =
+        write_block(f, f->dset[split][2], H5T_NATIVE_INT64, 1, first_row, n_rows, 1, row_id, what);
     return rc1 ? rc1 : rc2 ? rc2 : rc3;
 }
 
@@ -290,7 +295,8 @@ int h5_meta_i64(hid_t file, const char *path, const int64_t *v, int64_t n)
 static int write_attr(hid_t file, const char *obj, const char *name, hid_t type, const void *v)
 {
     hid_t space = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate_by_name(file, obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t a =
+        H5Acreate_by_name(file, obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     herr_t st = a >= 0 ? H5Awrite(a, type, v) : -1;
     if (a >= 0) H5Aclose(a);
     H5Sclose(space);

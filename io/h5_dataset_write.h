@@ -35,7 +35,7 @@ typedef struct h5_dataset_writer h5_dataset_writer;
 
 /* Collective. rows[s] is the global row count of split s. */
 int h5_dataset_write_create(MPI_Comm comm, const char *path, const int64_t rows[3],
-                      int64_t n_features, int64_t chunk_rows, h5_dataset_writer **out);
+                            int64_t n_features, int64_t chunk_rows, h5_dataset_writer **out);
 /* Collective (every rank calls it for every split, n_rows may be 0): rows
  * [first_row, first_row + n_rows) of split s. X is row-major float32. */
 int h5_dataset_write_split(h5_dataset_writer *f, int split, int64_t first_row, int64_t n_rows,

@@ -1,7 +1,8 @@
 /* hpcml-etl — CSV files to a validated, transformed parallel HDF5 dataset.
  *
- *   hpcml-etl -c CONFIG [-s etl.key=value]...        # writes etl.output, quality.json, profile.json
- *   hpcml-etl -c CONFIG --infer-schema               # prints an etl.columns block to pin
+ *   hpcml-etl -c CONFIG [-s etl.key=value]...        # writes etl.output, quality.json,
+ * profile.json hpcml-etl -c CONFIG --infer-schema               # prints an etl.columns block to
+ * pin
  *
  * The stages are in src/etl/etl_pipeline.h; docs/etl.md is the user guide.
  * The output does not depend on the number of ranks. */

@@ -57,8 +57,8 @@ static const cfg_key etl_keys[] = {
     {"output", CFG_STRING, "\"hpcml-out/dataset.h5\"", NO_RANGE, 0, 0,
      "the parallel HDF5 dataset; quality.json and profile.json go beside it"},
     {"split_mode", CFG_ENUM, "\"auto\"", NO_RANGE, "auto|bytes|files", 0,
-     "bytes: one file cut into byte ranges; files: whole files shared by size; auto: bytes for one "
-     "uncompressed file"},
+     "bytes: plain files cut into byte ranges (gzip files stay whole); files: whole files shared by "
+     "size; auto: the same as bytes"},
     {"header", CFG_BOOL, "true", NO_RANGE, 0, 0, "the first (non-junk) line holds column names"},
     {"column_names", CFG_STRING_LIST, "[]", NO_RANGE, 0, 0, "names when header = false"},
     {"delimiter", CFG_STRING, "\",\"", NO_RANGE, 0, 0, "field separator, may be several characters"},

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
@@ -15,8 +16,8 @@
 #include "etl/parse_number.h"
 
 const char *const etl_drop_names[ETL_DROP_N] = {
-    "kept",           "malformed_csv", "ragged_row",       "bad_value", "bad_label",  "null_label",
-    "null_violation", "impute_drop",   "out_of_range",     "duplicate", "undersampled"};
+    "kept",           "malformed_csv", "ragged_row",   "bad_value", "bad_label",   "null_label",
+    "null_violation", "impute_drop",   "out_of_range", "duplicate", "undersampled"};
 
 #define HEAD_INITIAL_BYTES (64u << 10)
 /* Read size past the end of a rank's range, to finish its last record. */
@@ -31,8 +32,10 @@ static void excerpt(char *out, size_t n, const char *s, size_t len)
     size_t limit = len > 40 ? 40 : len;
     for (size_t i = 0; i < limit && w + 5 < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f) out[w++] = (char)c;
-        else w += (size_t)snprintf(out + w, n - w, "\\x%02x", c);
+        if (c >= 0x20 && c < 0x7f)
+            out[w++] = (char)c;
+        else
+            w += (size_t)snprintf(out + w, n - w, "\\x%02x", c);
     }
     if (len > limit && w + 4 < n) w += (size_t)snprintf(out + w, n - w, "...");
     out[w < n ? w : n - 1] = '\0';
@@ -51,10 +54,14 @@ static int valid_utf8(const char *s, size_t len)
         }
         int k;
         uint32_t cp;
-        if ((c & 0xE0) == 0xC0) k = 1, cp = c & 0x1F;
-        else if ((c & 0xF0) == 0xE0) k = 2, cp = c & 0x0F;
-        else if ((c & 0xF8) == 0xF0) k = 3, cp = c & 0x07;
-        else return 0;
+        if ((c & 0xE0) == 0xC0)
+            k = 1, cp = c & 0x1F;
+        else if ((c & 0xF0) == 0xE0)
+            k = 2, cp = c & 0x0F;
+        else if ((c & 0xF8) == 0xF0)
+            k = 3, cp = c & 0x07;
+        else
+            return 0;
         if (end - p <= k) return 0;
         for (int i = 1; i <= k; i++) {
             if ((p[i] & 0xC0) != 0x80) return 0;
@@ -100,8 +107,10 @@ static int parse_head(const etl_options *o, const char *path, const char *buf, s
                       int final, file_head *h)
 {
     size_t pos = 0, line = 1;
-    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) pos = 3;
-    else if (!final && len < 3) return HEAD_NEED_MORE;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        pos = 3;
+    else if (!final && len < 3)
+        return HEAD_NEED_MORE;
     for (int64_t k = 0; k < o->skip_lines; k++) {
         const char *nl = memchr(buf + pos, '\n', len - pos);
         if (!nl) {
@@ -150,8 +159,9 @@ static int parse_head(const etl_options *o, const char *path, const char *buf, s
             if (!valid_utf8(rec.fields[i].ptr, rec.fields[i].len)) {
                 char ex[200];
                 excerpt(ex, sizeof ex, rec.fields[i].ptr, rec.fields[i].len);
-                rc = HPCML_FAIL(HPCML_EDATA, "%s:%zu: header column %zu is not valid UTF-8 text: '%s'",
-                                path, rec.line, i + 1, ex);
+                rc = HPCML_FAIL(HPCML_EDATA,
+                                "%s:%zu: header column %zu is not valid UTF-8 text: '%s'", path,
+                                rec.line, i + 1, ex);
                 break;
             }
             total += rec.fields[i].len + 1;
@@ -225,7 +235,8 @@ static int bcast_files(MPI_Comm comm, int rank, csv_input_file **files, int *n_f
     int64_t n = *n_files;
     size_t text = 0;
     if (rank == 0)
-        for (int i = 0; i < *n_files; i++) text += strlen((*files)[i].path) + 1;
+        for (int i = 0; i < *n_files; i++)
+            text += strlen((*files)[i].path) + 1;
     int64_t hdr[2] = {n, (int64_t)text};
     HPCML_MPI_CHECK(MPI_Bcast(hdr, 2, MPI_INT64_T, 0, comm));
     n = hdr[0];
@@ -284,11 +295,13 @@ int etl_inputs_plan(MPI_Comm comm, const etl_options *o, etl_inputs *in)
     file_head *heads = calloc((size_t)nf, sizeof *heads);
     if (!in->data_start || !in->head_lines || !heads)
         rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory planning %d files", nf);
-    for (int i = rank; i < nf && rc == HPCML_OK; i += P) rc = read_head(o, &in->files[i], &heads[i]);
+    for (int i = rank; i < nf && rc == HPCML_OK; i += P)
+        rc = read_head(o, &in->files[i], &heads[i]);
     rc = hpcml_mpi_agree(comm, rc);
     if (rc != HPCML_OK) {
         if (heads)
-            for (int i = 0; i < nf; i++) free(heads[i].names);
+            for (int i = 0; i < nf; i++)
+                free(heads[i].names);
         free(heads);
         return rc;
     }
@@ -321,10 +334,9 @@ int etl_inputs_plan(MPI_Comm comm, const etl_options *o, etl_inputs *in)
             hpcml_mpi_abort(comm, HPCML_EINTERNAL);
         }
         for (int i = rank; i < nf; i += P)
-            hashes[i] = rng_hash_bytes(heads[i].names, heads[i].names_len, 1) ^
-                        (uint64_t)heads[i].n_names;
-        HPCML_MPI_CHECK(
-            MPI_Allreduce(MPI_IN_PLACE, hashes, nf, MPI_UINT64_T, MPI_BXOR, comm));
+            hashes[i] =
+                rng_hash_bytes(heads[i].names, heads[i].names_len, 1) ^ (uint64_t)heads[i].n_names;
+        HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, hashes, nf, MPI_UINT64_T, MPI_BXOR, comm));
         int bad = -1;
         for (int i = 1; i < nf && bad < 0; i++)
             if (hashes[i] != hashes[0]) bad = i;
@@ -351,16 +363,19 @@ int etl_inputs_plan(MPI_Comm comm, const etl_options *o, etl_inputs *in)
             char got[500], want[500];
             etl_format_names(got, sizeof got, onames, (int)meta[4 * bad + 2]);
             etl_format_names(want, sizeof want, in->names, in->n_names);
-            rc = HPCML_FAIL(HPCML_EDATA, "%s: the header differs from the one of %s: found %s, expected %s",
+            rc = HPCML_FAIL(HPCML_EDATA,
+                            "%s: the header differs from the one of %s: found %s, expected %s",
                             in->files[bad].path, in->files[0].path, got, want);
             free(onames);
             free(other);
         }
     } else if (!o->header) {
         size_t total = 0;
-        for (int i = 0; i < o->n_column_names; i++) total += strlen(o->column_names[i]) + 1;
+        for (int i = 0; i < o->n_column_names; i++)
+            total += strlen(o->column_names[i]) + 1;
         in->names_buf = malloc(total + 1);
-        if (!in->names_buf) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+        if (!in->names_buf)
+            rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
         else {
             size_t w = 0;
             for (int i = 0; i < o->n_column_names; i++) {
@@ -372,7 +387,8 @@ int etl_inputs_plan(MPI_Comm comm, const etl_options *o, etl_inputs *in)
             rc = split_names(in->names_buf, total, in->n_names, &in->names);
         }
     }
-    for (int i = 0; i < nf; i++) free(heads[i].names);
+    for (int i = 0; i < nf; i++)
+        free(heads[i].names);
     free(heads);
     free(meta);
     return hpcml_mpi_agree(comm, rc);
@@ -407,16 +423,40 @@ static int table_init(etl_table *t, const etl_schema *s, int n_files)
     return HPCML_OK;
 }
 
+/* Column arrays are large (rows x 8 bytes each): they grow to an estimate
+ * of the final row count (bytes of this rank's range / bytes per row so
+ * far) rather than by repeated doubling, and live on transparent huge pages
+ * where the kernel offers them, which saves most of the page faults of
+ * first touch. */
+void *etl_big_realloc(void *ptr, size_t old_bytes, size_t new_bytes)
+{
+    if (new_bytes < ((size_t)4 << 20)) return realloc(ptr, new_bytes);
+    void *p = NULL;
+    if (posix_memalign(&p, (size_t)2 << 20, new_bytes) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, new_bytes, MADV_HUGEPAGE);
+#endif
+    if (ptr && old_bytes) memcpy(p, ptr, old_bytes < new_bytes ? old_bytes : new_bytes);
+    free(ptr);
+    return p;
+}
+
 #define GROW(ptr, cap, elems)                                                                      \
     do {                                                                                           \
-        void *np_ = realloc((ptr), (size_t)(cap) * (elems) * sizeof *(ptr));                       \
+        void *np_ = etl_big_realloc((ptr), (size_t)t->cap * (elems) * sizeof *(ptr),               \
+                                    (size_t)(cap) * (elems) * sizeof *(ptr));                      \
         HPCML_ALLOC_CHECK(np_, (size_t)(cap) * (elems) * sizeof *(ptr));                           \
         (ptr) = np_;                                                                               \
     } while (0)
 
-static int table_grow(etl_table *t, const etl_schema *s)
+static int table_grow(etl_table *t, const etl_schema *s, int64_t bytes_done, int64_t bytes_total)
 {
     int64_t cap = t->cap ? t->cap * 2 : 65536;
+    if (t->n > 0 && bytes_done > 0 && bytes_total > bytes_done) {
+        int64_t estimate =
+            (int64_t)((double)t->n * (double)bytes_total / (double)bytes_done * 1.05) + 4096;
+        if (estimate > cap) cap = estimate;
+    }
     for (int c = 0; c < s->n_cols; c++) {
         etl_col_type ty = s->cols[c].type;
         if (ty == ETL_COL_FLOAT || ty == ETL_COL_INT) GROW(t->num[c], cap, 1);
@@ -485,8 +525,10 @@ static int owner_of(int64_t x, int64_t total, int P)
     int lo = 0, hi = P - 1; /* largest r with range_lo(r) <= x */
     while (lo < hi) {
         int mid = (lo + hi + 1) / 2;
-        if (range_lo(total, mid, P) <= x) lo = mid;
-        else hi = mid - 1;
+        if (range_lo(total, mid, P) <= x)
+            lo = mid;
+        else
+            hi = mid - 1;
     }
     return lo;
 }
@@ -497,10 +539,9 @@ static int make_pieces(const etl_options *o, const etl_inputs *in, int rank, int
     int64_t total = 0;
     for (int f = 0; f < in->n_files; f++) {
         const csv_input_file *fl = &in->files[f];
-        total += splittable(o, fl) ? (fl->size_bytes > in->data_start[f]
-                                          ? fl->size_bytes - in->data_start[f]
-                                          : 0)
-                                   : fl->size_bytes;
+        total += splittable(o, fl)
+                     ? (fl->size_bytes > in->data_start[f] ? fl->size_bytes - in->data_start[f] : 0)
+                     : fl->size_bytes;
     }
     int64_t lo = range_lo(total, rank, P), hi = range_lo(total, rank + 1, P);
     *out = calloc((size_t)in->n_files + 1, sizeof **out);
@@ -541,7 +582,8 @@ static void seg_combine(void *invec, void *inoutvec, int *len, MPI_Datatype *dt)
     seg_elem *a = invec, *b = inoutvec; /* a: lower ranks, b: higher ranks */
     for (int i = 0; i < *len; i++) {
         if (a[i].file < 0) continue;
-        if (b[i].file < 0) b[i] = a[i];
+        if (b[i].file < 0)
+            b[i] = a[i];
         else if (a[i].file == b[i].file) {
             b[i].parity ^= a[i].parity;
             b[i].newlines += a[i].newlines;
@@ -550,8 +592,8 @@ static void seg_combine(void *invec, void *inoutvec, int *len, MPI_Datatype *dt)
 }
 
 /* Scans [begin, end) of a plain file in blocks, composing csv_chunk_scan. */
-static int scan_range(const etl_options *o, const char *path, int64_t begin, int64_t end,
-                      char *buf, size_t cap, csv_chunk_info *acc, int64_t *bytes)
+static int scan_range(const etl_options *o, const char *path, int64_t begin, int64_t end, char *buf,
+                      size_t cap, csv_chunk_info *acc, int64_t *bytes)
 {
     acc->quote_parity = 0;
     acc->newlines = 0;
@@ -614,6 +656,7 @@ typedef struct {
     marker labels[2 * MAX_MARKERS];
     int n_labels;
     csv_record rec;
+    int64_t bytes_done, bytes_total; /* of this rank's ranges, for the row estimate */
 } parser;
 
 static void parser_init(parser *p, const etl_options *o, const etl_schema *s, const etl_inputs *in,
@@ -624,8 +667,10 @@ static void parser_init(parser *p, const etl_options *o, const etl_schema *s, co
     for (const char *const *m = o->null_markers; *m && p->n_nulls < MAX_MARKERS; m++) {
         const char *txt = *m;
         size_t len = strlen(txt);
-        while (len && (*txt == ' ' || *txt == '\t')) txt++, len--;
-        while (len && (txt[len - 1] == ' ' || txt[len - 1] == '\t')) len--;
+        while (len && (*txt == ' ' || *txt == '\t'))
+            txt++, len--;
+        while (len && (txt[len - 1] == ' ' || txt[len - 1] == '\t'))
+            len--;
         if (len == 0) {
             p->null_empty = 1;
             continue;
@@ -635,9 +680,11 @@ static void parser_init(parser *p, const etl_options *o, const etl_schema *s, co
         if (len > p->max_null_len) p->max_null_len = len;
     }
     for (int i = 0; i < o->n_positive && p->n_labels < 2 * MAX_MARKERS; i++)
-        p->labels[p->n_labels++] = (marker){o->positive_labels[i], strlen(o->positive_labels[i]), 1};
+        p->labels[p->n_labels++] =
+            (marker){o->positive_labels[i], strlen(o->positive_labels[i]), 1};
     for (int i = 0; i < o->n_negative && p->n_labels < 2 * MAX_MARKERS; i++)
-        p->labels[p->n_labels++] = (marker){o->negative_labels[i], strlen(o->negative_labels[i]), 0};
+        p->labels[p->n_labels++] =
+            (marker){o->negative_labels[i], strlen(o->negative_labels[i]), 0};
     csv_record_init(&p->rec);
 }
 
@@ -647,8 +694,10 @@ static int is_null(const parser *p, const csv_field *f)
     const char *s = f->ptr;
     size_t len = f->len;
     if (len && !p->null_first[(unsigned char)s[0]] && s[0] != ' ' && s[0] != '\t') return 0;
-    while (len && (*s == ' ' || *s == '\t')) s++, len--;
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
+    while (len && (*s == ' ' || *s == '\t'))
+        s++, len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
     if (len == 0) return p->null_empty;
     if (len > p->max_null_len) return 0;
     for (int i = 0; i < p->n_nulls; i++)
@@ -686,7 +735,7 @@ static int parse_record(parser *p, const char *buf, int file)
     etl_table *t = p->t;
     const etl_schema *s = p->s;
     const csv_record *rec = &p->rec;
-    if (t->n == t->cap) HPCML_TRY(table_grow(t, s));
+    if (t->n == t->cap) HPCML_TRY(table_grow(t, s, p->bytes_done, p->bytes_total));
     int64_t i = t->n++;
     t->file[i] = file;
     t->line[i] = (int64_t)rec->line;
@@ -753,8 +802,9 @@ static int parse_record(parser *p, const char *buf, int file)
             }
             int cls = label_of(p, f->ptr, f->len);
             if (cls < 0)
-                return bad_field(p, buf, file, i, (size_t)c, ETL_DROP_BAD_LABEL,
-                                 "is not a known label (etl.positive_labels / etl.negative_labels)");
+                return bad_field(
+                    p, buf, file, i, (size_t)c, ETL_DROP_BAD_LABEL,
+                    "is not a known label (etl.positive_labels / etl.negative_labels)");
             t->label[i] = (int8_t)cls;
             break;
         }
@@ -801,6 +851,7 @@ static int parse_piece(parser *p, const piece *pc, int64_t start, int64_t stop, 
     const etl_options *o = p->o;
     csv_dialect d = o->dialect;
     d.skip_bom = false;
+    int64_t done_before = p->bytes_done;
     for (;;) {
         if (base + (int64_t)cur.pos >= stop) break;
         int need_more = 0;
@@ -821,6 +872,7 @@ static int parse_piece(parser *p, const piece *pc, int64_t start, int64_t stop, 
                 } else if (starts_with(buf + rec->offset, rec->end - rec->offset, o->skip_prefix)) {
                     p->t->skipped_lines++;
                 } else {
+                    p->bytes_done = done_before + (base + (int64_t)cur.pos - start);
                     rc = parse_record(p, buf, pc->file);
                     if (rc != HPCML_OK) break;
                 }
@@ -828,7 +880,9 @@ static int parse_piece(parser *p, const piece *pc, int64_t start, int64_t stop, 
                 /* A syntax error: the row counts (numbering stays the same on
                  * any rank count: the tokenizer resynchronizes by parity). */
                 etl_table *t = p->t;
-                if (t->n == t->cap && (rc = table_grow(t, p->s)) != HPCML_OK) break;
+                if (t->n == t->cap &&
+                    (rc = table_grow(t, p->s, p->bytes_done, p->bytes_total)) != HPCML_OK)
+                    break;
                 int64_t i = t->n++;
                 t->file[i] = pc->file;
                 t->line[i] = (int64_t)err.line;
@@ -857,7 +911,8 @@ static int parse_piece(parser *p, const piece *pc, int64_t start, int64_t stop, 
             size_t ncap = cap * 2;
             char *nb = realloc(buf, ncap);
             if (!nb) {
-                rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory: a record longer than %zu bytes", cap);
+                rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory: a record longer than %zu bytes",
+                                cap);
                 break;
             }
             buf = nb;
@@ -879,6 +934,7 @@ static int parse_piece(parser *p, const piece *pc, int64_t start, int64_t stop, 
         if (got == 0) eof = 1;
     }
     csv_reader_close(&r);
+    p->bytes_done = done_before + (base + (int64_t)cur.pos - start);
     *bufp = buf;
     *capp = cap;
     return rc;
@@ -944,6 +1000,14 @@ int etl_extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, const 
     /* 2. Parse each piece from its first record start. */
     parser p;
     parser_init(&p, o, s, in, t);
+    for (int k = 0; k < n_pieces; k++) {
+        const piece *pc = &pieces[k];
+        const csv_input_file *f = &in->files[pc->file];
+        /* gzip: assume 4:1 compression for the estimate */
+        p.bytes_total +=
+            pc->atomic ? (f->gz ? 4 : 1) * (f->size_bytes - (f->gz ? 0 : in->data_start[pc->file]))
+                       : pc->end - pc->begin;
+    }
     for (int k = 0; k < n_pieces && rc == HPCML_OK; k++) {
         const piece *pc = &pieces[k];
         int64_t ds = in->data_start[pc->file];
@@ -952,14 +1016,16 @@ int etl_extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, const 
         if (k == 0 && first_cut) {
             unsigned parity = 0;
             size_t nl = 0;
-            if (before.file == pc->file) parity = (unsigned)before.parity, nl = (size_t)before.newlines;
+            if (before.file == pc->file)
+                parity = (unsigned)before.parity, nl = (size_t)before.newlines;
             size_t off = csv_chunk_resolve(&first_info, parity);
             if (off == CSV_NO_START) continue; /* no record starts in this piece */
             start = pc->begin - 1 + (int64_t)off;
             if (start >= pc->end) continue;
             line += nl + first_info.newlines_before[parity & 1u];
         }
-        int64_t stop = pc->atomic || pc->end >= in->files[pc->file].size_bytes ? INT64_MAX : pc->end;
+        int64_t stop =
+            pc->atomic || pc->end >= in->files[pc->file].size_bytes ? INT64_MAX : pc->end;
         rc = parse_piece(&p, pc, start, stop, line, &buf, &cap);
     }
     csv_record_free(&p.rec);
@@ -1004,8 +1070,8 @@ int etl_read_sample(const etl_options *o, const etl_inputs *in, int64_t max_rows
     csv_error err;
     while (rc == HPCML_OK && *n_rows < max_rows) {
         cur.final = eof;
-        int k = cur.pos >= len && !eof ? CSV_PARTIAL
-                                        : csv_next_record(&d, buf, len, &cur, &rec, &err);
+        int k =
+            cur.pos >= len && !eof ? CSV_PARTIAL : csv_next_record(&d, buf, len, &cur, &rec, &err);
         if (k == CSV_END && eof) break;
         if (k == CSV_PARTIAL || k == CSV_END) {
             memmove(buf, buf + cur.pos, len - cur.pos);

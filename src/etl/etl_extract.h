@@ -70,8 +70,8 @@ typedef struct {
     uint64_t *split_key; /* hash of the split key text (split_key_col >= 0) */
     int32_t *file;       /* provenance for messages */
     int64_t *line;
-    uint8_t *drop;       /* etl_drop */
-    int8_t *split;       /* filled by the pipeline: 0 train, 1 val, 2 test */
+    uint8_t *drop; /* etl_drop */
+    int8_t *split; /* filled by the pipeline: 0 train, 1 val, 2 test */
 
     int64_t first_row;  /* global row number of local row 0 */
     int64_t total_rows; /* over all ranks */
@@ -86,6 +86,10 @@ typedef struct {
 int etl_extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, const etl_inputs *in,
                 etl_table *t);
 void etl_table_free(etl_table *t);
+
+/* realloc for large arrays (2 MiB aligned, transparent huge pages); the
+ * result is freed with free(). */
+void *etl_big_realloc(void *ptr, size_t old_bytes, size_t new_bytes);
 
 /* "FILE:LINE" of local row i into out. */
 void etl_row_where(const etl_inputs *in, const etl_table *t, int64_t i, char *out, size_t n);

@@ -54,12 +54,12 @@ typedef struct {
 
     /* global counts (after reduction) */
     int64_t class_valid[N_CLASSES];
-    int64_t split_class[3][N_CLASSES];  /* before resampling */
+    int64_t split_class[3][N_CLASSES];   /* before resampling */
     int64_t written_class[3][N_CLASSES]; /* rows written per split and class */
     int64_t undersampled, oversampled_copies;
     int64_t rows[3];
     double class_weights[N_CLASSES];
-    int64_t *g_dropped;  /* [ETL_DROP_N] */
+    int64_t *g_dropped; /* [ETL_DROP_N] */
     int64_t g_blank, g_skipped, g_bytes;
     int64_t *g_nulls, *g_bad, *g_below, *g_above, *g_nullviol, *g_imputedrop, g_dups;
     int64_t *g_file_rows;
@@ -109,8 +109,10 @@ static int assign_splits(etl_job *j)
                 for (int64_t i = 0; i < t->n; i++)
                     if (t->drop[i] == ETL_KEEP && t->label[i] == c)
                         u[m++] = etl_split_hash(o->split_seed, row_key(j, i));
-                if (which == 0) q_train[c] = nq;
-                else q_tv[c] = nq;
+                if (which == 0)
+                    q_train[c] = nq;
+                else
+                    q_tv[c] = nq;
                 etl_select_init(&qs[nq++], u, m, (uint64_t)k);
             }
         }
@@ -119,7 +121,8 @@ static int assign_splits(etl_job *j)
             if (q_train[c] >= 0) cut1[c] = qs[q_train[c]].result;
             if (q_tv[c] >= 0) cut2[c] = qs[q_tv[c]].result;
         }
-        for (int q = 0; q < nq; q++) etl_select_free(&qs[q]);
+        for (int q = 0; q < nq; q++)
+            etl_select_free(&qs[q]);
         HPCML_TRY(rc);
     }
     int64_t local[3][N_CLASSES] = {{0}};
@@ -180,9 +183,10 @@ static int checksum_inputs(etl_job *j)
         rc = hash_file(&j->in.files[f], j->sha_buf + 65 * (size_t)f, &bytes);
     rc = hpcml_mpi_agree(j->comm, rc);
     HPCML_TRY(rc);
-    HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, j->sha_buf, nf * 65, MPI_UNSIGNED_CHAR, MPI_BOR,
-                                  j->comm));
-    for (int f = 0; f < nf; f++) j->sha256[f] = j->sha_buf + 65 * (size_t)f;
+    HPCML_MPI_CHECK(
+        MPI_Allreduce(MPI_IN_PLACE, j->sha_buf, nf * 65, MPI_UNSIGNED_CHAR, MPI_BOR, j->comm));
+    for (int f = 0; f < nf; f++)
+        j->sha256[f] = j->sha_buf + 65 * (size_t)f;
     return HPCML_OK;
 }
 
@@ -194,7 +198,8 @@ static int reduce_counters(etl_job *j)
     size_t n = ETL_DROP_N + 4 + 6 * (size_t)nc + (size_t)nf;
     int64_t *v = calloc(n, sizeof *v);
     HPCML_CHECK(v, HPCML_EINTERNAL, "out of memory");
-    for (int64_t i = 0; i < j->t.n; i++) v[j->t.drop[i]]++;
+    for (int64_t i = 0; i < j->t.n; i++)
+        v[j->t.drop[i]]++;
     size_t p = ETL_DROP_N;
     v[p++] = j->t.blank_lines;
     v[p++] = j->t.skipped_lines;
@@ -208,7 +213,8 @@ static int reduce_counters(etl_job *j)
         v[p + 4 * nc + c] = j->v.null_violations[c];
         v[p + 5 * nc + c] = j->v.impute_drops[c];
     }
-    for (int f = 0; f < nf; f++) v[p + 6 * nc + f] = j->t.file_rows[f];
+    for (int f = 0; f < nf; f++)
+        v[p + 6 * nc + f] = j->t.file_rows[f];
     int rc = sum_i64(j->comm, v, (int)n);
     if (rc != HPCML_OK) {
         free(v);
@@ -249,9 +255,12 @@ static void h5_name(const char *name, char *out, size_t n)
 {
     size_t w = 0;
     for (const char *p = name; *p && w + 4 < n; p++) {
-        if (*p == '/') w += (size_t)snprintf(out + w, n - w, "%%2F");
-        else if (*p == '%') w += (size_t)snprintf(out + w, n - w, "%%25");
-        else out[w++] = *p;
+        if (*p == '/')
+            w += (size_t)snprintf(out + w, n - w, "%%2F");
+        else if (*p == '%')
+            w += (size_t)snprintf(out + w, n - w, "%%25");
+        else
+            out[w++] = *p;
     }
     out[w] = '\0';
     if (!strcmp(out, ".")) snprintf(out, n, "%%2E");
@@ -280,7 +289,8 @@ static int write_meta(etl_job *j, const char *path)
     META(h5_meta_f64(f, "/meta/scale_mul", j->fit.scale_mul, j->fit.n_features));
     const char **sources = calloc((size_t)j->in.n_files + 1, sizeof *sources);
     if (!sources) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
-    for (int i = 0; sources && i < j->in.n_files; i++) sources[i] = j->in.files[i].path;
+    for (int i = 0; sources && i < j->in.n_files; i++)
+        sources[i] = j->in.files[i].path;
     META(h5_meta_strings(f, "/meta/sources", sources, j->in.n_files));
     free(sources);
     META(h5_meta_strings(f, "/meta/source_sha256", (const char *const *)j->sha256, j->in.n_files));
@@ -356,7 +366,7 @@ static int reserve_space(const etl_job *j, int nf)
         int64_t rows = j->rows[sp], x = rows * nf * 4;
         int64_t chunk_rows = rows < j->o.chunk_rows ? rows : j->o.chunk_rows;
         int64_t chunks = chunk_rows ? (rows + chunk_rows - 1) / chunk_rows : 0;
-        int aligned = chunk_rows * nf * 4 >= 512 * 1024; /* see h5_dataset_write.h */
+        int aligned = chunk_rows * nf * 4 >= 512 * 1024;       /* see h5_dataset_write.h */
         bytes += x + rows * 12 + (aligned ? chunks << 20 : 0); /* X, y, row_id, alignment */
     }
     int fd = open(j->tmp_path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
@@ -408,13 +418,14 @@ static int write_dataset(etl_job *j)
     int64_t *rid[3] = {0};
     int rc = HPCML_OK;
     for (int sp = 0; sp < 3 && rc == HPCML_OK; sp++) {
-        X[sp] = malloc(((size_t)local[sp] * (size_t)nf + 1) * sizeof(float));
+        X[sp] = etl_big_realloc(NULL, 0, ((size_t)local[sp] * (size_t)nf + 1) * sizeof(float));
         y[sp] = malloc(((size_t)local[sp] + 1) * sizeof(int32_t));
         rid[sp] = malloc(((size_t)local[sp] + 1) * sizeof(int64_t));
         if (!X[sp] || !y[sp] || !rid[sp])
             rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory: %lld rows x %d features",
                             (long long)local[sp], nf);
     }
+    profile_begin("encode");
     if (rc == HPCML_OK) {
         int64_t fill[3] = {0};
         for (int64_t i = 0; i < t->n; i++) {
@@ -429,6 +440,7 @@ static int write_dataset(etl_job *j)
             }
         }
     }
+    profile_end();
     rc = hpcml_mpi_agree(j->comm, rc);
 
     long token = (long)getpid();
@@ -441,17 +453,24 @@ static int write_dataset(etl_job *j)
     }
     if (rc == HPCML_OK) {
         h5_dataset_writer *hf = NULL;
+        profile_begin("h5_create");
         rc = h5_dataset_write_create(j->comm, j->tmp_path, j->rows, nf, j->o.chunk_rows, &hf);
+        profile_end();
         /* H5Fcreate and H5Dcreate are collective: they fail on all ranks alike. */
         rc = hpcml_mpi_agree(j->comm, rc);
+        profile_begin("h5_write");
         if (rc == HPCML_OK) {
             for (int sp = 0; sp < 3; sp++) {
-                int wrc = h5_dataset_write_split(hf, sp, first[sp], local[sp], X[sp], y[sp], rid[sp]);
+                int wrc =
+                    h5_dataset_write_split(hf, sp, first[sp], local[sp], X[sp], y[sp], rid[sp]);
                 if (rc == HPCML_OK) rc = wrc;
             }
         }
+        profile_end();
         int poisoned = 0;
+        profile_begin("h5_close");
         int crc = h5_dataset_write_close(hf, &poisoned);
+        profile_end();
         if (rc == HPCML_OK) rc = crc;
         int any_poisoned = poisoned;
         MPI_Allreduce(&poisoned, &any_poisoned, 1, MPI_INT, MPI_MAX, j->comm);
@@ -478,7 +497,9 @@ static int write_dataset(etl_job *j)
         rc = hpcml_mpi_agree(j->comm, rc);
     }
     if (rc == HPCML_OK) {
+        profile_begin("rename");
         if (j->rank == 0) rc = atomic_rename_durable(j->tmp_path, j->o.output);
+        profile_end();
         rc = hpcml_mpi_agree(j->comm, rc);
     }
     if (rc != HPCML_OK && j->rank == 0 && j->tmp_path[0]) unlink(j->tmp_path);
@@ -490,11 +511,15 @@ static int write_dataset(etl_job *j)
 static json_t *class_array(const int64_t *v)
 {
     json_t *a = json_array();
-    for (int c = 0; c < N_CLASSES; c++) json_array_append_new(a, json_integer(v[c]));
+    for (int c = 0; c < N_CLASSES; c++)
+        json_array_append_new(a, json_integer(v[c]));
     return a;
 }
 
-static json_t *real_or_null(double x) { return isfinite(x) ? json_real(x) : json_null(); }
+static json_t *real_or_null(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
 
 static int write_quality(etl_job *j, const char *path)
 {
@@ -569,7 +594,8 @@ static int write_quality(etl_job *j, const char *path)
         json_object_set_new(o, "rows", json_integer(j->rows[sp]));
         json_object_set_new(o, "class_counts", class_array(j->written_class[sp]));
         if (sp == 0) {
-            json_object_set_new(o, "class_counts_before_resampling", class_array(j->split_class[0]));
+            json_object_set_new(o, "class_counts_before_resampling",
+                                class_array(j->split_class[0]));
             json_object_set_new(o, "undersampled_rows", json_integer(j->undersampled));
             json_object_set_new(o, "oversampled_copies", json_integer(j->oversampled_copies));
         }
@@ -577,7 +603,8 @@ static int write_quality(etl_job *j, const char *path)
     }
     json_object_set_new(q, "splits", splits);
     json_t *w = json_array();
-    for (int c = 0; c < N_CLASSES; c++) json_array_append_new(w, json_real(j->class_weights[c]));
+    for (int c = 0; c < N_CLASSES; c++)
+        json_array_append_new(w, json_real(j->class_weights[c]));
     json_object_set_new(q, "class_weights", w);
     json_object_set_new(q, "n_features", json_integer(j->fit.n_features));
 
@@ -587,7 +614,8 @@ static int write_quality(etl_job *j, const char *path)
     size_t n = strlen(text);
     char *withnl = malloc(n + 2);
     int rc = HPCML_OK;
-    if (!withnl) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+    if (!withnl)
+        rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
     else {
         memcpy(withnl, text, n);
         withnl[n] = '\n';
@@ -614,7 +642,10 @@ static void job_free(etl_job *j)
     free(j->sha_buf);
 }
 
-static double now_s(void) { return MPI_Wtime(); }
+static double now_s(void)
+{
+    return MPI_Wtime();
+}
 
 static int run_stages(etl_job *j)
 {
@@ -659,9 +690,8 @@ static int run_stages(etl_job *j)
         return HPCML_FAIL(HPCML_EDATA,
                           "only %lld valid records (etl.min_records = %lld): %lld records read "
                           "from %d file%s; dropped: %s",
-                          (long long)valid, (long long)j->o.min_records,
-                          (long long)j->t.total_rows, j->in.n_files, j->in.n_files == 1 ? "" : "s",
-                          why);
+                          (long long)valid, (long long)j->o.min_records, (long long)j->t.total_rows,
+                          j->in.n_files, j->in.n_files == 1 ? "" : "s", why);
     }
     if (j->rank == 0) {
         char why[600];
@@ -669,8 +699,8 @@ static int run_stages(etl_job *j)
         log_info("read %lld records (%.1f MB) from %d file%s on %d rank%s in %.2f s; %lld valid; "
                  "dropped: %s",
                  (long long)j->t.total_rows, (double)j->g_bytes / 1e6, j->in.n_files,
-                 j->in.n_files == 1 ? "" : "s", j->size, j->size == 1 ? "" : "s",
-                 t_extract - t0, (long long)valid, why);
+                 j->in.n_files == 1 ? "" : "s", j->size, j->size == 1 ? "" : "s", t_extract - t0,
+                 (long long)valid, why);
     }
 
     profile_begin("split");
@@ -682,8 +712,8 @@ static int run_stages(etl_job *j)
     if (rc == HPCML_OK) rc = assign_splits(j);
     profile_end();
     HPCML_TRY(hpcml_mpi_agree(comm, rc));
-    j->resample = etl_resample_plan_make((etl_resample)j->o.resample, j->o.resample_ratio,
-                                         j->split_class[0]);
+    j->resample =
+        etl_resample_plan_make((etl_resample)j->o.resample, j->o.resample_ratio, j->split_class[0]);
 
     profile_begin("fit");
     rc = etl_fit_columns(comm, &j->o, &j->s, &j->t, &j->fit);
@@ -707,7 +737,8 @@ static int run_stages(etl_job *j)
     HPCML_TRY(hpcml_mpi_agree(comm, rc));
     if (j->rank == 0) {
         int64_t in_bytes = 0;
-        for (int f = 0; f < j->in.n_files; f++) in_bytes += j->in.files[f].size_bytes;
+        for (int f = 0; f < j->in.n_files; f++)
+            in_bytes += j->in.files[f].size_bytes;
         log_info("wrote %s: train %lld, val %lld, test %lld rows x %d features in %.2f s "
                  "(%.1f MB/s of input)",
                  j->o.output, (long long)j->rows[0], (long long)j->rows[1], (long long)j->rows[2],
@@ -790,12 +821,18 @@ int etl_infer_schema(MPI_Comm comm, const hpcml_config *cfg, FILE *out)
                 }
                 const char *type;
                 int is_label = strcmp(in.names[c], o.label) == 0;
-                if (is_label) type = "label";
-                else if (nonnull == 0) type = "ignore";
-                else if (ints == nonnull) type = "int";
-                else if (floats == nonnull) type = "float";
-                else if (distinct.n == nonnull && nonnull >= 50) type = "id";
-                else type = "category";
+                if (is_label)
+                    type = "label";
+                else if (nonnull == 0)
+                    type = "ignore";
+                else if (ints == nonnull)
+                    type = "int";
+                else if (floats == nonnull)
+                    type = "float";
+                else if (distinct.n == nonnull && nonnull >= 50)
+                    type = "id";
+                else
+                    type = "category";
                 fprintf(out, "  { name = ");
                 print_quoted(out, in.names[c]);
                 fprintf(out, "; type = \"%s\";", type);
@@ -816,7 +853,8 @@ int etl_infer_schema(MPI_Comm comm, const hpcml_config *cfg, FILE *out)
             fflush(out);
         }
         if (cells) {
-            for (int64_t k = 0; k < n * nc; k++) free(cells[k]);
+            for (int64_t k = 0; k < n * nc; k++)
+                free(cells[k]);
             free(cells);
         }
     }

@@ -110,7 +110,8 @@ int etl_options_load(const hpcml_config *cfg, etl_options *o)
     int n_markers = cfg_str_list(cfg, "etl.null_markers", &markers);
     o->null_markers = calloc((size_t)n_markers + 1, sizeof *o->null_markers);
     HPCML_ALLOC_CHECK(o->null_markers, ((size_t)n_markers + 1) * sizeof *o->null_markers);
-    for (int i = 0; i < n_markers; i++) o->null_markers[i] = markers[i];
+    for (int i = 0; i < n_markers; i++)
+        o->null_markers[i] = markers[i];
     o->skip_lines = cfg_int(cfg, "etl.skip_lines");
     o->skip_prefix = cfg_str(cfg, "etl.skip_prefix");
 
@@ -206,7 +207,8 @@ int etl_schema_resolve(const etl_options *o, char *const *names, int n, const ch
     for (int k = 0; k < o->n_specs; k++) {
         const etl_column_spec *c = &o->specs[k];
         HPCML_CHECK(c->type != ETL_COL_LABEL || strcmp(c->name, o->label) == 0, HPCML_EUSAGE,
-                    "etl.columns: '%s' has type \"label\" but etl.label is '%s'", c->name, o->label);
+                    "etl.columns: '%s' has type \"label\" but etl.label is '%s'", c->name,
+                    o->label);
         if (strcmp(c->name, o->label) == 0)
             HPCML_CHECK(c->type == ETL_COL_LABEL, HPCML_EUSAGE,
                         "etl.columns: the label column '%s' must have type \"label\" (got \"%s\")",
@@ -258,14 +260,15 @@ int etl_schema_resolve(const etl_options *o, char *const *names, int n, const ch
         if (c->type == ETL_COL_FLOAT || c->type == ETL_COL_INT || c->type == ETL_COL_CATEGORY)
             n_features++;
     }
-    HPCML_CHECK(s->label_col >= 0, HPCML_EDATA, "%s: the label column '%s' is missing; header found: %s",
-                where, o->label, header);
+    HPCML_CHECK(s->label_col >= 0, HPCML_EDATA,
+                "%s: the label column '%s' is missing; header found: %s", where, o->label, header);
     HPCML_CHECK(n_features > 0, HPCML_EDATA,
                 "%s: no feature columns (float, int or category); header found: %s", where, header);
     for (int k = 0; k < o->n_keys; k++) {
         int i = find_name(names, n, o->key_columns[k]);
-        HPCML_CHECK(i >= 0, HPCML_EDATA, "%s: key column '%s' (etl.key_columns) is missing; header found: %s",
-                    where, o->key_columns[k], header);
+        HPCML_CHECK(i >= 0, HPCML_EDATA,
+                    "%s: key column '%s' (etl.key_columns) is missing; header found: %s", where,
+                    o->key_columns[k], header);
         s->key_cols[s->n_key_cols++] = i;
     }
     if (o->split_key[0]) {

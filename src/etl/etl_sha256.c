@@ -20,7 +20,10 @@ static const uint32_t K[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-static inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+static inline uint32_t rotr(uint32_t x, int n)
+{
+    return (x >> n) | (x << (32 - n));
+}
 
 static void blocks_portable(uint32_t st[8], const unsigned char *p, size_t nblocks)
 {
@@ -37,8 +40,8 @@ static void blocks_portable(uint32_t st[8], const unsigned char *p, size_t nbloc
         uint32_t a = st[0], b = st[1], c = st[2], d = st[3], e = st[4], f = st[5], g = st[6],
                  h = st[7];
         for (int i = 0; i < 64; i++) {
-            uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) +
-                          K[i] + w[i];
+            uint32_t t1 =
+                h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
             uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
             h = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
         }
@@ -56,16 +59,17 @@ blocks_shani(uint32_t st[8], const unsigned char *p, size_t nblocks)
     const __m128i MASK = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
     __m128i tmp = _mm_loadu_si128((const __m128i *)&st[0]);
     __m128i s1 = _mm_loadu_si128((const __m128i *)&st[4]);
-    tmp = _mm_shuffle_epi32(tmp, 0xB1);        /* CDAB */
-    s1 = _mm_shuffle_epi32(s1, 0x1B);          /* EFGH */
-    __m128i s0 = _mm_alignr_epi8(tmp, s1, 8);  /* ABEF */
-    s1 = _mm_blend_epi16(s1, tmp, 0xF0);       /* CDGH */
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);       /* CDAB */
+    s1 = _mm_shuffle_epi32(s1, 0x1B);         /* EFGH */
+    __m128i s0 = _mm_alignr_epi8(tmp, s1, 8); /* ABEF */
+    s1 = _mm_blend_epi16(s1, tmp, 0xF0);      /* CDGH */
     for (; nblocks--; p += 64) {
         __m128i abef = s0, cdgh = s1;
         __m128i w[4];
 #pragma GCC unroll 16
         for (int g = 0; g < 16; g++) {
-            if (g < 4) w[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), MASK);
+            if (g < 4)
+                w[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), MASK);
             __m128i msg = _mm_add_epi32(w[g & 3], _mm_loadu_si128((const __m128i *)&K[4 * g]));
             s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
             if (g >= 3 && g < 15) {
@@ -80,10 +84,10 @@ blocks_shani(uint32_t st[8], const unsigned char *p, size_t nblocks)
         s0 = _mm_add_epi32(s0, abef);
         s1 = _mm_add_epi32(s1, cdgh);
     }
-    tmp = _mm_shuffle_epi32(s0, 0x1B);      /* FEBA */
-    s1 = _mm_shuffle_epi32(s1, 0xB1);       /* DCHG */
-    s0 = _mm_blend_epi16(tmp, s1, 0xF0);    /* DCBA */
-    s1 = _mm_alignr_epi8(s1, tmp, 8);       /* ABEF */
+    tmp = _mm_shuffle_epi32(s0, 0x1B);   /* FEBA */
+    s1 = _mm_shuffle_epi32(s1, 0xB1);    /* DCHG */
+    s0 = _mm_blend_epi16(tmp, s1, 0xF0); /* DCBA */
+    s1 = _mm_alignr_epi8(s1, tmp, 8);    /* ABEF */
     _mm_storeu_si128((__m128i *)&st[0], s0);
     _mm_storeu_si128((__m128i *)&st[4], s1);
 }
@@ -150,10 +154,12 @@ void etl_sha256_final_hex(etl_sha256 *s, char hex[65])
     unsigned char pad[72] = {0x80};
     size_t padlen = (s->block_len < 56 ? 56 : 120) - s->block_len;
     unsigned char len_be[8];
-    for (int i = 0; i < 8; i++) len_be[i] = (unsigned char)(bits >> (56 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        len_be[i] = (unsigned char)(bits >> (56 - 8 * i));
     uint64_t saved = s->total_bytes;
     etl_sha256_update(s, pad, padlen);
     etl_sha256_update(s, len_be, 8);
     s->total_bytes = saved;
-    for (int i = 0; i < 8; i++) snprintf(hex + 8 * i, 9, "%08x", s->h[i]);
+    for (int i = 0; i < 8; i++)
+        snprintf(hex + 8 * i, 9, "%08x", s->h[i]);
 }

@@ -10,7 +10,10 @@ uint64_t etl_split_hash(uint64_t seed, uint64_t row_key)
     return rng_mix64(rng_mix64(seed) ^ row_key);
 }
 
-static double unit_of(uint64_t u) { return (double)(u >> 11) * 0x1.0p-53; }
+static double unit_of(uint64_t u)
+{
+    return (double)(u >> 11) * 0x1.0p-53;
+}
 
 int etl_split_unstratified(uint64_t u, double train_fraction, double val_fraction)
 {
@@ -20,7 +23,10 @@ int etl_split_unstratified(uint64_t u, double train_fraction, double val_fractio
     return 2;
 }
 
-static int64_t round_count(double x) { return (int64_t)floor(x + 0.5); }
+static int64_t round_count(double x)
+{
+    return (int64_t)floor(x + 0.5);
+}
 
 void etl_split_targets(int64_t n_class, double train_fraction, double val_fraction,
                        int64_t *n_train, int64_t *n_trainval)
@@ -71,9 +77,9 @@ int64_t etl_resample_copies(const etl_resample_plan *p, uint64_t seed, uint64_t 
 void etl_class_weights(const int64_t *counts, int n_classes, int balanced, double *weights)
 {
     int64_t n = 0;
-    for (int c = 0; c < n_classes; c++) n += counts[c];
     for (int c = 0; c < n_classes; c++)
-        weights[c] = (balanced && counts[c] > 0)
-                         ? (double)n / ((double)n_classes * (double)counts[c])
-                         : 1.0;
+        n += counts[c];
+    for (int c = 0; c < n_classes; c++)
+        weights[c] =
+            (balanced && counts[c] > 0) ? (double)n / ((double)n_classes * (double)counts[c]) : 1.0;
 }

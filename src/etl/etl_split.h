@@ -50,7 +50,7 @@ typedef enum { ETL_RESAMPLE_NONE = 0, ETL_RESAMPLE_UNDER = 1, ETL_RESAMPLE_OVER 
 
 typedef struct {
     etl_resample mode;
-    int minority, majority; /* class indices; -1 when resampling is a no-op */
+    int minority, majority;  /* class indices; -1 when resampling is a no-op */
     double keep_probability; /* undersample: for majority rows */
     double copies;           /* oversample: mean copies of a minority row */
 } etl_resample_plan;

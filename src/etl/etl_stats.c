@@ -11,7 +11,10 @@
 #define LIMB_BITS 32
 #define LIMB_MASK 0xFFFFFFFFll
 
-void etl_xsum_init(etl_xsum *s) { memset(s, 0, sizeof *s); }
+void etl_xsum_init(etl_xsum *s)
+{
+    memset(s, 0, sizeof *s);
+}
 
 void etl_xsum_add_times(etl_xsum *s, double x, int64_t count)
 {
@@ -23,7 +26,8 @@ void etl_xsum_add_times(etl_xsum *s, double x, int64_t count)
         etl_xsum one;
         etl_xsum_init(&one);
         etl_xsum_add(&one, x);
-        for (int i = 0; i < ETL_XSUM_LIMBS; i++) s->limb[i] += one.limb[i] * k;
+        for (int i = 0; i < ETL_XSUM_LIMBS; i++)
+            s->limb[i] += one.limb[i] * k;
         etl_xsum_normalize(s);
         count -= k;
     }
@@ -44,7 +48,8 @@ void etl_xsum_merge(etl_xsum *into, const etl_xsum *from)
     etl_xsum f = *from;
     etl_xsum_normalize(&f);
     etl_xsum_normalize(into);
-    for (int i = 0; i < ETL_XSUM_LIMBS; i++) into->limb[i] += f.limb[i];
+    for (int i = 0; i < ETL_XSUM_LIMBS; i++)
+        into->limb[i] += f.limb[i];
     etl_xsum_normalize(into);
 }
 
@@ -54,20 +59,24 @@ double etl_xsum_value(const etl_xsum *in)
     etl_xsum_normalize(&s);
     int neg = s.limb[ETL_XSUM_LIMBS - 1] < 0;
     if (neg) {
-        for (int i = 0; i < ETL_XSUM_LIMBS; i++) s.limb[i] = -s.limb[i];
+        for (int i = 0; i < ETL_XSUM_LIMBS; i++)
+            s.limb[i] = -s.limb[i];
         etl_xsum_normalize(&s);
     }
     int h = ETL_XSUM_LIMBS - 1;
-    while (h >= 0 && s.limb[h] == 0) h--;
+    while (h >= 0 && s.limb[h] == 0)
+        h--;
     if (h < 0) return 0.0;
     int lo = h >= 2 ? h - 2 : 0;
     unsigned __int128 top = 0;
-    for (int i = h; i >= lo; i--) top = (top << 32) | (uint64_t)s.limb[i];
+    for (int i = h; i >= lo; i--)
+        top = (top << 32) | (uint64_t)s.limb[i];
     /* With three limbs, top has at least 65 significant bits, so the bits
      * below lo can be folded into bit 0 as a sticky bit without changing the
      * round-to-nearest-even result of the conversion. */
     int sticky = 0;
-    for (int i = lo - 1; i >= 0; i--) sticky |= s.limb[i] != 0;
+    for (int i = lo - 1; i >= 0; i--)
+        sticky |= s.limb[i] != 0;
     if (sticky) top |= 1;
     double v = ldexp((double)top, LIMB_BITS * lo - 1074);
     return neg ? -v : v;
@@ -122,7 +131,8 @@ void etl_select_histogram(const etl_select_query *q, int64_t hist[256])
     memset(hist, 0, 256 * sizeof *hist);
     if (q->round >= 8) return;
     int shift = 56 - 8 * q->round;
-    for (size_t i = 0; i < q->n; i++) hist[(q->values[i] >> shift) & 0xFF]++;
+    for (size_t i = 0; i < q->n; i++)
+        hist[(q->values[i] >> shift) & 0xFF]++;
 }
 
 void etl_select_advance(etl_select_query *q, const int64_t hist[256])
@@ -160,13 +170,15 @@ int etl_select_run(MPI_Comm comm, etl_select_query *qs, int n_queries)
     HPCML_ALLOC_CHECK(hist, bins * sizeof *hist);
     int rc = HPCML_OK;
     for (int round = 0; round < 8; round++) {
-        for (int j = 0; j < n_queries; j++) etl_select_histogram(&qs[j], hist + (size_t)j * 256);
+        for (int j = 0; j < n_queries; j++)
+            etl_select_histogram(&qs[j], hist + (size_t)j * 256);
         if (MPI_Allreduce(MPI_IN_PLACE, hist, (int)bins, MPI_INT64_T, MPI_SUM, comm) !=
             MPI_SUCCESS) {
             rc = HPCML_FAIL(HPCML_EINTERNAL, "MPI_Allreduce of selection histograms failed");
             break;
         }
-        for (int j = 0; j < n_queries; j++) etl_select_advance(&qs[j], hist + (size_t)j * 256);
+        for (int j = 0; j < n_queries; j++)
+            etl_select_advance(&qs[j], hist + (size_t)j * 256);
     }
     free(hist);
     return rc;

@@ -75,9 +75,9 @@ double etl_key_double(uint64_t key);
 typedef struct {
     uint64_t *values; /* local candidates (owned; compacted every round) */
     size_t n;
-    uint64_t k;       /* 0-based rank among the remaining global candidates */
-    uint64_t prefix;  /* bytes chosen so far, from the top */
-    int round;        /* 0..8; 8 = done */
+    uint64_t k;      /* 0-based rank among the remaining global candidates */
+    uint64_t prefix; /* bytes chosen so far, from the top */
+    int round;       /* 0..8; 8 = done */
     uint64_t result;
 } etl_select_query;
 

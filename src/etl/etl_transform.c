@@ -41,7 +41,8 @@ static int most_frequent_value(MPI_Comm comm, const etl_table *t, int c, double 
         if (!fit_row(t, i) || isnan(t->num[c][i])) continue;
         uint64_t k = etl_double_key(t->num[c][i]);
         unsigned char be[8];
-        for (int b = 0; b < 8; b++) be[b] = (unsigned char)(k >> (56 - 8 * b));
+        for (int b = 0; b < 8; b++)
+            be[b] = (unsigned char)(k >> (56 - 8 * b));
         int32_t id = etl_strtab_intern(&tab, (const char *)be, 8);
         FIT_OOM(id >= 0);
         if ((size_t)id >= cap) {
@@ -60,7 +61,8 @@ static int most_frequent_value(MPI_Comm comm, const etl_table *t, int c, double 
     *found = rc == HPCML_OK && v.n > 0;
     if (*found) {
         uint64_t k = 0;
-        for (int b = 0; b < 8; b++) k = (k << 8) | (unsigned char)v.entries[0].bytes[b];
+        for (int b = 0; b < 8; b++)
+            k = (k << 8) | (unsigned char)v.entries[0].bytes[b];
         *out = etl_key_double(k);
     }
     etl_vocab_free(&v);
@@ -106,16 +108,23 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
         const double *x = t->num[c];
         int64_t nulls = 0;
         double lo = INFINITY, hi = -INFINITY;
+        /* Four accumulators break the dependency through the limbs that
+         * consecutive values of one column share. */
+        etl_xsum part[4];
+        for (int q = 0; q < 4; q++)
+            etl_xsum_init(&part[q]);
         for (int64_t k = 0; k < n_fit; k++) {
             double v = x[rows[k]];
             if (isnan(v)) {
                 nulls++;
                 continue;
             }
-            etl_xsum_add(&sums[c], v);
+            etl_xsum_add(&part[k & 3], v);
             lo = v < lo ? v : lo;
             hi = v > hi ? v : hi;
         }
+        for (int q = 0; q < 4; q++)
+            etl_xsum_merge(&sums[c], &part[q]);
         counts[2 * c] = n_fit - nulls;
         counts[2 * c + 1] = nulls;
         mins[c] = lo;
@@ -159,7 +168,9 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
         int64_t n = counts[2 * c];
         f->train_nulls = counts[2 * c + 1];
         switch (col->impute) {
-        case ETL_IMPUTE_MEAN: f->impute_value = n ? etl_xsum_value(&sums[c]) / (double)n : 0.0; break;
+        case ETL_IMPUTE_MEAN:
+            f->impute_value = n ? etl_xsum_value(&sums[c]) / (double)n : 0.0;
+            break;
         case ETL_IMPUTE_MEDIAN:
             if (q_of[c] >= 0) {
                 double a = etl_key_double(qs[q_of[c]].result);
@@ -184,7 +195,8 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
             log_warn("column '%s' has no values in the train split; nulls become %g", col->name,
                      f->impute_value);
     }
-    for (int q = 0; q < nq; q++) etl_select_free(&qs[q]);
+    for (int q = 0; q < nq; q++)
+        etl_select_free(&qs[q]);
     free(qs);
     free(q_of);
 
@@ -212,12 +224,17 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
         if (!is_numeric(&s->cols[c])) continue;
         const double *x = t->num[c];
         double mean = fit->cols[c].mean;
+        etl_xsum part[4];
+        for (int q = 0; q < 4; q++)
+            etl_xsum_init(&part[q]);
         for (int64_t k = 0; k < n_fit; k++) {
             double v = x[rows[k]];
             if (isnan(v)) continue;
             double d = v - mean;
-            etl_xsum_add(&sums[c], d * d);
+            etl_xsum_add(&part[k & 3], d * d);
         }
+        for (int q = 0; q < 4; q++)
+            etl_xsum_merge(&sums[c], &part[q]);
     }
     if (etl_xsum_allreduce(comm, sums, nc) != HPCML_OK) hpcml_mpi_abort(comm, HPCML_EINTERNAL);
     for (int c = 0; c < nc; c++) {
@@ -255,8 +272,10 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
         int64_t nulls = 0;
         for (int64_t i = 0; i < t->n; i++) {
             if (!fit_row(t, i)) continue;
-            if (t->cat[c][i] >= 0) lc[t->cat[c][i]]++;
-            else nulls++;
+            if (t->cat[c][i] >= 0)
+                lc[t->cat[c][i]]++;
+            else
+                nulls++;
         }
         if (MPI_Allreduce(&nulls, &f->train_nulls, 1, MPI_INT64_T, MPI_SUM, comm) != MPI_SUCCESS)
             hpcml_mpi_abort(comm, HPCML_EINTERNAL);
@@ -272,7 +291,8 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
         }
         f->impute_value = col->impute == ETL_IMPUTE_MOST_FREQUENT && f->vocab.n > 0 ? 1.0 : 0.0;
         int64_t total = 0;
-        for (int32_t k = 0; k < f->vocab.n; k++) total += f->vocab.entries[k].count;
+        for (int32_t k = 0; k < f->vocab.n; k++)
+            total += f->vocab.entries[k].count;
         f->n_values = total;
     }
 
@@ -282,9 +302,12 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
         const etl_column_spec *col = &s->cols[c];
         etl_col_fit *f = &fit->cols[c];
         f->first_feature = nf;
-        if (is_numeric(col)) f->n_features = 1;
-        else if (col->type == ETL_COL_CATEGORY) f->n_features = col->onehot ? f->vocab.n + 1 : 1;
-        else f->n_features = 0;
+        if (is_numeric(col))
+            f->n_features = 1;
+        else if (col->type == ETL_COL_CATEGORY)
+            f->n_features = col->onehot ? f->vocab.n + 1 : 1;
+        else
+            f->n_features = 0;
         nf += f->n_features;
     }
     fit->n_features = nf;
@@ -300,9 +323,10 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
             fit->scale_offset[j] = f->offset;
             fit->scale_mul[j] = f->mul;
             if (col->type == ETL_COL_CATEGORY && col->onehot)
-                fit->feature_names[j] =
-                    dup_printf("%s=%s", col->name, k == 0 ? "<unknown>" : f->vocab.entries[k - 1].bytes);
-            else fit->feature_names[j] = dup_printf("%s%s", col->name, NULL);
+                fit->feature_names[j] = dup_printf(
+                    "%s=%s", col->name, k == 0 ? "<unknown>" : f->vocab.entries[k - 1].bytes);
+            else
+                fit->feature_names[j] = dup_printf("%s%s", col->name, NULL);
             FIT_OOM(fit->feature_names[j]);
         }
     }
@@ -341,7 +365,8 @@ void etl_fit_free(etl_fit *fit)
         etl_vocab_free(&fit->cols[c].vocab);
         free(fit->cols[c].local_to_index);
     }
-    for (int j = 0; j < fit->n_features; j++) free(fit->feature_names[j]);
+    for (int j = 0; j < fit->n_features; j++)
+        free(fit->feature_names[j]);
     free(fit->feature_names);
     free(fit->scale_offset);
     free(fit->scale_mul);

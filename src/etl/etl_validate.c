@@ -30,8 +30,8 @@ void etl_validation_free(etl_validation *v)
     memset(v, 0, sizeof *v);
 }
 
-int etl_validate_rows(const etl_options *o, const etl_schema *s, const etl_inputs *in,
-                      etl_table *t, etl_validation *v)
+int etl_validate_rows(const etl_options *o, const etl_schema *s, const etl_inputs *in, etl_table *t,
+                      etl_validation *v)
 {
     for (int64_t i = 0; i < t->n; i++) {
         if (t->drop[i] != ETL_KEEP) continue;
@@ -108,7 +108,8 @@ int etl_dedup(MPI_Comm comm, const etl_schema *s, etl_table *t, etl_validation *
     DEDUP_OOM(scount && rcount && sdispl && rdispl && fill);
     for (int64_t i = 0; i < t->n; i++)
         if (t->drop[i] == ETL_KEEP) scount[t->key_hash[2 * i] % (uint64_t)P] += 3;
-    for (int r = 0; r < P; r++) sdispl[r + 1] = sdispl[r] + scount[r];
+    for (int r = 0; r < P; r++)
+        sdispl[r + 1] = sdispl[r] + scount[r];
     int64_t nsend = sdispl[P] / 3;
     uint64_t *sbuf = malloc(((size_t)nsend * 3 + 1) * sizeof *sbuf);
     int64_t *where = malloc(((size_t)nsend + 1) * sizeof *where); /* send slot -> local row */
@@ -125,7 +126,8 @@ int etl_dedup(MPI_Comm comm, const etl_schema *s, etl_table *t, etl_validation *
     }
     if (MPI_Alltoall(scount, 1, MPI_INT, rcount, 1, MPI_INT, comm) != MPI_SUCCESS)
         hpcml_mpi_abort(comm, HPCML_EINTERNAL);
-    for (int r = 0; r < P; r++) rdispl[r + 1] = rdispl[r] + rcount[r];
+    for (int r = 0; r < P; r++)
+        rdispl[r + 1] = rdispl[r] + rcount[r];
     int64_t nrecv = rdispl[P] / 3;
     uint64_t *rbuf = malloc(((size_t)nrecv * 3 + 1) * sizeof *rbuf);
     DEDUP_OOM(rbuf);

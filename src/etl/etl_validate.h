@@ -32,8 +32,8 @@ void etl_validation_free(etl_validation *v);
 
 /* Local. Returns HPCML_EDATA (FILE:LINE) for a null violation with
  * on_null_violation = "error". */
-int etl_validate_rows(const etl_options *o, const etl_schema *s, const etl_inputs *in,
-                      etl_table *t, etl_validation *v);
+int etl_validate_rows(const etl_options *o, const etl_schema *s, const etl_inputs *in, etl_table *t,
+                      etl_validation *v);
 
 /* Collective (no-op without key columns). */
 int etl_dedup(MPI_Comm comm, const etl_schema *s, etl_table *t, etl_validation *v);

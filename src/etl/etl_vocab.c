@@ -8,7 +8,10 @@
 #include "core/rng.h"
 #include "core/status.h"
 
-uint64_t etl_strtab_hash(const char *s, size_t n) { return rng_hash_bytes(s, n, 0x5eed); }
+uint64_t etl_strtab_hash(const char *s, size_t n)
+{
+    return rng_hash_bytes(s, n, 0x5eed);
+}
 
 int etl_strtab_init(etl_strtab *t)
 {
@@ -61,7 +64,8 @@ static int grow_slots(etl_strtab *t)
     memset(slots, 0xFF, ns * sizeof *slots);
     for (int32_t id = 0; id < t->n; id++) {
         size_t i = (size_t)t->hash[id] & (ns - 1);
-        while (slots[i] >= 0) i = (i + 1) & (ns - 1);
+        while (slots[i] >= 0)
+            i = (i + 1) & (ns - 1);
         slots[i] = id;
     }
     free(t->slots);
@@ -90,7 +94,8 @@ int32_t etl_strtab_intern(etl_strtab *t, const char *s, size_t n)
     }
     if (t->arena_len + n + 1 > t->arena_cap) {
         size_t nc = t->arena_cap ? t->arena_cap * 2 : 4096;
-        while (nc < t->arena_len + n + 1) nc *= 2;
+        while (nc < t->arena_len + n + 1)
+            nc *= 2;
         char *a = realloc(t->arena, nc);
         if (!a) return -1;
         t->arena = a;
@@ -161,7 +166,8 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
     memset(out, 0, sizeof *out);
 
     /* 1. strings to their owners */
-    int *send_counts = calloc((size_t)P, sizeof(int)), *recv_counts = calloc((size_t)P, sizeof(int));
+    int *send_counts = calloc((size_t)P, sizeof(int)),
+        *recv_counts = calloc((size_t)P, sizeof(int));
     int *sdispl = calloc((size_t)P + 1, sizeof(int)), *rdispl = calloc((size_t)P + 1, sizeof(int));
     OOM_ABORT(send_counts && recv_counts && sdispl && rdispl, comm);
     size_t total = 0;
@@ -176,7 +182,8 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
         send_counts[owner] += (int)sz;
         total += sz;
     }
-    for (int r = 0; r < P; r++) sdispl[r + 1] = sdispl[r] + send_counts[r];
+    for (int r = 0; r < P; r++)
+        sdispl[r + 1] = sdispl[r] + send_counts[r];
     char *sendbuf = malloc(total ? total : 1);
     OOM_ABORT(sendbuf, comm);
     int *fill = calloc((size_t)P, sizeof(int));
@@ -243,7 +250,8 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
 
     /* 3. everybody merges the owners' short lists */
     size_t my_bytes = 0;
-    for (int32_t i = 0; i < keep; i++) my_bytes += REC_HEADER + mine[i].len;
+    for (int32_t i = 0; i < keep; i++)
+        my_bytes += REC_HEADER + mine[i].len;
     if (my_bytes > (size_t)INT32_MAX) {
         HPCML_FAIL(HPCML_EINTERNAL, "vocabulary above 2 GiB");
         hpcml_mpi_abort(comm, HPCML_EINTERNAL);
@@ -251,7 +259,8 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
     char *mybuf = malloc(my_bytes ? my_bytes : 1);
     OOM_ABORT(mybuf, comm);
     char *w = mybuf;
-    for (int32_t i = 0; i < keep; i++) w = put_entry(w, mine[i].bytes, mine[i].len, mine[i].count);
+    for (int32_t i = 0; i < keep; i++)
+        w = put_entry(w, mine[i].bytes, mine[i].len, mine[i].count);
     free(mine);
     etl_strtab_free(&owned);
     free(owned_counts);

@@ -95,6 +95,27 @@ print("gen contents ok:", n, "rows,", f["meta"].attrs["n_features"], "features")
 EOF
 pass "generated shards: np 1..4 identical"
 
+# resampling and class weights depend only on row numbers and global counts
+run_all resample "$TMP/gen.cfg" -s etl.resample=oversample -s etl.resample_ratio=0.5
+run_all under "$TMP/gen.cfg" -s etl.resample=undersample -s etl.stratify=false
+pass "over- and undersampled train splits: np 1..4 identical"
+
+# rows dropped for bad values (on_bad_value = "drop") are the same rows on any rank count
+if [[ -x $BIN/hpcml-gen ]]; then
+  mkdir -p "$TMP/dirty"
+  "$BIN/hpcml-gen" -q -s gen.rows=20000 -s gen.shards=2 -s gen.categorical_columns=2 \
+    -s gen.malformed_fraction=0.002 -s "gen.output_dir=$TMP/dirty"
+  run_all dirty "$TMP/gen.cfg" -s "etl.input=$TMP/dirty/*.csv" -s etl.on_bad_value=drop
+  $PY - "$TMP/out/dirty.np1.quality.json" <<'EOF2' || fail "dirty: drop counts"
+import json, sys
+q = json.load(open(sys.argv[1]))
+d = q["rows_dropped"]
+assert d["ragged_row"] + d["bad_value"] + d["malformed_csv"] > 0, d
+print("dropped:", {k: v for k, v in d.items() if v})
+EOF2
+  pass "malformed rows dropped and counted: np 1..4 identical"
+fi
+
 # ---- b) one file, quoted newlines across range boundaries -----------------------
 $PY - "$TMP/quoted.csv" <<'EOF'
 import random, sys

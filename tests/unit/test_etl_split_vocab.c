@@ -20,7 +20,8 @@ static void test_split_hash_values(void)
 static void test_unstratified_shares(void)
 {
     int64_t n[3] = {0};
-    for (uint64_t i = 0; i < 100000; i++) n[etl_split_unstratified(etl_split_hash(3, i), 0.7, 0.15)]++;
+    for (uint64_t i = 0; i < 100000; i++)
+        n[etl_split_unstratified(etl_split_hash(3, i), 0.7, 0.15)]++;
     CHECK_MSG(labs((long)(n[0] - 70000)) < 700 && labs((long)(n[1] - 15000)) < 500,
               "%lld %lld %lld", (long long)n[0], (long long)n[1], (long long)n[2]);
     CHECK(etl_split_unstratified(0, 0.7, 0.15) == 0);
@@ -51,11 +52,13 @@ static void test_stratified_exact(void)
      * finds them (the k-th smallest u), counts must be exact. */
     enum { N = 493 };
     uint64_t u[N], sorted[N];
-    for (int i = 0; i < N; i++) u[i] = sorted[i] = etl_split_hash(9, (uint64_t)i * 577);
+    for (int i = 0; i < N; i++)
+        u[i] = sorted[i] = etl_split_hash(9, (uint64_t)i * 577);
     qsort(sorted, N, sizeof *sorted, cmp_u64);
     etl_split_targets(N, 0.7, 0.15, &tr, &tv);
     int64_t n[3] = {0};
-    for (int i = 0; i < N; i++) n[etl_split_stratified(u[i], N, tr, sorted[tr], tv, sorted[tv])]++;
+    for (int i = 0; i < N; i++)
+        n[etl_split_stratified(u[i], N, tr, sorted[tr], tv, sorted[tv])]++;
     CHECK_EQ_INT(n[0], tr);
     CHECK_EQ_INT(n[1], tv - tr);
     CHECK_EQ_INT(n[2], N - tv);
@@ -67,12 +70,14 @@ static void test_resample_and_weights(void)
     etl_resample_plan u = etl_resample_plan_make(ETL_RESAMPLE_UNDER, 1.0, counts);
     CHECK_EQ_INT(u.minority, 1);
     int64_t kept = 0;
-    for (uint64_t i = 0; i < 9900; i++) kept += etl_resample_copies(&u, 5, i, 0);
+    for (uint64_t i = 0; i < 9900; i++)
+        kept += etl_resample_copies(&u, 5, i, 0);
     CHECK_MSG(kept > 60 && kept < 140, "kept %lld majority rows", (long long)kept);
     CHECK_EQ_INT(etl_resample_copies(&u, 5, 1, 1), 1);
     etl_resample_plan o = etl_resample_plan_make(ETL_RESAMPLE_OVER, 0.5, counts);
     int64_t copies = 0;
-    for (uint64_t i = 0; i < 100; i++) copies += etl_resample_copies(&o, 5, i, 1);
+    for (uint64_t i = 0; i < 100; i++)
+        copies += etl_resample_copies(&o, 5, i, 1);
     CHECK_MSG(copies > 4700 && copies < 5200, "copies %lld", (long long)copies);
     CHECK_EQ_INT(etl_resample_copies(&o, 5, 1, 0), 1);
     /* same draws for the same row whatever the order of calls */
@@ -111,13 +116,14 @@ static void test_strtab(void)
 
 static void test_vocab_order(void)
 {
-    etl_vocab_entry e[] = {{"b", 1, 5}, {"a", 1, 5}, {"zz", 2, 9}, {"ab", 2, 5}, {"c", 1, 1},
-                           {"\xc3\xa9", 2, 5}, {"B", 1, 5}};
+    etl_vocab_entry e[] = {{"b", 1, 5}, {"a", 1, 5},        {"zz", 2, 9}, {"ab", 2, 5},
+                           {"c", 1, 1}, {"\xc3\xa9", 2, 5}, {"B", 1, 5}};
     int32_t n = etl_vocab_top(e, 7, 4);
     CHECK_EQ_INT(n, 4);
     /* count descending, then bytes ascending ("B" < "a" < "ab" < "b" < "é") */
     const char *want[] = {"zz", "B", "a", "ab", "b", "\xc3\xa9", "c"};
-    for (int i = 0; i < 7; i++) CHECK_EQ_STR(e[i].bytes, want[i]);
+    for (int i = 0; i < 7; i++)
+        CHECK_EQ_STR(e[i].bytes, want[i]);
     CHECK_EQ_INT(etl_vocab_top(e, 7, 100), 7);
 }
 

@@ -21,27 +21,34 @@ static double value(uint64_t i)
     return (i % 97 == 0) ? 1e300 * (u < 0.5 ? -1 : 1) : x;
 }
 
-static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+static int same_bits(double a, double b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
 
 static void test_xsum_partition_independence(void)
 {
     enum { N = 20000 };
     static double x[N];
-    for (int i = 0; i < N; i++) x[i] = value((uint64_t)i);
+    for (int i = 0; i < N; i++)
+        x[i] = value((uint64_t)i);
     etl_xsum whole;
     etl_xsum_init(&whole);
-    for (int i = 0; i < N; i++) etl_xsum_add(&whole, x[i]);
+    for (int i = 0; i < N; i++)
+        etl_xsum_add(&whole, x[i]);
     double ref = etl_xsum_value(&whole);
     for (int parts = 2; parts <= 7; parts++) {
         etl_xsum acc[7];
         for (int p = 0; p < parts; p++) {
             etl_xsum_init(&acc[p]);
-            for (int i = p * N / parts; i < (p + 1) * N / parts; i++) etl_xsum_add(&acc[p], x[i]);
+            for (int i = p * N / parts; i < (p + 1) * N / parts; i++)
+                etl_xsum_add(&acc[p], x[i]);
         }
         /* merge in reverse order, as a different reduction tree would */
         etl_xsum total;
         etl_xsum_init(&total);
-        for (int p = parts - 1; p >= 0; p--) etl_xsum_merge(&total, &acc[p]);
+        for (int p = parts - 1; p >= 0; p--)
+            etl_xsum_merge(&total, &acc[p]);
         CHECK_MSG(same_bits(etl_xsum_value(&total), ref), "parts %d: %.17g vs %.17g", parts,
                   etl_xsum_value(&total), ref);
     }
@@ -68,7 +75,8 @@ static void test_xsum_exact_cases(void)
     CHECK(etl_xsum_value(&s) == 1.0); /* naive double summation gives 0 */
 
     etl_xsum_init(&s);
-    for (int i = 0; i < 10; i++) etl_xsum_add(&s, 0.1);
+    for (int i = 0; i < 10; i++)
+        etl_xsum_add(&s, 0.1);
     CHECK(same_bits(etl_xsum_value(&s), 1.0)); /* exact sum of ten 0.1 doubles rounds to 1.0 */
 
     etl_xsum_init(&s);
@@ -91,7 +99,8 @@ static void test_xsum_exact_cases(void)
     etl_xsum_add(&a, 3.3);
     etl_xsum_add(&b, 3.3);
     etl_xsum_add_times(&a, -0.7, 1000);
-    for (int i = 0; i < 1000; i++) etl_xsum_add(&b, -0.7);
+    for (int i = 0; i < 1000; i++)
+        etl_xsum_add(&b, -0.7);
     CHECK(same_bits(etl_xsum_value(&a), etl_xsum_value(&b)));
 
     /* correct rounding: 1 + 2^-53 + 2^-80 rounds up to 1 + 2^-52 */
@@ -111,8 +120,10 @@ static void test_double_keys(void)
 {
     double v[] = {-INFINITY, -1e300, -2.5, -1e-310, -0.0, 0.0, 1e-310, 1.0, 2.5, 1e300, INFINITY};
     int n = (int)(sizeof v / sizeof v[0]);
-    for (int i = 0; i + 1 < n; i++) CHECK(etl_double_key(v[i]) < etl_double_key(v[i + 1]));
-    for (int i = 0; i < n; i++) CHECK(same_bits(etl_key_double(etl_double_key(v[i])), v[i]));
+    for (int i = 0; i + 1 < n; i++)
+        CHECK(etl_double_key(v[i]) < etl_double_key(v[i + 1]));
+    for (int i = 0; i < n; i++)
+        CHECK(same_bits(etl_key_double(etl_double_key(v[i])), v[i]));
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -126,7 +137,8 @@ static void test_select_simulated_ranks(void)
 {
     enum { N = 5000, P = 3 };
     uint64_t all[N];
-    for (int i = 0; i < N; i++) all[i] = etl_double_key(floor(value((uint64_t)i) * 3) / 3);
+    for (int i = 0; i < N; i++)
+        all[i] = etl_double_key(floor(value((uint64_t)i) * 3) / 3);
     uint64_t sorted[N];
     memcpy(sorted, all, sizeof all);
     qsort(sorted, N, sizeof *sorted, cmp_u64);
@@ -143,12 +155,15 @@ static void test_select_simulated_ranks(void)
             int64_t sum[256] = {0}, h[256];
             for (int r = 0; r < P; r++) {
                 etl_select_histogram(&rank[r], h);
-                for (int b = 0; b < 256; b++) sum[b] += h[b];
+                for (int b = 0; b < 256; b++)
+                    sum[b] += h[b];
             }
-            for (int r = 0; r < P; r++) etl_select_advance(&rank[r], sum);
+            for (int r = 0; r < P; r++)
+                etl_select_advance(&rank[r], sum);
         }
         for (int r = 0; r < P; r++) {
-            CHECK_MSG(rank[r].result == sorted[ks[q]], "k=%llu rank %d", (unsigned long long)ks[q], r);
+            CHECK_MSG(rank[r].result == sorted[ks[q]], "k=%llu rank %d", (unsigned long long)ks[q],
+                      r);
             etl_select_free(&rank[r]);
         }
     }
