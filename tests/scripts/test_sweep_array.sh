@@ -122,11 +122,12 @@ grep -q '^0,FAILED,.*heartbeat' "$OUT2/results.csv" || { cat "$OUT2/results.csv"
 grep -Eq '^0,(STOPPED|COMPLETED),.*,2,[0-9.]+,$' "$OUT2/results.csv" || { cat "$OUT2/results.csv"; fail "re-run trial"; }
 pass "a dead trial is marked failed after sweep.heartbeat_timeout_s and can be re-run"
 
-# the real program without a runner: --status works, a trial is refused clearly
+# the real program (trainer runner): --status works, a trial outside the sweep is refused
 expect_exit 0 "$BIN/hpcml-sweep" -c "$TMP/sweep.cfg" --status
-expect_exit 1 "$BIN/hpcml-sweep" -q -c "$TMP/sweep.cfg" --trial 1
+expect_exit 1 "$BIN/hpcml-sweep" -q -c "$TMP/sweep.cfg" --trial 20
+grep -q "outside the sweep" "$TMP/err" || fail "real program: trial 20 message"
 expect_exit 1 "$SYN" -q -c "$TMP/sweep.cfg" --trial 20
 grep -q "outside the sweep" "$TMP/err" || fail "trial 20 message"
 expect_exit 1 "$SYN" -q -c "$TMP/sweep.cfg" -s sweep.mode=min --trial 1
 grep -q "another sweep" "$TMP/err" || fail "journal/config mismatch message"
-pass "usage errors: no runner, trial out of range, journal of another sweep"
+pass "usage errors: trial out of range, journal of another sweep"
