@@ -163,6 +163,13 @@ extern "C" int nn_gpu_describe(char *buf, size_t len)
     return HPCML_OK;
 }
 
+extern "C" int nn_gpu_pci_bus_id(char *buf, size_t len)
+{
+    OPEN_CHECK();
+    CUDA_TRY(cudaDeviceGetPCIBusId(buf, (int)len, gpu_state_.device));
+    return HPCML_OK;
+}
+
 extern "C" int nn_gpu_synchronize(void)
 {
     OPEN_CHECK();

@@ -45,6 +45,10 @@ int nn_gpu_open(int device, nn_gpu_math math);
 void nn_gpu_close(void); /* safe when not open */
 /* e.g. "NVIDIA H100 80GB HBM3 (device 0, sm_90, 79.1 GiB)" */
 int nn_gpu_describe(char *buf, size_t len);
+/* The open device's PCI bus id ("0000:3b:00.0"): names one physical GPU
+ * whatever CUDA_VISIBLE_DEVICES each process has. */
+#define NN_GPU_BUS_ID_BYTES 32
+int nn_gpu_pci_bus_id(char *buf, size_t len);
 /* Wait for all work issued on the device (timings, tests). */
 int nn_gpu_synchronize(void);
 

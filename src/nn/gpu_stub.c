@@ -37,6 +37,12 @@ int nn_gpu_describe(char *buf, size_t len)
     return HPCML_OK;
 }
 
+int nn_gpu_pci_bus_id(char *buf, size_t len)
+{
+    if (buf && len) buf[0] = '\0';
+    return HPCML_FAIL(HPCML_EUSAGE, "this hpcml was built without CUDA: no GPU");
+}
+
 int nn_gpu_synchronize(void)
 {
     return HPCML_OK;

@@ -15,7 +15,7 @@ static int want_nccl(void)
     return nn_gpu_nccl_built() && !(v && strcmp(v, "mpi") == 0);
 }
 
-int gpu_comm_open(gpu_comm *gc, MPI_Comm comm, const nn_backend *be, size_t n)
+int gpu_comm_open(gpu_comm *gc, MPI_Comm comm, const nn_backend *be, size_t n, int allow_nccl)
 {
     memset(gc, 0, sizeof *gc);
     gc->comm = comm;
@@ -25,7 +25,7 @@ int gpu_comm_open(gpu_comm *gc, MPI_Comm comm, const nn_backend *be, size_t n)
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &gc->size);
     if (gc->size == 1) return HPCML_OK;
-    if (want_nccl()) {
+    if (allow_nccl && want_nccl()) {
         unsigned char id[NN_GPU_NCCL_ID_BYTES];
         memset(id, 0, sizeof id);
         int rc = hpcml_mpi_agree(comm, rank == 0 ? nn_gpu_nccl_unique_id(id) : HPCML_OK);

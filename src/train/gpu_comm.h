@@ -23,8 +23,9 @@ typedef struct {
     size_t n;
 } gpu_comm;
 
-/* Collective over comm: n floats per allreduce at most. */
-int gpu_comm_open(gpu_comm *gc, MPI_Comm comm, const nn_backend *be, size_t n);
+/* Collective over comm: n floats per allreduce at most; allow_nccl = 0
+ * takes the MPI path (ranks sharing a GPU, which NCCL refuses). */
+int gpu_comm_open(gpu_comm *gc, MPI_Comm comm, const nn_backend *be, size_t n, int allow_nccl);
 void gpu_comm_close(gpu_comm *gc); /* safe on a zeroed gpu_comm */
 /* nn_allreduce_fn (ctx = the gpu_comm): in-place sum of buf[0..n) in backend memory. */
 int gpu_comm_allreduce(float *buf, size_t n, void *ctx);

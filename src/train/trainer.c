@@ -134,6 +134,37 @@ static int parse_config(trainer *t)
  * node-local rank (the launcher's variable, else MPI's shared-memory split)
  * modulo the devices it sees (CUDA_VISIBLE_DEVICES applies): see nn/gpu.h. */
 
+/* Collective: do ranks of one node drive the same physical GPU (same PCI
+ * bus id)? That works but is slow, and NCCL refuses it, so their gradients
+ * then go through MPI (t->gpu_shared). */
+static int gpus_shared(trainer *t, MPI_Comm node, const char *bus)
+{
+    int shared = 0;
+    if (node != MPI_COMM_NULL) {
+        int nl, ns;
+        MPI_Comm_rank(node, &nl);
+        MPI_Comm_size(node, &ns);
+        char *all = malloc((size_t)ns * NN_GPU_BUS_ID_BYTES);
+        HPCML_CHECK(all != NULL, HPCML_EINTERNAL, "out of memory");
+        char mine[NN_GPU_BUS_ID_BYTES];
+        memset(mine, 0, sizeof mine);
+        snprintf(mine, sizeof mine, "%s", bus);
+        const int rc = MPI_Allgather(mine, NN_GPU_BUS_ID_BYTES, MPI_CHAR, all, NN_GPU_BUS_ID_BYTES,
+                                     MPI_CHAR, node);
+        for (int i = 0; rc == MPI_SUCCESS && i < ns; i++)
+            if (i != nl && strcmp(all + (size_t)i * NN_GPU_BUS_ID_BYTES, mine) == 0) shared = 1;
+        free(all);
+        HPCML_MPI_CHECK(rc);
+    }
+    HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &shared, 1, MPI_INT, MPI_MAX, t->comm));
+    t->gpu_shared = shared;
+    if (shared && t->rank == 0)
+        log_warn("ranks of one node share a GPU: training will be slow, and gradients are summed "
+                 "over MPI (NCCL needs a GPU per rank); run one rank per GPU "
+                 "(--gpus-per-task=1 --gpu-bind=single:1, or --ntasks-per-node=<GPUs per node>)");
+    return HPCML_OK;
+}
+
 static int select_backend(trainer *t)
 {
     const char *device = cfg_str(t->cfg, "train.device");
@@ -160,21 +191,11 @@ static int select_backend(trainer *t)
         return hpcml_mpi_agree(t->comm, rc);
     }
     /* node-local rank: the launcher's variable, else MPI's (collective) */
-    int local_size = -1, local = nn_gpu_local_rank_from_env(&local_size);
-    MPI_Comm node;
-    if (MPI_Comm_split_type(t->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
-        MPI_SUCCESS) {
-        int nl, ns;
-        MPI_Comm_rank(node, &nl);
-        MPI_Comm_size(node, &ns);
-        MPI_Comm_free(&node);
-        if (local < 0) local = nl;
-        if (local_size < 0) local_size = ns;
-    }
-    if (local_size > n_dev && t->rank == 0)
-        log_warn("%d ranks per node share %d visible GPU(s): use one rank per GPU "
-                 "(--gpus-per-task=1 or --ntasks-per-node=<GPUs>)",
-                 local_size, n_dev);
+    int local = nn_gpu_local_rank_from_env(NULL);
+    MPI_Comm node = MPI_COMM_NULL;
+    if (MPI_Comm_split_type(t->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS)
+        node = MPI_COMM_NULL;
+    if (local < 0 && node != MPI_COMM_NULL) MPI_Comm_rank(node, &local);
     nn_gpu_math math = NN_GPU_MATH_FP32;
     nn_gpu_math_from_name(cfg_str(t->cfg, "train.cuda_math"), &math);
     const int dev = nn_gpu_pick_device(local, n_dev);
@@ -183,9 +204,12 @@ static int select_backend(trainer *t)
     const nn_backend *be = nn_backend_by_name("cuda");
     if (rc == HPCML_OK && !be)
         rc = HPCML_FAIL(HPCML_EINTERNAL, "a CUDA device is open but no \"cuda\" backend is built");
-    char desc[256] = "";
+    char desc[256] = "", bus[NN_GPU_BUS_ID_BYTES] = "";
     if (rc == HPCML_OK) rc = nn_gpu_describe(desc, sizeof desc);
+    if (rc == HPCML_OK) rc = nn_gpu_pci_bus_id(bus, sizeof bus);
     rc = hpcml_mpi_agree(t->comm, rc);
+    if (rc == HPCML_OK) rc = gpus_shared(t, node, bus);
+    if (node != MPI_COMM_NULL) MPI_Comm_free(&node);
     if (rc != HPCML_OK) return rc;
     t->be = *be;
     log_rank_info("rank %d (local rank %d): GPU %s, GEMM math %s", t->rank, local, desc,
@@ -851,7 +875,7 @@ static int run_all(trainer *t, int verify_only)
     rc = hpcml_mpi_agree(t->comm, build_model(t));
     if (rc != HPCML_OK) return rc;
     if (t->be.device_memory) { /* device gradients: NCCL or host-staged MPI, not grad_sync's */
-        rc = gpu_comm_open(&t->gcomm, t->comm, &t->be, t->model.n_params); /* collective */
+        rc = gpu_comm_open(&t->gcomm, t->comm, &t->be, t->model.n_params, !t->gpu_shared);
         if (rc != HPCML_OK) return rc;
         t->be.allreduce_sum = gpu_comm_allreduce;
         t->be.comm_ctx = &t->gcomm;

@@ -110,6 +110,7 @@ typedef struct {
     /* device backends (train.device = "cuda"): the GPU, the gradient sums,
      * double-buffered batches and the class weights in backend memory */
     int gpu_open;
+    int gpu_shared; /* ranks of a node share a GPU: no NCCL */
     gpu_comm gcomm;
     float *dev_x[2];
     int32_t *dev_y[2];
