@@ -145,7 +145,10 @@ static int gpus_shared(trainer *t, MPI_Comm node, const char *bus)
         MPI_Comm_rank(node, &nl);
         MPI_Comm_size(node, &ns);
         char *all = malloc((size_t)ns * NN_GPU_BUS_ID_BYTES);
-        HPCML_CHECK(all != NULL, HPCML_EINTERNAL, "out of memory");
+        if (!all) { /* the others are entering the gather: end the job, do not hang it */
+            HPCML_FAIL(HPCML_EINTERNAL, "out of memory for %d bus ids", ns);
+            hpcml_mpi_abort(t->comm, HPCML_EINTERNAL);
+        }
         char mine[NN_GPU_BUS_ID_BYTES];
         memset(mine, 0, sizeof mine);
         snprintf(mine, sizeof mine, "%s", bus);
