@@ -497,6 +497,23 @@ static int cuda_dropout_backward(const float *dy, const float *mask, size_t n, f
     return HPCML_OK;
 }
 
+__global__ static void k_dropout_act_backward(const float *z, const float *da, const float *mask,
+                                              size_t n, nn_activation act, float *dz)
+{
+    GRID_STRIDE(i, n) kb_dropout_act_backward(i, z, da, mask, act, dz);
+}
+
+static int cuda_dropout_act_backward(const float *z, const float *da, const float *mask, size_t n,
+                                     nn_activation act, float *dz)
+{
+    OPEN_CHECK();
+    if (n == 0) return HPCML_OK;
+    k_dropout_act_backward<<<blocks_for(n), THREADS, 0, gpu_state_.compute>>>(z, da, mask, n, act,
+                                                                              dz);
+    CUDA_LAUNCHED();
+    return HPCML_OK;
+}
+
 /* ---- loss --------------------------------------------------------------- */
 
 /* One thread per row (classes are few here): probabilities and the row's
@@ -637,6 +654,7 @@ static nn_backend make_table(void)
     b.act_backward = cuda_act_backward;
     b.dropout_forward = cuda_dropout_forward;
     b.dropout_backward = cuda_dropout_backward;
+    b.dropout_act_backward = cuda_dropout_act_backward;
     b.softmax_ce_forward = cuda_softmax_ce_forward;
     b.softmax_ce_backward = cuda_softmax_ce_backward;
     b.sgd_step = cuda_sgd_step;

@@ -33,6 +33,14 @@ static inline HPCML_HD void kb_act_backward(size_t i, const float *z, const floa
     dz[i] = da[i] * nn_act_derivative(act, z[i]);
 }
 
+/* dropout backward then activation backward, fused: the same two products */
+static inline HPCML_HD void kb_dropout_act_backward(size_t i, const float *z, const float *da,
+                                                    const float *mask, nn_activation act, float *dz)
+{
+    const float d = da[i] * mask[i];
+    dz[i] = d * nn_act_derivative(act, z[i]);
+}
+
 /* Index i = row * groups + g, groups = ceil(cols / 4): the Philox block
  * rng_block(seed, RNG_STREAM_DROPOUT, key(row), nn_dropout_lane(layer, 4 g))
  * decides units 4 g .. 4 g + 3 of the row (word q for unit 4 g + q): kept

@@ -118,6 +118,11 @@ struct nn_backend {
                            const nn_dropout_rows *keys);
     /* dx[i] = dy[i] * mask[i], n elements; dx may equal dy. */
     int (*dropout_backward)(const float *dy, const float *mask, size_t n, float *dx);
+    /* Optional (NULL: the two calls above): dz[i] = (da[i] * mask[i]) *
+     * act'(z[i]), dropout_backward then act_backward in one pass over
+     * memory, the same products in the same order; dz may equal da. */
+    int (*dropout_act_backward)(const float *z, const float *da, const float *mask, size_t n,
+                                nn_activation act, float *dz);
 
     /* ---- loss ---- */
     /* Softmax over each row of logits[rows][classes] into prob. With labels

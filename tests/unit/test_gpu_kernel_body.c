@@ -66,6 +66,17 @@ static void test_bias_act(void)
         for (size_t i = 0; i < n; i++)
             kb_act_backward(i, zk, dk2, acts[k], dk2);
         CHECK_MSG(same_bits(dc, dk2, n), "act backward in place %d", (int)acts[k]);
+        /* dropout + activation backward fused, against the CPU's two passes */
+        float *mask = rand_floats(n, 15, 0, 1);
+        for (size_t i = 0; i < n; i++)
+            mask[i] = mask[i] < 0.3f ? 0.0f : 1.0f / 0.7f;
+        float *d2 = dup(da, n), *dk3 = dup(da, n);
+        CHECK(cpu->dropout_backward(d2, mask, n, d2) == 0);
+        CHECK(cpu->act_backward(zc, d2, n, acts[k], d2) == 0);
+        for (size_t i = 0; i < n; i++)
+            kb_dropout_act_backward(i, zk, dk3, mask, acts[k], dk3);
+        CHECK_MSG(same_bits(d2, dk3, n), "dropout+act backward fused %d", (int)acts[k]);
+        free(mask), free(d2), free(dk3);
         free(zc), free(ac), free(zk), free(ak), free(da), free(dc), free(dk), free(dk2);
     }
     free(z0), free(bias);
