@@ -1,12 +1,14 @@
 /* rng_inline.h — the Philox4x32-10 round and the word-to-float conversion as
  * static inline functions, shared by rng.c (which exports them through
  * rng.h's API) and by hot loops that must inline them (the CPU backend's
- * dropout). One definition, so the inlined and exported draws cannot drift. */
+ * dropout) and the CUDA kernels (HPCML_HD: __host__ __device__ under nvcc). One
+ * definition, so the inlined, exported and device draws cannot drift. */
 #ifndef HPCML_RNG_INLINE_H
 #define HPCML_RNG_INLINE_H
 
 #include <stdint.h>
 
+#include "core/hd.h"
 #include "core/rng.h"
 
 #define RNG_PHILOX_M0 0xD2511F53u
@@ -17,7 +19,7 @@
 
 /* One Philox round: two 32x32->64 products, the high halves mixed with the
  * other two words and the round key, the words permuted. */
-static inline rng_u32x4 rng_philox_round(rng_u32x4 c, uint32_t k0, uint32_t k1)
+static inline HPCML_HD rng_u32x4 rng_philox_round(rng_u32x4 c, uint32_t k0, uint32_t k1)
 {
     uint64_t p0 = (uint64_t)RNG_PHILOX_M0 * c.v[0];
     uint64_t p1 = (uint64_t)RNG_PHILOX_M1 * c.v[2];
@@ -30,7 +32,7 @@ static inline rng_u32x4 rng_philox_round(rng_u32x4 c, uint32_t k0, uint32_t k1)
 }
 
 /* The Philox4x32-10 block function; the key schedule is a Weyl sequence. */
-static inline rng_u32x4 rng_philox4x32_10_inline(rng_u32x4 ctr, uint32_t k0, uint32_t k1)
+static inline HPCML_HD rng_u32x4 rng_philox4x32_10_inline(rng_u32x4 ctr, uint32_t k0, uint32_t k1)
 {
     for (int round = 0; round < RNG_PHILOX_ROUNDS; round++) {
         if (round > 0) {
@@ -44,7 +46,7 @@ static inline rng_u32x4 rng_philox4x32_10_inline(rng_u32x4 ctr, uint32_t k0, uin
 
 /* Uniform float in [0, 1) with 24 random bits from one word: exactly
  * (w >> 8) / 2^24 (both steps are exact in float). */
-static inline float rng_u01f_from_word_inline(uint32_t w)
+static inline HPCML_HD float rng_u01f_from_word_inline(uint32_t w)
 {
     return (float)(w >> 8) * 0x1.0p-24f;
 }

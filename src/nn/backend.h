@@ -80,6 +80,15 @@ struct nn_backend {
     int (*copy_to_host)(void *dst_host, const void *src, size_t bytes);
     int (*copy)(void *dst, const void *src, size_t bytes); /* device to device */
     int (*zero)(void *ptr, size_t bytes);
+    /* Overlapped uploads (the next batch while this one computes). The copy
+     * of bytes from src_host (any host memory, free to reuse on return: the
+     * backend stages it in pinned memory) into dst starts once the work
+     * issued before this call is done, and runs beside the work issued after
+     * it; operations issued after upload_wait see the data. So a trainer can
+     * double-buffer: upload batch s + 1 into the slot step s - 1 used, issue
+     * step s, upload_wait, issue step s + 1. Host backends copy at once. */
+    int (*upload_async)(void *dst, const void *src_host, size_t bytes);
+    int (*upload_wait)(void);
 
     /* ---- dense algebra ---- */
     /* C[m x n] = alpha * op(A) op(B) + beta * C, row-major, op(X) = X or X^T
@@ -109,6 +118,11 @@ struct nn_backend {
                            const nn_dropout_rows *keys);
     /* dx[i] = dy[i] * mask[i], n elements; dx may equal dy. */
     int (*dropout_backward)(const float *dy, const float *mask, size_t n, float *dx);
+    /* Optional (NULL: the two calls above): dz[i] = (da[i] * mask[i]) *
+     * act'(z[i]), dropout_backward then act_backward in one pass over
+     * memory, the same products in the same order; dz may equal da. */
+    int (*dropout_act_backward)(const float *z, const float *da, const float *mask, size_t n,
+                                nn_activation act, float *dz);
 
     /* ---- loss ---- */
     /* Softmax over each row of logits[rows][classes] into prob. With labels
@@ -153,7 +167,8 @@ extern const nn_backend nn_backend_cpu;
 int nn_allreduce_single(float *buf, size_t n, void *ctx);
 int nn_allreduce_single_f64(double *buf_host, size_t n, void *ctx);
 
-/* The backend registered under name ("cpu"; "cuda" when built), or NULL. */
+/* The backend registered under name ("cpu"; "cuda" when built with CUDA:
+ * see nn/gpu.h, which must open a device before it is used), or NULL. */
 const nn_backend *nn_backend_by_name(const char *name);
 
 #endif

@@ -9,6 +9,7 @@
 #include "core/rng_inline.h"
 #include "core/status.h"
 #include "nn/backend.h"
+#include "nn/gpu.h"
 
 static int cpu_alloc(void **ptr, size_t bytes) {
     HPCML_CHECK(ptr != NULL, HPCML_EINTERNAL, "cpu_alloc: NULL out pointer");
@@ -34,6 +35,8 @@ static int cpu_zero(void *ptr, size_t bytes) {
     if (bytes) memset(ptr, 0, bytes);
     return HPCML_OK;
 }
+
+static int cpu_upload_wait(void) { return HPCML_OK; }
 
 static int cpu_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
                      int lda, const float *b, int ldb, float beta, float *c, int ldc) {
@@ -318,6 +321,8 @@ const nn_backend nn_backend_cpu = {
     .copy_to_host = cpu_copy,
     .copy = cpu_copy,
     .zero = cpu_zero,
+    .upload_async = cpu_copy,
+    .upload_wait = cpu_upload_wait,
     .sgemm = cpu_sgemm,
     .colsum = cpu_colsum,
     .scale = cpu_scale,
@@ -336,7 +341,12 @@ const nn_backend nn_backend_cpu = {
 };
 
 const nn_backend *nn_backend_by_name(const char *name) {
-    static const nn_backend *const registry[] = {&nn_backend_cpu};
+    static const nn_backend *const registry[] = {
+        &nn_backend_cpu,
+#if HPCML_WITH_CUDA
+        &nn_backend_cuda,
+#endif
+    };
     if (!name) return NULL;
     for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
         if (strcmp(registry[i]->name, name) == 0) return registry[i];

@@ -13,11 +13,8 @@
 #include <math.h>
 #include <stdint.h>
 
-#if defined(__CUDACC__)
-#define HPCML_HD __host__ __device__
-#else
-#define HPCML_HD
-#endif
+#include "core/hd.h"
+
 
 /* Activations of the hidden layers. The numbers are part of the config and
  * checkpoint contracts: append, never renumber. */

@@ -220,8 +220,13 @@ int mlp_backward(mlp *m, const float *x, int rows, const float *dlogits, int acc
         HPCML_TRY(be->sgemm(0, 0, rows, nin, nout, 1.0f, dz, nout, m->params + m->w_off[l], nin,
                             0.0f, dh, nin));
         const size_t n = (size_t)rows * (size_t)nin;
-        if (m->last_dropout) HPCML_TRY(be->dropout_backward(dh, m->mask[l - 1], n, dh));
-        HPCML_TRY(be->act_backward(m->z[l - 1], dh, n, m->shape.act, dh));
+        if (m->last_dropout && be->dropout_act_backward) {
+            HPCML_TRY(be->dropout_act_backward(m->z[l - 1], dh, m->mask[l - 1], n, m->shape.act,
+                                               dh));
+        } else {
+            if (m->last_dropout) HPCML_TRY(be->dropout_backward(dh, m->mask[l - 1], n, dh));
+            HPCML_TRY(be->act_backward(m->z[l - 1], dh, n, m->shape.act, dh));
+        }
         dz = dh;
     }
     return HPCML_OK;

@@ -35,17 +35,35 @@ static int score_local(mlp *m, const float *x, const int32_t *y, uint64_t rows,
     lp->runs = malloc((rows ? rows : 1) * sizeof *lp->runs);
     float *prob = malloc((size_t)m->max_batch * (size_t)C * sizeof *prob);
     int32_t *pred = malloc((size_t)m->max_batch * sizeof *pred);
+    /* A device backend reads rows from its own memory: one chunk at a time. */
+    float *x_be = NULL;
+    int32_t *y_be = NULL;
     int rc = HPCML_OK;
     if (!lp->score || !lp->runs || !prob || !pred) {
         rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory scoring %llu rows",
                         (unsigned long long)rows);
         goto done;
     }
+    if (be->device_memory && rows > 0) {
+        HPCML_TRY_GOTO(
+            rc, be->alloc((void **)&x_be, (size_t)m->max_batch * (size_t)F * sizeof *x_be), done);
+        HPCML_TRY_GOTO(rc, be->alloc((void **)&y_be, (size_t)m->max_batch * sizeof *y_be), done);
+    }
     for (uint64_t r0 = 0; r0 < rows; r0 += (uint64_t)m->max_batch) {
         int n = (int)(rows - r0 < (uint64_t)m->max_batch ? rows - r0 : (uint64_t)m->max_batch);
         double ls = 0.0, ws = 0.0;
-        HPCML_TRY_GOTO(rc, mlp_forward(m, x + r0 * (uint64_t)F, n, NULL), done);
-        HPCML_TRY_GOTO(rc, mlp_loss_forward(m, y + r0, class_weights, n, &ls, &ws), done);
+        const float *xc = x + r0 * (uint64_t)F;
+        const int32_t *yc = y + r0;
+        if (x_be) {
+            HPCML_TRY_GOTO(rc, be->upload_async(x_be, xc, (size_t)n * (size_t)F * sizeof *xc),
+                           done);
+            HPCML_TRY_GOTO(rc, be->upload_async(y_be, yc, (size_t)n * sizeof *yc), done);
+            HPCML_TRY_GOTO(rc, be->upload_wait(), done);
+            xc = x_be;
+            yc = y_be;
+        }
+        HPCML_TRY_GOTO(rc, mlp_forward(m, xc, n, NULL), done);
+        HPCML_TRY_GOTO(rc, mlp_loss_forward(m, yc, class_weights, n, &ls, &ws), done);
         HPCML_TRY_GOTO(rc, be->copy_to_host(prob, m->prob, (size_t)n * (size_t)C * sizeof *prob),
                        done);
         lp->sums[0] += ls;
@@ -69,6 +87,10 @@ static int score_local(mlp *m, const float *x, const int32_t *y, uint64_t rows,
         HPCML_TRY_GOTO(rc, metrics_runs_build(lp->score, y, NULL, rows, lp->runs, &lp->n_runs),
                        done);
 done:
+    if (be->device_memory) {
+        be->free(x_be);
+        be->free(y_be);
+    }
     free(prob);
     free(pred);
     return rc;

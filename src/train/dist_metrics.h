@@ -35,7 +35,9 @@ typedef struct {
 
 /* Collective over comm. x/y: this rank's rows (rows may be 0). probs_out:
  * when not NULL, receives this rank's class probabilities [rows][classes].
- * The model's workspace is used in chunks of m->max_batch rows. */
+ * The model's workspace is used in chunks of m->max_batch rows. x/y are host
+ * memory (uploaded chunk by chunk for a device backend); class_weights is
+ * backend memory, as mlp_loss_forward takes it. */
 int dist_metrics_evaluate(mlp *m, const float *x, const int32_t *y, uint64_t rows,
                           const float *class_weights, double threshold, MPI_Comm comm,
                           split_metrics *out, float *probs_out);

@@ -27,6 +27,7 @@
 #include "io/dataset_layout.h"
 #include "io/h5_dataset_read.h"
 #include "io/predictions_file.h"
+#include "nn/gpu.h"
 #include "train/checkpoint.h"
 #include "train/dist_metrics.h"
 #include "train/monitor.h"
@@ -116,17 +117,156 @@ static int parse_config(trainer *t)
     t->ckpt_keep = (int)cfg_int(cfg, "train.keep_checkpoints");
     t->config_hash = hpcml_config_hash(cfg);
 
-    const char *device = cfg_str(cfg, "train.device");
-    const nn_backend *be = nn_backend_by_name(strcmp(device, "auto") == 0 ? "cpu" : device);
-    HPCML_CHECK(be != NULL, HPCML_EUSAGE,
-                "train.device = \"%s\": this hpcml was built without that backend", device);
-    HPCML_CHECK(!be->device_memory, HPCML_EUSAGE,
-                "train.device = \"%s\": the trainer drives host-memory backends only so far",
-                device);
-    t->be = *be;
+    nn_gpu_math math;
+    HPCML_CHECK(nn_gpu_math_from_name(cfg_str(cfg, "train.cuda_math"), &math) == 0, HPCML_EUSAGE,
+                "train.cuda_math: unknown mode '%s'", cfg_str(cfg, "train.cuda_math"));
+    t->be = nn_backend_cpu; /* select_backend may change it */
     if (cfg_bool(cfg, "train.streaming") && t->rank == 0)
         log_warn("train.streaming is not implemented yet: each rank keeps its shard of /train in "
                  "memory");
+    return HPCML_OK;
+}
+
+/* ---- the compute backend (collective) ---------------------------------------
+ * train.device = "cpu" takes the CPU; "cuda" needs a usable CUDA device on
+ * every rank (else exit 1 saying why); "auto" takes CUDA when every rank has
+ * one and the CPU otherwise, with a warning. A rank's device comes from its
+ * node-local rank (the launcher's variable, else MPI's shared-memory split)
+ * modulo the devices it sees (CUDA_VISIBLE_DEVICES applies): see nn/gpu.h. */
+
+/* Collective: do ranks of one node drive the same physical GPU (same PCI
+ * bus id)? That works but is slow, and NCCL refuses it, so their gradients
+ * then go through MPI (t->gpu_shared). */
+static int gpus_shared(trainer *t, MPI_Comm node, const char *bus)
+{
+    int shared = 0;
+    if (node != MPI_COMM_NULL) {
+        int nl, ns;
+        MPI_Comm_rank(node, &nl);
+        MPI_Comm_size(node, &ns);
+        char *all = malloc((size_t)ns * NN_GPU_BUS_ID_BYTES);
+        if (!all) { /* the others are entering the gather: end the job, do not hang it */
+            HPCML_FAIL(HPCML_EINTERNAL, "out of memory for %d bus ids", ns);
+            hpcml_mpi_abort(t->comm, HPCML_EINTERNAL);
+        }
+        char mine[NN_GPU_BUS_ID_BYTES];
+        memset(mine, 0, sizeof mine);
+        snprintf(mine, sizeof mine, "%s", bus);
+        const int rc = MPI_Allgather(mine, NN_GPU_BUS_ID_BYTES, MPI_CHAR, all, NN_GPU_BUS_ID_BYTES,
+                                     MPI_CHAR, node);
+        for (int i = 0; rc == MPI_SUCCESS && i < ns; i++)
+            if (i != nl && strcmp(all + (size_t)i * NN_GPU_BUS_ID_BYTES, mine) == 0) shared = 1;
+        free(all);
+        HPCML_MPI_CHECK(rc);
+    }
+    HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &shared, 1, MPI_INT, MPI_MAX, t->comm));
+    t->gpu_shared = shared;
+    if (shared && t->rank == 0)
+        log_warn("ranks of one node share a GPU: training will be slow, and gradients are summed "
+                 "over MPI (NCCL needs a GPU per rank); run one rank per GPU "
+                 "(--gpus-per-task=1 --gpu-bind=single:1, or --ntasks-per-node=<GPUs per node>)");
+    return HPCML_OK;
+}
+
+static int select_backend(trainer *t)
+{
+    const char *device = cfg_str(t->cfg, "train.device");
+    if (strcmp(device, "cpu") == 0) return HPCML_OK;
+    char why[512] = "";
+    const int n_dev = nn_gpu_device_count(why, sizeof why);
+    int have = n_dev > 0, all = have;
+    HPCML_MPI_CHECK(MPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, t->comm));
+    if (!all) {
+        int rc = HPCML_OK;
+        if (strcmp(device, "cuda") == 0)
+            rc = have ? HPCML_FAIL(HPCML_EUSAGE,
+                                   "train.device = \"cuda\": another rank has no usable CUDA "
+                                   "device")
+                      : HPCML_FAIL(HPCML_EUSAGE,
+                                   "train.device = \"cuda\" but no CUDA device is usable (%s); "
+                                   "set train.device = \"cpu\", or \"auto\" to fall back to "
+                                   "the CPU",
+                                   why);
+        else if (t->rank == 0)
+            log_warn("train.device = \"auto\": no usable CUDA device on %s (%s): training on "
+                     "the CPU",
+                     have ? "some rank" : "rank 0", have ? "see that rank" : why);
+        return hpcml_mpi_agree(t->comm, rc);
+    }
+    /* node-local rank: the launcher's variable, else MPI's (collective) */
+    int local = nn_gpu_local_rank_from_env(NULL);
+    MPI_Comm node = MPI_COMM_NULL;
+    if (MPI_Comm_split_type(t->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS)
+        node = MPI_COMM_NULL;
+    if (local < 0 && node != MPI_COMM_NULL) MPI_Comm_rank(node, &local);
+    nn_gpu_math math = NN_GPU_MATH_FP32;
+    nn_gpu_math_from_name(cfg_str(t->cfg, "train.cuda_math"), &math);
+    const int dev = nn_gpu_pick_device(local, n_dev);
+    int rc = nn_gpu_open(dev, math);
+    if (rc == HPCML_OK) t->gpu_open = 1;
+    const nn_backend *be = nn_backend_by_name("cuda");
+    if (rc == HPCML_OK && !be)
+        rc = HPCML_FAIL(HPCML_EINTERNAL, "a CUDA device is open but no \"cuda\" backend is built");
+    char desc[256] = "", bus[NN_GPU_BUS_ID_BYTES] = "";
+    if (rc == HPCML_OK) rc = nn_gpu_describe(desc, sizeof desc);
+    if (rc == HPCML_OK) rc = nn_gpu_pci_bus_id(bus, sizeof bus);
+    rc = hpcml_mpi_agree(t->comm, rc);
+    if (rc == HPCML_OK) rc = gpus_shared(t, node, bus);
+    if (node != MPI_COMM_NULL) MPI_Comm_free(&node);
+    if (rc != HPCML_OK) return rc;
+    t->be = *be;
+    log_rank_info("rank %d (local rank %d): GPU %s, GEMM math %s", t->rank, local, desc,
+                  cfg_str(t->cfg, "train.cuda_math"));
+    return HPCML_OK;
+}
+
+/* Device backends: the batch buffers, the class weights and the gradient
+ * allreduce (NCCL or host-staged MPI instead of grad_sync's host buffers). */
+static int setup_device_buffers(trainer *t)
+{
+    const nn_backend *be = &t->be;
+    t->dev_prefetched = -1;
+    t->class_weights_be = t->class_weights;
+    if (!be->device_memory) return HPCML_OK;
+    const size_t rows = t->ed.slice ? t->ed.slice : 1;
+    for (int i = 0; i < 2; i++) {
+        HPCML_TRY(be->alloc((void **)&t->dev_x[i], rows * (size_t)t->n_features * sizeof(float)));
+        HPCML_TRY(be->alloc((void **)&t->dev_y[i], rows * sizeof(int32_t)));
+    }
+    if (t->class_weights) {
+        const size_t bytes = (size_t)t->n_classes * sizeof(float);
+        HPCML_TRY(be->alloc((void **)&t->dev_class_weights, bytes));
+        HPCML_TRY(be->copy_to_device(t->dev_class_weights, t->class_weights, bytes));
+        t->class_weights_be = t->dev_class_weights;
+    }
+    return HPCML_OK;
+}
+
+/* Step `step`'s rows in backend memory. The upload of step + 1 is issued
+ * before step's work, into the buffer step - 1 used, so it overlaps this
+ * step's compute (backend.h upload_async). */
+static int upload_batch(trainer *t, uint64_t step, int slot)
+{
+    const epoch_data *ed = &t->ed;
+    const size_t rows = ed->slice, F = (size_t)t->n_features;
+    HPCML_TRY(
+        t->be.upload_async(t->dev_x[slot], ed->x + step * rows * F, rows * F * sizeof(float)));
+    return t->be.upload_async(t->dev_y[slot], ed->y + step * rows, rows * sizeof(int32_t));
+}
+
+static int device_batch(trainer *t, uint64_t epoch, uint64_t step, const float **x,
+                        const int32_t **y)
+{
+    const int64_t id = (int64_t)(epoch * t->smp.steps + step);
+    if (t->dev_prefetched != id) HPCML_TRY(upload_batch(t, step, (int)(step % 2)));
+    HPCML_TRY(t->be.upload_wait());
+    t->dev_prefetched = -1;
+    if (step + 1 < t->smp.steps) {
+        HPCML_TRY(upload_batch(t, step + 1, (int)((step + 1) % 2)));
+        t->dev_prefetched = id + 1;
+    }
+    *x = t->dev_x[step % 2];
+    *y = t->dev_y[step % 2];
     return HPCML_OK;
 }
 
@@ -235,6 +375,7 @@ static int build_model(trainer *t)
     HPCML_ALLOC_CHECK(t->best_params, t->model.n_params * sizeof(float));
     grad_sync_init(&t->gs, t->comm, t->model.n_params,
                    (size_t)cfg_int(t->cfg, "train.bucket_kb") * 1024);
+    HPCML_TRY(setup_device_buffers(t));
 
     const hpcml_config *cfg = t->cfg;
     nn_lr_schedule *s = &t->lr_sched;
@@ -294,6 +435,8 @@ static int train_step(trainer *t, uint64_t epoch, uint64_t step, double batch_we
     const int rows = (int)ed->slice;
     const float *x = ed->x + step * ed->slice * (uint64_t)t->n_features;
     const int32_t *y = ed->y + step * ed->slice;
+    const float *cw = t->class_weights_be;
+    if (t->be.device_memory) HPCML_TRY(device_batch(t, epoch, step, &x, &y));
     /* Dropout keys: the sample's global position in the epoch, so masks do
      * not depend on which rank or batch slot computes it. */
     nn_dropout_rows keys = {
@@ -304,9 +447,9 @@ static int train_step(trainer *t, uint64_t epoch, uint64_t step, double batch_we
     };
     double ls = 0.0, ws = 0.0;
     HPCML_TRY(mlp_forward(m, x, rows, &keys));
-    HPCML_TRY(mlp_loss_forward(m, y, t->class_weights, rows, &ls, &ws));
+    HPCML_TRY(mlp_loss_forward(m, y, cw, rows, &ls, &ws));
     const float scale = batch_weight > 0 ? (float)(1.0 / batch_weight) : 0.0f;
-    HPCML_TRY(mlp_loss_backward(m, y, t->class_weights, rows, scale));
+    HPCML_TRY(mlp_loss_backward(m, y, cw, rows, scale));
     if (t->gs.bucketed) {
         HPCML_TRY(backward_bucketed(m, x, rows, &t->gs));
     } else {
@@ -475,8 +618,8 @@ static int run_epochs(trainer *t, monitor *mo)
         em.val_loss = em.val_accuracy = em.val_precision = em.val_recall = NAN;
         em.val_f1 = em.val_auc = em.val_pr_auc = NAN;
         if (val_global > 0) {
-            rc = dist_metrics_evaluate(&t->model, t->val_x, t->val_y, t->val_rows, t->class_weights,
-                                       t->threshold, t->comm, &vm, NULL);
+            rc = dist_metrics_evaluate(&t->model, t->val_x, t->val_y, t->val_rows,
+                                       t->class_weights_be, t->threshold, t->comm, &vm, NULL);
             if (rc != HPCML_OK) {
                 profile_end();
                 profile_end();
@@ -605,7 +748,7 @@ static int evaluate_test(trainer *t)
         return rc;
     }
     split_metrics tm;
-    rc = dist_metrics_evaluate(&t->model, t->test_x, t->test_y, t->test_rows, t->class_weights,
+    rc = dist_metrics_evaluate(&t->model, t->test_x, t->test_y, t->test_rows, t->class_weights_be,
                                t->threshold, t->comm, &tm, probs);
     if (rc != HPCML_OK) {
         free(probs);
@@ -684,6 +827,15 @@ static void trainer_free(trainer *t)
 {
     mlp_destroy(&t->model);
     optim_destroy(&t->opt);
+    if (t->be.device_memory) {
+        for (int i = 0; i < 2; i++) {
+            t->be.free(t->dev_x[i]);
+            t->be.free(t->dev_y[i]);
+        }
+        t->be.free(t->dev_class_weights);
+    }
+    gpu_comm_close(&t->gcomm);
+    if (t->gpu_open) nn_gpu_close();
     epoch_data_free(&t->ed);
     free(t->val_x);
     free(t->val_y);
@@ -715,6 +867,8 @@ static int run_all(trainer *t, int verify_only)
     const int threads = trainer_blas_threads(t->cfg, t->comm); /* collective */
     rc = hpcml_mpi_agree(t->comm, rc);
     if (rc != HPCML_OK) return rc;
+    rc = select_backend(t);
+    if (rc != HPCML_OK) return rc;
     openblas_set_num_threads(threads);
 
     profile_begin("load");
@@ -723,6 +877,14 @@ static int run_all(trainer *t, int verify_only)
     if (rc != HPCML_OK) return rc;
     rc = hpcml_mpi_agree(t->comm, build_model(t));
     if (rc != HPCML_OK) return rc;
+    if (t->be.device_memory) { /* device gradients: NCCL or host-staged MPI, not grad_sync's */
+        rc = gpu_comm_open(&t->gcomm, t->comm, &t->be, t->model.n_params, !t->gpu_shared);
+        if (rc != HPCML_OK) return rc;
+        t->be.allreduce_sum = gpu_comm_allreduce;
+        t->be.comm_ctx = &t->gcomm;
+        t->gs.bucketed = 0;
+        log_info("device gradients summed by %s", gpu_comm_kind(&t->gcomm));
+    }
     if (verify_only) return hpcml_mpi_agree(t->comm, t->rank == 0 ? checkpoint_verify_dir(t) : 0);
 
     {

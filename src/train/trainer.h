@@ -30,6 +30,7 @@
 #include "nn/mlp.h"
 #include "nn/optim.h"
 #include "train/epoch_data.h"
+#include "train/gpu_comm.h"
 #include "train/grad_sync.h"
 #include "train/sampler.h"
 
@@ -104,8 +105,18 @@ typedef struct {
     double *class_weights_d;
 
     /* model */
-    nn_backend be; /* the CPU table with the MPI allreduce installed */
+    nn_backend be; /* the chosen table with the ranks' allreduce installed */
     grad_sync gs;
+    /* device backends (train.device = "cuda"): the GPU, the gradient sums,
+     * double-buffered batches and the class weights in backend memory */
+    int gpu_open;
+    int gpu_shared; /* ranks of a node share a GPU: no NCCL */
+    gpu_comm gcomm;
+    float *dev_x[2];
+    int32_t *dev_y[2];
+    float *dev_class_weights;
+    int64_t dev_prefetched;        /* epoch * steps + step uploaded ahead; -1: none */
+    const float *class_weights_be; /* class_weights in backend memory (NULL: none) */
     mlp model;
     nn_optim opt;
     float *best_params; /* host copy of the best model (n_params) */
