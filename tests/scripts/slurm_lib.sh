@@ -9,15 +9,21 @@
 #   run_job SBATCH-ARGS...       submit, wait_job; sets id, st and rc
 
 # _slurm_down: the EXIT trap. Stops the cluster, then fails the test when any process
-# of this cluster (its directory is on every daemon's command line) is still alive.
+# of this cluster (its directory is on the command line of every daemon and job script)
+# is still alive 5 s later.
 _slurm_down() {
   local rc=$? left
   ((rc == 0)) || echo "test script exited $rc; stopping its Slurm" >&2
   "$SRC/slurm/local/stop.sh"
-  left=$(pgrep -f -- "$HPCML_SLURM_DIR/" | tr '\n' ' ' || true)
-  if [[ -n ${left// /} ]]; then
-    echo "FAIL: processes of the test's Slurm still running after stop.sh: $left" >&2
-    ps -o pid,stat,cmd -p ${left// /,} >&2 || true
+  # A job process that Slurm has just killed may take a moment to go: 5 s of grace.
+  for _ in $(seq 50); do
+    left=$(pgrep -d, -f -- "$HPCML_SLURM_DIR/" || true)
+    [[ -z $left ]] && break
+    sleep 0.1
+  done
+  if [[ -n $left ]]; then
+    echo "FAIL: processes of the test's Slurm still running after stop.sh:" >&2
+    ps -o pid,ppid,stat,etime,cmd -p "$left" >&2 || true
     rc=1
   fi
   rm -rf "$TMP"
