@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh — shared by slurm/local/start.sh and stop.sh (sourced, not run).
 
 # daemon_pid PIDFILE NAME: print the PID in PIDFILE when it is a live process whose

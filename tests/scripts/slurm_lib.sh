@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # slurm_lib.sh — sourced by the Slurm tests after lib.sh: a private one-node Slurm
 # (slurm/local/start.sh) that is stopped on exit, even on failure, and helpers to
 # follow jobs. Not a test itself (no test_ prefix).
@@ -7,6 +8,7 @@
 #   job_field ID FIELD           one field of `scontrol show job -o ID`
 #   wait_job ID [SECONDS]        poll (0.2 s) until the job is final; sets st and rc
 #   run_job SBATCH-ARGS...       submit, wait_job; sets id, st and rc
+# shellcheck disable=SC2034 # id, st and rc are read by the tests that source this
 
 # _slurm_down: the EXIT trap. Stops the cluster, then fails the test when any process
 # of this cluster (its directory is on the command line of every daemon and job script)
@@ -61,7 +63,7 @@ job_field() {
 # state, rc = its exit code. sbatch --wait polls at 2 s and more, which adds up.
 wait_job() {
   local n=$((${2:-300} * 5))
-  st=""
+  st="" rc=""
   for _ in $(seq "$n"); do
     st=$(job_field "$1" JobState)
     case $st in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) break ;; esac
