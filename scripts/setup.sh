@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # setup.sh — install the Debian 12 packages hpcml needs, only those missing.
 #   scripts/setup.sh          what the programs and the demo need
-#   scripts/setup.sh --test   plus what the test suite needs (Python peers, clang, Slurm)
+#   scripts/setup.sh --slurm  plus a one-node Slurm (scripts/demo.sh --slurm)
+#   scripts/setup.sh --test   plus what the test suite needs (Python peers, clang, Slurm,
+#                             matplotlib for the scaling plot)
 set -euo pipefail
 
 core=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
       hdf5-tools libopenblas-dev libconfig-dev libjansson-dev zlib1g-dev python3)
+slurm=(munge slurmctld slurmd slurm-client)
 test_extra=(python3-numpy python3-h5py python3-pandas python3-sklearn python3-torch
-            clang libclang-rt-14-dev munge slurmctld slurmd slurm-client gzip)
+            python3-matplotlib clang libclang-rt-14-dev gzip "${slurm[@]}")
 
 want=("${core[@]}")
-if [[ "${1:-}" == "--test" ]]; then want+=("${test_extra[@]}"); fi
+case "${1:-}" in
+  --test) want+=("${test_extra[@]}") ;;
+  --slurm) want+=("${slurm[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

@@ -124,18 +124,9 @@ EOF
 )
 
 # ---- processes ---------------------------------------------------------------------
-# alive PIDFILE NAME: the PID in PIDFILE is a live (non-zombie) process named NAME.
-alive() {
-  local pid stat
-  [[ -r $1 ]] || return 1
-  pid=$(<"$1")
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
-  # Fields after the last ')' : state is the first. Zombies count as dead.
-  stat=${stat##*) }
-  [[ ${stat%% *} != Z ]] || return 1
-  [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *"$2"* ]]
-}
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+alive() { daemon_pid "$1" "$2" >/dev/null; }
 
 node_state() { sinfo -h -N -n "$host" -o %t 2>/dev/null | head -1; }
 

@@ -15,29 +15,19 @@ say() { echo "slurm/local/stop.sh: $*" >&2; }
 [[ -d $D ]] || exit 0
 D=$(cd "$D" && pwd)
 
-# pid_of PIDFILE NAME: print the PID when it is a live (non-zombie) NAME.
-pid_of() {
-  local pid stat
-  [[ -r $1 ]] || return 1
-  pid=$(<"$1")
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [[ ${stat%% *} != Z ]] || return 1
-  [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *"$2"* ]] || return 1
-  echo "$pid"
-}
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # stop_daemon NAME: TERM, wait up to 5 s, then KILL.
 stop_daemon() {
   local f=$D/run/$1.pid pid
-  pid=$(pid_of "$f" "$1") || { rm -f "$f"; return 0; }
+  pid=$(daemon_pid "$f" "$1") || { rm -f "$f"; return 0; }
   kill -TERM "$pid" 2>/dev/null
   for _ in $(seq 50); do
-    pid_of "$f" "$1" >/dev/null || break
+    daemon_pid "$f" "$1" >/dev/null || break
     sleep 0.1
   done
-  if pid_of "$f" "$1" >/dev/null; then
+  if daemon_pid "$f" "$1" >/dev/null; then
     say "$1 ($pid) ignored SIGTERM; sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null
     sleep 0.2
@@ -46,7 +36,7 @@ stop_daemon() {
 }
 
 conf=$D/etc/slurm.conf
-if [[ -r $conf ]] && pid_of "$D/run/slurmctld.pid" slurmctld >/dev/null &&
+if [[ -r $conf ]] && daemon_pid "$D/run/slurmctld.pid" slurmctld >/dev/null &&
   command -v scancel >/dev/null; then
   export SLURM_CONF=$conf
   jobs=$(squeue -h -o %A 2>/dev/null | tr '\n' ' ')

@@ -11,25 +11,13 @@
 # Usage: bash test_slurm_local.sh BUILD_DIR SRC_DIR
 source "$(dirname "$0")/lib.sh" "$@"
 
-if [[ $(id -u) -ne 0 ]]; then
-  echo "skip: the local Slurm runs its daemons as root"
-  exit 0
-fi
-for p in munged slurmctld slurmd sbatch; do
-  command -v "$p" >/dev/null || fail "$p missing: run scripts/setup.sh --test"
-done
+source "$(dirname "$0")/slurm_lib.sh"
 [[ -x $BIN/hpcml-gen ]] || fail "$BIN/hpcml-gen not built"
 
 t_start=$SECONDS
-export HPCML_SLURM_DIR=$TMP/slurm
-# A port of our own, so a demo cluster on the default port does not collide.
-export HPCML_SLURM_PORT=$((6900 + ($$ % 50) * 2))
-export HPCML_SLURM_CPUS=8 # jobs of a pipeline run side by side; tasks share the cores
-trap '"$SRC/slurm/local/stop.sh"; rm -rf "$TMP"' EXIT
-eval "$("$SRC/slurm/local/start.sh")"
-[[ -n ${SLURM_CONF:-} ]] || fail "start.sh printed no SLURM_CONF"
+slurm_up 6900 8 # jobs of a pipeline run side by side; tasks share the cores
 eval "$("$SRC/slurm/local/start.sh" 2>/dev/null)" # idempotent
-pass "local Slurm up in $((SECONDS - t_start)) s"
+[[ -n ${SLURM_CONF:-} ]] || fail "a second start.sh printed no SLURM_CONF"
 
 # Programs: the real hpcml-gen, fakes for the others (see slurm_fake_program.sh).
 prefix=$TMP/prefix
@@ -41,27 +29,6 @@ done
 export HPCML_PREFIX=$prefix FAKE_REAL=$BIN/hpcml-gen FAKE_PY=$PY FAKE_LOG=$TMP/fake.log
 CFG=$SRC/configs/demo.cfg
 cd "$TMP" || fail "cd $TMP"
-
-# job_field ID FIELD: one field of `scontrol show job` (captured first: no SIGPIPE).
-job_field() {
-  local out
-  out=$(scontrol show job -o "$1")
-  sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$out"
-}
-
-# run_job SBATCH-ARGS...: submit, wait, set rc to the job's exit code. Polls every 0.2 s:
-# sbatch --wait (checked once below) polls at 2 s and more, which adds up over a test.
-run_job() {
-  local id st=""
-  id=$(sbatch --parsable "$@") || fail "sbatch refused: $*"
-  for _ in $(seq 1500); do
-    st=$(job_field "$id" JobState)
-    case $st in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) break ;; esac
-    sleep 0.2
-  done
-  rc=$(job_field "$id" ExitCode)
-  rc=${rc%%:*}
-}
 
 # --- hpcml-gen as a batch job -----------------------------------------------------------
 t=$SECONDS
