@@ -214,6 +214,22 @@ static inline bool eight_digits(const char *p, uint64_t *value)
     return true;
 }
 
+/* Four ASCII digits at p as a number, or false (the same test on 32 bits). */
+static inline bool four_digits(const char *p, uint32_t *value)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    if (((v & 0xF0F0F0F0u) | (((v + 0x06060606u) & 0xF0F0F0F0u) >> 4)) != 0x33333333u)
+        return false;
+    v -= 0x30303030u;
+    v = (v * 10 + (v >> 8)) & 0x00FF00FFu;
+    *value = (v & 0xFFFFu) * 100 + (v >> 16);
+    return true;
+}
+
 /* Appends the digits at p to *w (wrapping past 19 digits; the caller
  * counts them), returns the end of the run. */
 static inline const char *read_digits(const char *p, const char *end, uint64_t *w)
@@ -222,6 +238,11 @@ static inline const char *read_digits(const char *p, const char *end, uint64_t *
     while (end - p >= 8 && eight_digits(p, &eight)) {
         acc = acc * 100000000u + eight;
         p += 8;
+    }
+    uint32_t four;
+    if (end - p >= 4 && four_digits(p, &four)) {
+        acc = acc * 10000u + four;
+        p += 4;
     }
     while (p < end && is_digit(*p))
         acc = acc * 10 + (uint64_t)(*p++ - '0');
