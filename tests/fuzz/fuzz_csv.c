@@ -39,6 +39,34 @@ static size_t count_lf(const char *p, size_t n)
     return c;
 }
 
+/* What one csv_next_record call returned, comparable across parses. */
+static event make_event(int rc, const csv_record *rec, const csv_error *err)
+{
+    event e = {rc,
+               rec->offset,
+               rec->end,
+               rec->line,
+               rc == HPCML_OK ? rec->nfields : 0,
+               rc == HPCML_EDATA ? err->line : 0,
+               rc == HPCML_EDATA ? err->column : 0,
+               rc == HPCML_OK && rec->empty};
+    return e;
+}
+
+static bool same_event(const event *a, const event *b)
+{ /* field by field: padding differs */
+    return a->rc == b->rc && a->offset == b->offset && a->end == b->end && a->line == b->line &&
+           a->nfields == b->nfields && a->err_line == b->err_line &&
+           a->err_column == b->err_column && a->empty == b->empty;
+}
+
+/* e must be the serial parse's next event. */
+static void expect_event(event e, const event *serial, size_t nserial, size_t *k)
+{
+    FUZZ_ASSERT(*k < nserial && same_event(&e, &serial[*k]));
+    (*k)++;
+}
+
 static void check_numbers(const char *f, size_t len)
 {
     if (len > 400) return;
@@ -119,25 +147,10 @@ static size_t parse_serial(const csv_dialect *d, const char *buf, size_t n, even
                 if (numbers) check_numbers(f->ptr, f->len);
             }
         }
-        event e = {rc,
-                   rec.offset,
-                   rec.end,
-                   rec.line,
-                   rc == HPCML_OK ? rec.nfields : 0,
-                   rc == HPCML_EDATA ? err.line : 0,
-                   rc == HPCML_EDATA ? err.column : 0,
-                   rc == HPCML_OK && rec.empty};
-        ev[nev++] = e;
+        ev[nev++] = make_event(rc, &rec, &err);
     }
     csv_record_free(&rec);
     return nev;
-}
-
-static bool same_event(const event *a, const event *b)
-{ /* field by field: padding differs */
-    return a->rc == b->rc && a->offset == b->offset && a->end == b->end && a->line == b->line &&
-           a->nfields == b->nfields && a->err_line == b->err_line &&
-           a->err_column == b->err_column && a->empty == b->empty;
 }
 
 /* The split scheme of csv_tokenize.h over ranges [cuts[r], cuts[r+1]). */
@@ -171,16 +184,7 @@ static void check_split(const csv_dialect *d, const char *buf, size_t n, const s
         while (owns && cur.pos < b) {
             int rc = csv_next_record(d, buf, n, &cur, &rec, &err);
             if (rc == CSV_END) break;
-            event e = {rc,
-                       rec.offset,
-                       rec.end,
-                       rec.line,
-                       rc == HPCML_OK ? rec.nfields : 0,
-                       rc == HPCML_EDATA ? err.line : 0,
-                       rc == HPCML_EDATA ? err.column : 0,
-                       rc == HPCML_OK && rec.empty};
-            FUZZ_ASSERT(k < nserial && same_event(&e, &serial[k]));
-            k++;
+            expect_event(make_event(rc, &rec, &err), serial, nserial, &k);
         }
         parity ^= info.quote_parity;
         newlines += info.newlines;
@@ -213,16 +217,7 @@ static void check_streaming(const csv_dialect *d, const char *buf, size_t n, con
             continue;
         }
         if (rc == CSV_END) break;
-        event e = {rc,
-                   rec.offset,
-                   rec.end,
-                   rec.line,
-                   rc == HPCML_OK ? rec.nfields : 0,
-                   rc == HPCML_EDATA ? err.line : 0,
-                   rc == HPCML_EDATA ? err.column : 0,
-                   rc == HPCML_OK && rec.empty};
-        FUZZ_ASSERT(k < nserial && same_event(&e, &serial[k]));
-        k++;
+        expect_event(make_event(rc, &rec, &err), serial, nserial, &k);
     }
     FUZZ_ASSERT(k == nserial);
     csv_record_free(&rec);
