@@ -194,15 +194,10 @@ static inline bool is_digit(char c)
     return (unsigned)(c - '0') < 10u;
 }
 
-/* Eight ASCII digits at p (little-endian load) as a number, or false when
- * any of the eight bytes is not a digit. SWAR: pairs, then quads, then all. */
-static inline bool eight_digits(const char *p, uint64_t *value)
+/* The eight ASCII digits of v (first digit in the lowest byte) as a number,
+ * or false when any byte is not a digit. SWAR: pairs, then quads, then all. */
+static inline bool digits_value(uint64_t v, uint64_t *value)
 {
-    uint64_t v;
-    memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
     /* every byte in '0'..'9': high nibble 3, and adding 6 keeps it 3 */
     if (((v & 0xF0F0F0F0F0F0F0F0u) | (((v + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4)) !=
         0x3333333333333333u)
@@ -214,20 +209,26 @@ static inline bool eight_digits(const char *p, uint64_t *value)
     return true;
 }
 
-/* Four ASCII digits at p as a number, or false (the same test on 32 bits). */
-static inline bool four_digits(const char *p, uint32_t *value)
+/* Eight ASCII digits at p as a number, or false. */
+static inline bool eight_digits(const char *p, uint64_t *value)
 {
-    uint32_t v;
-    memcpy(&v, p, 4);
+    uint64_t v;
+    memcpy(&v, p, 8);
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap32(v);
+    v = __builtin_bswap64(v);
 #endif
-    if (((v & 0xF0F0F0F0u) | (((v + 0x06060606u) & 0xF0F0F0F0u) >> 4)) != 0x33333333u)
-        return false;
-    v -= 0x30303030u;
-    v = (v * 10 + (v >> 8)) & 0x00FF00FFu;
-    *value = (v & 0xFFFFu) * 100 + (v >> 16);
-    return true;
+    return digits_value(v, value);
+}
+
+/* Four ASCII digits at p, as "0000dddd" through the same arithmetic. */
+static inline bool four_digits(const char *p, uint64_t *value)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap32(w);
+#endif
+    return digits_value(0x30303030u | (uint64_t)w << 32, value);
 }
 
 /* Appends the digits at p to *w (wrapping past 19 digits; the caller
@@ -239,7 +240,7 @@ static inline const char *read_digits(const char *p, const char *end, uint64_t *
         acc = acc * 100000000u + eight;
         p += 8;
     }
-    uint32_t four;
+    uint64_t four;
     if (end - p >= 4 && four_digits(p, &four)) {
         acc = acc * 10000u + four;
         p += 4;
