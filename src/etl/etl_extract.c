@@ -285,6 +285,9 @@ int etl_inputs_plan(MPI_Comm comm, const etl_options *o, etl_inputs *in)
     int rank = hpcml_mpi_rank(comm), P = hpcml_mpi_size(comm);
     int rc = HPCML_OK;
     if (rank == 0) rc = csv_source_expand(o->inputs, o->n_inputs, &in->files, &in->n_files);
+    if (rank == 0 && rc == HPCML_OK)
+        rc = etl_manifest_check_inputs(o->check_manifest, o->inputs, o->n_inputs, in->files,
+                                       in->n_files, &in->manifest);
     HPCML_TRY(hpcml_mpi_agree(comm, rc));
     HPCML_TRY(bcast_files(comm, rank, &in->files, &in->n_files));
     int nf = in->n_files;
@@ -396,6 +399,7 @@ int etl_inputs_plan(MPI_Comm comm, const etl_options *o, etl_inputs *in)
 
 void etl_inputs_free(etl_inputs *in)
 {
+    etl_manifest_check_free(&in->manifest);
     csv_source_free(in->files, in->n_files);
     free(in->data_start);
     free(in->head_lines);

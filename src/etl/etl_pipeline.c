@@ -187,7 +187,9 @@ static int checksum_inputs(etl_job *j)
         MPI_Allreduce(MPI_IN_PLACE, j->sha_buf, nf * 65, MPI_UNSIGNED_CHAR, MPI_BOR, j->comm));
     for (int f = 0; f < nf; f++)
         j->sha256[f] = j->sha_buf + 65 * (size_t)f;
-    return HPCML_OK;
+    if (j->rank == 0)
+        rc = etl_manifest_check_sha256(&j->in.manifest, j->in.files, nf, j->sha256);
+    return hpcml_mpi_agree(j->comm, rc);
 }
 
 /* ---- counters ------------------------------------------------------------------- */
@@ -563,6 +565,10 @@ static int write_quality(etl_job *j, const char *path)
     json_object_set_new(input, "bytes", json_integer(total_bytes));
     json_object_set_new(input, "blank_lines", json_integer(j->g_blank));
     json_object_set_new(input, "skipped_lines", json_integer(j->g_skipped));
+    json_t *manifests = json_array();
+    for (int m = 0; m < j->in.manifest.n_manifests; m++)
+        json_array_append_new(manifests, json_string(j->in.manifest.manifests[m]));
+    json_object_set_new(input, "manifests", manifests);
     json_object_set_new(q, "input", input);
 
     json_object_set_new(q, "rows_read", json_integer(j->t.total_rows));
