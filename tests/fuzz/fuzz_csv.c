@@ -102,18 +102,40 @@ static void check_numbers(const char *f, size_t len)
     if (plain && errno == 0 && len < 16) FUZZ_ASSERT(parse_double(f, len, &d) == HPCML_OK);
 }
 
+/* The reader's fast path must agree with the general reader exactly. */
+static void check_general(const csv_dialect *d, const char *buf, size_t n, csv_cursor before,
+                          int rc, const csv_cursor *cur, const csv_record *rec,
+                          const csv_error *err, csv_record *rec2)
+{
+    csv_error err2;
+    int rc2 = csv_next_record_general(d, buf, n, &before, rec2, &err2);
+    event a = make_event(rc, rec, err), b = make_event(rc2, rec2, &err2);
+    FUZZ_ASSERT(rc2 == rc && same_event(&a, &b));
+    FUZZ_ASSERT(before.pos == cur->pos && before.line == cur->line);
+    if (rc != HPCML_OK) return;
+    FUZZ_ASSERT(rec2->nlines == rec->nlines);
+    for (size_t i = 0; i < rec->nfields; i++) {
+        const csv_field *f = &rec->fields[i], *g = &rec2->fields[i];
+        FUZZ_ASSERT(f->len == g->len && f->offset == g->offset && f->quoted == g->quoted);
+        FUZZ_ASSERT(memcmp(f->ptr, g->ptr, f->len) == 0);
+    }
+}
+
 /* Serial parse with invariants; records the events. */
 static size_t parse_serial(const csv_dialect *d, const char *buf, size_t n, event *ev, bool numbers)
 {
     csv_cursor cur;
     csv_cursor_init(&cur, 1);
-    csv_record rec;
+    csv_record rec, rec2;
     csv_record_init(&rec);
+    csv_record_init(&rec2);
     csv_error err;
     size_t nev = 0;
     for (;;) {
         size_t before = cur.pos, line_before = cur.line;
+        csv_cursor cur_before = cur;
         int rc = csv_next_record(d, buf, n, &cur, &rec, &err);
+        check_general(d, buf, n, cur_before, rc, &cur, &rec, &err, &rec2);
         if (rc == CSV_END) {
             FUZZ_ASSERT(cur.pos >= n || (before == 0 && n <= 3));
             break;
@@ -150,6 +172,7 @@ static size_t parse_serial(const csv_dialect *d, const char *buf, size_t n, even
         ev[nev++] = make_event(rc, &rec, &err);
     }
     csv_record_free(&rec);
+    csv_record_free(&rec2);
     return nev;
 }
 
