@@ -1,6 +1,8 @@
 /* parse_number.c — exact decimal text to double/float/int64 (see parse_number.h).
  *
  * The path of a number:
+ *   0. plain_decimal takes the common "[-]digits[.digits]" in one pass
+ *      when step 2 applies to it.
  *   1. scan_decimal validates the grammar and reads up to 19 significant
  *      digits into w with a decimal exponent q (value = w * 10^q).
  *   2. Clinger: when w and 10^|q| are both exact in the target type, one
@@ -194,10 +196,15 @@ static inline bool is_digit(char c)
     return (unsigned)(c - '0') < 10u;
 }
 
-/* The eight ASCII digits of v (first digit in the lowest byte) as a number,
- * or false when any byte is not a digit. SWAR: pairs, then quads, then all. */
-static inline bool digits_value(uint64_t v, uint64_t *value)
+/* Eight ASCII digits at p (little-endian load) as a number, or false when
+ * any of the eight bytes is not a digit. SWAR: pairs, then quads, then all. */
+static inline bool eight_digits(const char *p, uint64_t *value)
 {
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
     /* every byte in '0'..'9': high nibble 3, and adding 6 keeps it 3 */
     if (((v & 0xF0F0F0F0F0F0F0F0u) | (((v + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4)) !=
         0x3333333333333333u)
@@ -209,28 +216,6 @@ static inline bool digits_value(uint64_t v, uint64_t *value)
     return true;
 }
 
-/* Eight ASCII digits at p as a number, or false. */
-static inline bool eight_digits(const char *p, uint64_t *value)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return digits_value(v, value);
-}
-
-/* Four ASCII digits at p, as "0000dddd" through the same arithmetic. */
-static inline bool four_digits(const char *p, uint64_t *value)
-{
-    uint32_t w;
-    memcpy(&w, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap32(w);
-#endif
-    return digits_value(0x30303030u | (uint64_t)w << 32, value);
-}
-
 /* Appends the digits at p to *w (wrapping past 19 digits; the caller
  * counts them), returns the end of the run. */
 static inline const char *read_digits(const char *p, const char *end, uint64_t *w)
@@ -239,11 +224,6 @@ static inline const char *read_digits(const char *p, const char *end, uint64_t *
     while (end - p >= 8 && eight_digits(p, &eight)) {
         acc = acc * 100000000u + eight;
         p += 8;
-    }
-    uint64_t four;
-    if (end - p >= 4 && four_digits(p, &four)) {
-        acc = acc * 10000u + four;
-        p += 4;
     }
     while (p < end && is_digit(*p))
         acc = acc * 10 + (uint64_t)(*p++ - '0');
@@ -351,8 +331,39 @@ static const float POW10_FLOAT[11] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f,
 #define CLINGER_OK 0
 #endif
 
+/* The common ETL number, "[-]digits[.digits]" with at most 19 digits and a
+ * value that Clinger's path converts exactly: one pass, no exponent, no
+ * grammar corner cases (everything else goes the general way). */
+static inline bool plain_decimal(const char *s, size_t len, double *out)
+{
+    const char *p = s, *end = s + len, *dot = NULL;
+    bool negative = p < end && *p == '-';
+    p += negative;
+    if (end - p > 20) return false;
+    uint64_t w = 0;
+    int digits = 0;
+    for (; p < end; p++) {
+        unsigned dg = (unsigned)(unsigned char)*p - '0';
+        if (dg < 10) {
+            w = w * 10 + dg;
+            digits++;
+        } else if (*p == '.' && !dot) {
+            dot = p;
+        } else {
+            return false;
+        }
+    }
+    int frac = dot ? (int)(end - dot - 1) : 0;
+    if (digits == 0 || digits > MAX_SIG_DIGITS || w > (UINT64_C(1) << 53) || frac > 22)
+        return false;
+    double v = (double)w / POW10_DOUBLE[frac];
+    *out = negative ? -v : v;
+    return true;
+}
+
 int parse_double(const char *s, size_t len, double *out)
 {
+    if (CLINGER_OK && plain_decimal(s, len, out)) return HPCML_OK;
     decimal d;
     if (!scan_decimal(s, len, &d)) return HPCML_EDATA;
     if (!d.truncated) {
