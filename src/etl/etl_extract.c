@@ -693,11 +693,10 @@ static void parser_init(parser *p, const etl_options *o, const etl_schema *s, co
 }
 
 /* Same rule as csv_is_null (spaces and tabs around the text are ignored). */
-static int is_null(const parser *p, const csv_field *f)
+static int is_null_slow(const parser *p, const csv_field *f)
 {
     const char *s = f->ptr;
     size_t len = f->len;
-    if (len && !p->null_first[(unsigned char)s[0]] && s[0] != ' ' && s[0] != '\t') return 0;
     while (len && (*s == ' ' || *s == '\t'))
         s++, len--;
     while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
@@ -707,6 +706,14 @@ static int is_null(const parser *p, const csv_field *f)
     for (int i = 0; i < p->n_nulls; i++)
         if (p->nulls[i].len == len && memcmp(p->nulls[i].text, s, len) == 0) return 1;
     return 0;
+}
+
+/* Most fields are rejected by their first byte, inline. */
+static inline int is_null(const parser *p, const csv_field *f)
+{
+    unsigned char c0 = f->len ? (unsigned char)f->ptr[0] : 0;
+    if (f->len && !p->null_first[c0] && c0 != ' ' && c0 != '\t') return 0;
+    return is_null_slow(p, f);
 }
 
 static int label_of(const parser *p, const char *s, size_t len)
