@@ -102,7 +102,28 @@ pass "generated shards: np 1..4 identical"
 # resampling and class weights depend only on row numbers and global counts
 run_all resample "$TMP/gen.cfg" -s etl.resample=oversample -s etl.resample_ratio=0.5
 run_all under "$TMP/gen.cfg" -s etl.resample=undersample -s etl.stratify=false
-pass "over- and undersampled train splits: np 1..4 identical"
+# the resampled train class counts are near their targets (a Philox draw per
+# row: within 5 standard deviations), the copies and drops are counted, and
+# balanced class weights follow the counts after resampling
+$PY - "$TMP/out/resample.np1.quality.json" "$TMP/out/under.np1.quality.json" <<'EOF' || fail "resampling counts"
+import json, math, sys
+over, under = (json.load(open(p)) for p in sys.argv[1:3])
+for q, kind in ((over, "over"), (under, "under")):
+    tr = q["splits"]["train"]
+    (n0, n1), (a0, a1) = tr["class_counts_before_resampling"], tr["class_counts"]
+    if kind == "over":  # ratio 0.5: minority copies up to 0.5 x majority
+        want, got = 0.5 * n0, a1
+        assert a0 == n0 and tr["oversampled_copies"] == a1 - n1 > 0, tr
+    else:  # ratio 1: majority kept with probability n1 / n0
+        want, got = n1, a0
+        assert a1 == n1 and tr["undersampled_rows"] == n0 - a0 > 0, tr
+    assert abs(got - want) < 5 * math.sqrt(want) + 1, (kind, got, want)
+    n = a0 + a1
+    w = q["class_weights"]
+    assert abs(w[0] - n / (2 * a0)) < 1e-12 and abs(w[1] - n / (2 * a1)) < 1e-12, (w, a0, a1)
+    print(f"{kind}sampling: {got} rows of the resampled class, target {want:.0f}; weights {w}")
+EOF
+pass "over- and undersampled train splits: near their targets, np 1..4 identical"
 
 # Validation in column order, the first reason counted: V4 nulls dropped
 # (impute = "drop"), V5 nulls only counted (nullable = false, on_null_violation
