@@ -152,20 +152,26 @@ static int write_block(h5_dataset_writer *f, hid_t d, hid_t type, int rank, int6
     return HPCML_OK;
 }
 
-int h5_dataset_write_split(h5_dataset_writer *f, int split, int64_t first_row, int64_t n_rows,
-                           const float *X, const int32_t *y, const int64_t *row_id)
+int h5_dataset_write_x(h5_dataset_writer *f, int split, int64_t first_row, int64_t n_rows,
+                       const float *X)
 {
     char what[64];
-    /* All three writes happen whatever the first returns: they are collective. */
     snprintf(what, sizeof what, "/%s/X", hpcml_split_names[split]);
-    int rc1 = write_block(f, f->dset[split][0], H5T_NATIVE_FLOAT, 2, first_row, n_rows,
-                          f->n_features, X, what);
+    return write_block(f, f->dset[split][0], H5T_NATIVE_FLOAT, 2, first_row, n_rows,
+                       f->n_features, X, what);
+}
+
+int h5_dataset_write_labels(h5_dataset_writer *f, int split, int64_t first_row, int64_t n_rows,
+                            const int32_t *y, const int64_t *row_id)
+{
+    char what[64];
+    /* Both writes happen whatever the first returns: they are collective. */
     snprintf(what, sizeof what, "/%s/y", hpcml_split_names[split]);
-    int rc2 = write_block(f, f->dset[split][1], H5T_NATIVE_INT32, 1, first_row, n_rows, 1, y, what);
+    int rc1 = write_block(f, f->dset[split][1], H5T_NATIVE_INT32, 1, first_row, n_rows, 1, y, what);
     snprintf(what, sizeof what, "/%s/row_id", hpcml_split_names[split]);
-    int rc3 =
+    int rc2 =
         write_block(f, f->dset[split][2], H5T_NATIVE_INT64, 1, first_row, n_rows, 1, row_id, what);
-    return rc1 ? rc1 : rc2 ? rc2 : rc3;
+    return rc1 ? rc1 : rc2;
 }
 
 int h5_dataset_write_close(h5_dataset_writer *f, int *poisoned)

@@ -4,9 +4,11 @@
  *   1. parallel (collective over comm): h5_dataset_write_create makes the file
  *      with the MPI-IO driver and the /train, /val, /test groups with X, y
  *      and row_id at their final sizes; every rank then writes its
- *      contiguous block of rows of each split with one collective H5Dwrite
- *      per dataset (H5FD_MPIO_COLLECTIVE: ROMIO/OMPIO aggregate the ranks'
- *      blocks into large stripe-aligned writes); h5_dataset_write_close closes it.
+ *      contiguous block of rows of each split with collective H5Dwrite calls
+ *      (H5FD_MPIO_COLLECTIVE: ROMIO/OMPIO aggregate the ranks' blocks into
+ *      large stripe-aligned writes): X in blocks of a few chunks, each
+ *      encoded into one reused buffer, y and row_id at once;
+ *      h5_dataset_write_close closes it.
  *   2. serial (rank 0): h5_meta_* write /meta, the root attributes and the
  *      vocabularies into the closed file with the default (sec2) driver.
  *      /meta is small and full of variable-length strings, which parallel
@@ -36,10 +38,15 @@ typedef struct h5_dataset_writer h5_dataset_writer;
 /* Collective. rows[s] is the global row count of split s. */
 int h5_dataset_write_create(MPI_Comm comm, const char *path, const int64_t rows[3],
                             int64_t n_features, int64_t chunk_rows, h5_dataset_writer **out);
-/* Collective (every rank calls it for every split, n_rows may be 0): rows
- * [first_row, first_row + n_rows) of split s. X is row-major float32. */
-int h5_dataset_write_split(h5_dataset_writer *f, int split, int64_t first_row, int64_t n_rows,
-                           const float *X, const int32_t *y, const int64_t *row_id);
+/* Collective (every rank calls it the same number of times for every split;
+ * n_rows may be 0): rows [first_row, first_row + n_rows) of split s of X,
+ * row-major float32. A rank may write its rows in several blocks, so that
+ * the caller encodes them into one reused buffer. */
+int h5_dataset_write_x(h5_dataset_writer *f, int split, int64_t first_row, int64_t n_rows,
+                       const float *X);
+/* Collective, like h5_dataset_write_x: the same rows of y and row_id. */
+int h5_dataset_write_labels(h5_dataset_writer *f, int split, int64_t first_row, int64_t n_rows,
+                            const int32_t *y, const int64_t *row_id);
 /* Collective; frees f whatever happens. When closing fails (*poisoned = 1)
  * HDF5 still holds the file and would try again, and crash, inside
  * MPI_Finalize: the caller removes what it can and ends with MPI_Abort. */

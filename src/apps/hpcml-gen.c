@@ -27,6 +27,7 @@
 #include "core/log.h"
 #include "core/profile.h"
 #include "core/status.h"
+#include "etl/etl_sha256.h"
 #include "gen/gen_row.h"
 #include "io/atomic_file.h"
 
@@ -44,8 +45,9 @@ typedef struct {
 /* What one shard holds; summed or gathered for the manifest. */
 typedef struct {
     uint64_t bytes, positives, malformed_rows, missing_cells;
+    uint32_t sha256[8]; /* of the file's bytes, for hpcml-etl's check (docs/etl.md) */
 } shard_counts;
-#define SHARD_COUNTS_WORDS 4
+#define SHARD_COUNTS_WORDS 8 /* the four counts, then the digest in four words */
 
 static double now_s(void)
 {
@@ -115,11 +117,14 @@ static int write_shard(const gen_job *job, int64_t s, char *buf, shard_counts *c
 
     atomic_file af;
     HPCML_TRY(atomic_file_open(&af, path));
+    etl_sha256 sha;
+    etl_sha256_init(&sha);
     int rc = HPCML_OK;
     size_t used = 0;
     if (job->header) used = gen_header_format(&job->params, buf, WRITE_BUFFER_BYTES);
     for (uint64_t i = first; i < end; i++) {
         if (WRITE_BUFFER_BYTES - used <= GEN_ROW_MAX_BYTES) {
+            etl_sha256_update(&sha, buf, used);
             HPCML_TRY_GOTO(rc, write_all(af.fp, buf, used, path), fail);
             c->bytes += used;
             used = 0;
@@ -130,8 +135,10 @@ static int write_shard(const gen_job *job, int64_t s, char *buf, shard_counts *c
         c->malformed_rows += info.defect != GEN_ROW_OK;
         c->missing_cells += (uint64_t)info.missing_cells;
     }
+    etl_sha256_update(&sha, buf, used);
     HPCML_TRY_GOTO(rc, write_all(af.fp, buf, used, path), fail);
     c->bytes += used;
+    etl_sha256_final_words(&sha, c->sha256);
     return atomic_file_commit(&af);
 fail:
     atomic_file_abort(&af);
@@ -218,6 +225,14 @@ static int build_manifest(const gen_job *job, const uint64_t *per_shard, const s
             json_put(o, "rows", json_integer((json_int_t)(shard_first_row(job, s + 1) - first))));
         HPCML_TRY(json_put(o, "bytes", json_integer((json_int_t)c[0])));
         HPCML_TRY(json_put(o, "positives", json_integer((json_int_t)c[1])));
+        uint32_t words[8];
+        char hex[65];
+        for (int w = 0; w < 4; w++) {
+            words[2 * w] = (uint32_t)(c[4 + w] >> 32);
+            words[2 * w + 1] = (uint32_t)c[4 + w];
+        }
+        etl_sha256_words_hex(words, hex);
+        HPCML_TRY(json_put(o, "sha256", json_string(hex)));
     }
     return HPCML_OK;
 }
@@ -312,6 +327,8 @@ static int generate_local(app_ctx *ctx, const gen_job *job, uint64_t *mine, shar
         m[1] = c.positives;
         m[2] = c.malformed_rows;
         m[3] = c.missing_cells;
+        for (int w = 0; w < 4; w++)
+            m[4 + w] = (uint64_t)c.sha256[2 * w] << 32 | c.sha256[2 * w + 1];
         sum->bytes += c.bytes;
         sum->positives += c.positives;
     }

@@ -59,6 +59,10 @@ static const cfg_key etl_keys[] = {
     {"split_mode", CFG_ENUM, "\"auto\"", NO_RANGE, "auto|bytes|files", 0,
      "bytes: plain files cut into byte ranges (gzip files stay whole); files: whole files shared by "
      "size; auto: the same as bytes"},
+    {"check_manifest", CFG_ENUM, "\"auto\"", NO_RANGE, "auto|require|off", 0,
+     "inputs beside an hpcml-gen manifest.json must be its complete, unchanged shards (sizes, "
+     "SHA-256, no shard a pattern matches missing); require: the manifest must exist; "
+     "docs/etl.md"},
     {"header", CFG_BOOL, "true", NO_RANGE, 0, 0, "the first (non-junk) line holds column names"},
     {"column_names", CFG_STRING_LIST, "[]", NO_RANGE, 0, 0, "names when header = false"},
     {"delimiter", CFG_STRING, "\",\"", NO_RANGE, 0, 0, "field separator, may be several characters"},

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/status.h"
 
@@ -180,6 +183,20 @@ static void resolve_scratch_fields(csv_record *rec)
 
 /* ---- the record reader ---------------------------------------------------- */
 
+#if defined(__SSE2__)
+/* Bit i set when p[i] is a line feed, the delimiter's first byte or the
+ * quote (quote '\0' matches nothing in an unquoted field: a NUL byte there
+ * is only a false stop, which the byte loop steps over). */
+static inline unsigned stop_mask16(const char *p, char d0, char quote)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(d0)),
+                                            _mm_cmpeq_epi8(v, _mm_set1_epi8(quote))));
+    return (unsigned)_mm_movemask_epi8(hit);
+}
+#endif
+
 static int fail(scan *s, csv_cursor *cur, csv_record *rec, csv_error *err, csv_error_kind kind,
                 size_t at, size_t line, size_t line_start, size_t field_index, const char *expected)
 {
@@ -218,8 +235,84 @@ static const char EXPECT_AFTER_QUOTE[] =
 static const char EXPECT_NO_QUOTE[] =
     "no quote inside an unquoted field (quote the whole field and double its quotes)";
 
+#if defined(__SSE2__)
+/* One unquoted field [start, stop) of a plain record, trimmed as the
+ * general reader trims: leading spaces, then (last field) the CR of a CRLF,
+ * then trailing spaces. The field holds no delimiter byte, so a delimiter
+ * that is itself a space or tab cannot be trimmed away. */
+static inline int push_plain(csv_record *rec, const char *buf, size_t start, size_t stop, bool last,
+                             bool trim)
+{
+    if (trim)
+        while (start < stop && is_space(buf[start]))
+            start++;
+    if (last && stop > start && buf[stop - 1] == '\r') stop--;
+    if (trim)
+        while (stop > start && is_space(buf[stop - 1]))
+            stop--;
+    return push_field(rec, buf + start, stop - start, start, false);
+}
+
+/* The common record in one pass: a one-byte delimiter, no quote character
+ * before the line feed, not an empty line, the line feed within buf (and 16
+ * readable bytes from every block start). 16 bytes at a time, the
+ * delimiters before the line feed become fields, exactly as the general
+ * reader would split and trim them. Returns 1 with rec and cur advanced, or
+ * 0 when the general reader must take the record (cur untouched; rec may
+ * hold fields, which the general reader resets). */
+static int simple_record(const csv_dialect *d, const char *buf, size_t len, size_t p,
+                         csv_cursor *cur, csv_record *rec)
+{
+    if (buf[p] == '\n' || buf[p] == '\r') return 0;
+    const __m128i vd = _mm_set1_epi8(d->delimiter[0]), vn = _mm_set1_epi8('\n');
+    const __m128i vq = _mm_set1_epi8(d->quote);
+    const bool quoting = d->quote != '\0';
+    rec->nfields = 0;
+    size_t start = p, eol;
+    for (size_t base = p;; base += 16) {
+        if (len - base < 16) return 0;
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + base));
+        unsigned nl = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vn));
+        unsigned before = nl ? (1u << __builtin_ctz(nl)) - 1 : 0xFFFFu;
+        if (quoting && ((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vq)) & before)) return 0;
+        unsigned dm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vd)) & before;
+        while (dm) {
+            size_t at = base + (size_t)__builtin_ctz(dm);
+            if (push_plain(rec, buf, start, at, false, d->trim_spaces) != HPCML_OK) return 0;
+            start = at + 1;
+            dm &= dm - 1;
+        }
+        if (nl) {
+            eol = base + (size_t)__builtin_ctz(nl);
+            break;
+        }
+    }
+    if (push_plain(rec, buf, start, eol, true, d->trim_spaces) != HPCML_OK) return 0;
+    rec->scratch_len = 0;
+    rec->offset = p;
+    rec->line = cur->line;
+    rec->empty = false;
+    rec->end = eol + 1;
+    rec->nlines = 1;
+    cur->pos = eol + 1;
+    cur->line++;
+    return 1;
+}
+#endif
+
 int csv_next_record(const csv_dialect *d, const char *buf, size_t len, csv_cursor *cur,
                     csv_record *rec, csv_error *err)
+{
+#if defined(__SSE2__)
+    if (d->delimiter[1] == '\0' && !(cur->pos == 0 && d->skip_bom) &&
+        cur->pos < len && simple_record(d, buf, len, cur->pos, cur, rec))
+        return HPCML_OK;
+#endif
+    return csv_next_record_general(d, buf, len, cur, rec, err);
+}
+
+int csv_next_record_general(const csv_dialect *d, const char *buf, size_t len, csv_cursor *cur,
+                            csv_record *rec, csv_error *err)
 {
     scan s = {
         .buf = buf,
@@ -349,6 +442,17 @@ int csv_next_record(const csv_dialect *d, const char *buf, size_t len, csv_curso
         size_t start = p;
         const char d0 = s.d0, quote = s.quote;
         while (p < len) {
+#if defined(__SSE2__)
+            /* 16 bytes at a time to the next line feed, delimiter start or quote. */
+            if (len - p >= 16) {
+                unsigned m = stop_mask16(buf + p, d0, quote);
+                if (m == 0) {
+                    p += 16;
+                    continue;
+                }
+                p += (size_t)__builtin_ctz(m);
+            }
+#endif
             char c = buf[p];
             if (c == '\n') break;
             if (c == d0 && delim_at(&s, p)) break;

@@ -285,6 +285,9 @@ int etl_inputs_plan(MPI_Comm comm, const etl_options *o, etl_inputs *in)
     int rank = hpcml_mpi_rank(comm), P = hpcml_mpi_size(comm);
     int rc = HPCML_OK;
     if (rank == 0) rc = csv_source_expand(o->inputs, o->n_inputs, &in->files, &in->n_files);
+    if (rank == 0 && rc == HPCML_OK)
+        rc = etl_manifest_check_inputs(o->check_manifest, o->inputs, o->n_inputs, in->files,
+                                       in->n_files, &in->manifest);
     HPCML_TRY(hpcml_mpi_agree(comm, rc));
     HPCML_TRY(bcast_files(comm, rank, &in->files, &in->n_files));
     int nf = in->n_files;
@@ -396,6 +399,7 @@ int etl_inputs_plan(MPI_Comm comm, const etl_options *o, etl_inputs *in)
 
 void etl_inputs_free(etl_inputs *in)
 {
+    etl_manifest_check_free(&in->manifest);
     csv_source_free(in->files, in->n_files);
     free(in->data_start);
     free(in->head_lines);
@@ -689,11 +693,10 @@ static void parser_init(parser *p, const etl_options *o, const etl_schema *s, co
 }
 
 /* Same rule as csv_is_null (spaces and tabs around the text are ignored). */
-static int is_null(const parser *p, const csv_field *f)
+static int is_null_slow(const parser *p, const csv_field *f)
 {
     const char *s = f->ptr;
     size_t len = f->len;
-    if (len && !p->null_first[(unsigned char)s[0]] && s[0] != ' ' && s[0] != '\t') return 0;
     while (len && (*s == ' ' || *s == '\t'))
         s++, len--;
     while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
@@ -703,6 +706,14 @@ static int is_null(const parser *p, const csv_field *f)
     for (int i = 0; i < p->n_nulls; i++)
         if (p->nulls[i].len == len && memcmp(p->nulls[i].text, s, len) == 0) return 1;
     return 0;
+}
+
+/* Most fields are rejected by their first byte, inline. */
+static inline int is_null(const parser *p, const csv_field *f)
+{
+    unsigned char c0 = f->len ? (unsigned char)f->ptr[0] : 0;
+    if (f->len && !p->null_first[c0] && c0 != ' ' && c0 != '\t') return 0;
+    return is_null_slow(p, f);
 }
 
 static int label_of(const parser *p, const char *s, size_t len)

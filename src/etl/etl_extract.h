@@ -35,6 +35,7 @@ typedef struct {
     char **names;        /* the column names (header of the first file, or etl.column_names) */
     int n_names;
     char *names_buf;
+    etl_manifest_check manifest; /* rank 0 only: what the manifests vouch for */
 } etl_inputs;
 
 /* Collective; agrees internally: returns the same status on every rank. */

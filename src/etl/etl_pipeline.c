@@ -187,7 +187,9 @@ static int checksum_inputs(etl_job *j)
         MPI_Allreduce(MPI_IN_PLACE, j->sha_buf, nf * 65, MPI_UNSIGNED_CHAR, MPI_BOR, j->comm));
     for (int f = 0; f < nf; f++)
         j->sha256[f] = j->sha_buf + 65 * (size_t)f;
-    return HPCML_OK;
+    if (j->rank == 0)
+        rc = etl_manifest_check_sha256(&j->in.manifest, j->in.files, nf, j->sha256);
+    return hpcml_mpi_agree(j->comm, rc);
 }
 
 /* ---- counters ------------------------------------------------------------------- */
@@ -412,20 +414,26 @@ static int write_dataset(etl_job *j)
     int64_t train_counts[N_CLASSES] = {j->written_class[0][0], j->written_class[0][1]};
     etl_class_weights(train_counts, N_CLASSES, j->o.balanced_weights, j->class_weights);
 
-    /* The rows of each split, in global row order. */
-    float *X[3] = {0};
+    /* The rows of each split, in global row order: labels, row numbers and
+     * which table row each comes from (resampling repeats rows). X is encoded
+     * later, a block at a time, into one buffer that stays in cache: a whole
+     * X (rows x features x 4 bytes) would cost its page faults and memory
+     * traffic for nothing. */
     int32_t *y[3] = {0};
-    int64_t *rid[3] = {0};
+    int64_t *rid[3] = {0}, *src[3] = {0};
     int rc = HPCML_OK;
     for (int sp = 0; sp < 3 && rc == HPCML_OK; sp++) {
-        X[sp] = etl_big_realloc(NULL, 0, ((size_t)local[sp] * (size_t)nf + 1) * sizeof(float));
         y[sp] = malloc(((size_t)local[sp] + 1) * sizeof(int32_t));
         rid[sp] = malloc(((size_t)local[sp] + 1) * sizeof(int64_t));
-        if (!X[sp] || !y[sp] || !rid[sp])
-            rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory: %lld rows x %d features",
-                            (long long)local[sp], nf);
+        src[sp] = malloc(((size_t)local[sp] + 1) * sizeof(int64_t));
+        if (!y[sp] || !rid[sp] || !src[sp])
+            rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory: %lld rows", (long long)local[sp]);
     }
-    profile_begin("encode");
+    /* Blocks of whole chunks, at least ~2 MB: few collective calls. */
+    int64_t chunk = j->o.chunk_rows > 0 ? j->o.chunk_rows : 1;
+    int64_t per_2mb = ((int64_t)2 << 20) / ((int64_t)nf * 4) + 1;
+    int64_t block_rows = (per_2mb + chunk - 1) / chunk * chunk, blocks[3] = {0};
+    float *xbuf = NULL;
     if (rc == HPCML_OK) {
         int64_t fill[3] = {0};
         for (int64_t i = 0; i < t->n; i++) {
@@ -434,13 +442,18 @@ static int write_dataset(etl_job *j)
             int64_t k = copies_of(j, i);
             for (int64_t r = 0; r < k; r++) {
                 int64_t at = fill[sp]++;
-                etl_encode_row(&j->s, &j->fit, t, i, X[sp] + (size_t)at * (size_t)nf);
+                src[sp][at] = i;
                 y[sp][at] = t->label[i];
                 rid[sp][at] = t->first_row + i;
             }
         }
+        xbuf = malloc((size_t)block_rows * (size_t)nf * sizeof(float));
+        if (!xbuf) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory: X block buffer");
+        for (int sp = 0; sp < 3; sp++)
+            blocks[sp] = (local[sp] + block_rows - 1) / block_rows;
     }
-    profile_end();
+    /* Every rank makes as many collective X writes as the busiest one. */
+    HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, blocks, 3, MPI_INT64_T, MPI_MAX, j->comm));
     rc = hpcml_mpi_agree(j->comm, rc);
 
     long token = (long)getpid();
@@ -458,11 +471,17 @@ static int write_dataset(etl_job *j)
         profile_end();
         /* H5Fcreate and H5Dcreate are collective: they fail on all ranks alike. */
         rc = hpcml_mpi_agree(j->comm, rc);
-        profile_begin("h5_write");
+        profile_begin("encode_write");
         if (rc == HPCML_OK) {
             for (int sp = 0; sp < 3; sp++) {
-                int wrc =
-                    h5_dataset_write_split(hf, sp, first[sp], local[sp], X[sp], y[sp], rid[sp]);
+                for (int64_t b = 0; b < blocks[sp]; b++) {
+                    int64_t lo = b * block_rows, n = local[sp] - lo;
+                    n = n < 0 ? 0 : n > block_rows ? block_rows : n;
+                    etl_encode_rows(&j->s, &j->fit, t, src[sp] + lo, n, xbuf);
+                    int wrc = h5_dataset_write_x(hf, sp, first[sp] + lo, n, xbuf);
+                    if (rc == HPCML_OK) rc = wrc;
+                }
+                int wrc = h5_dataset_write_labels(hf, sp, first[sp], local[sp], y[sp], rid[sp]);
                 if (rc == HPCML_OK) rc = wrc;
             }
         }
@@ -485,8 +504,9 @@ static int write_dataset(etl_job *j)
         }
         rc = hpcml_mpi_agree(j->comm, rc);
     }
+    free(xbuf);
     for (int sp = 0; sp < 3; sp++) {
-        free(X[sp]);
+        free(src[sp]);
         free(y[sp]);
         free(rid[sp]);
     }
@@ -545,6 +565,10 @@ static int write_quality(etl_job *j, const char *path)
     json_object_set_new(input, "bytes", json_integer(total_bytes));
     json_object_set_new(input, "blank_lines", json_integer(j->g_blank));
     json_object_set_new(input, "skipped_lines", json_integer(j->g_skipped));
+    json_t *manifests = json_array();
+    for (int m = 0; m < j->in.manifest.n_manifests; m++)
+        json_array_append_new(manifests, json_string(j->in.manifest.manifests[m]));
+    json_object_set_new(input, "manifests", manifests);
     json_object_set_new(q, "input", input);
 
     json_object_set_new(q, "rows_read", json_integer(j->t.total_rows));

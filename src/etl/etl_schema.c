@@ -86,6 +86,10 @@ int etl_options_load(const hpcml_config *cfg, etl_options *o)
     o->split_mode = !strcmp(mode, "bytes")   ? ETL_SPLIT_BYTES
                     : !strcmp(mode, "files") ? ETL_SPLIT_FILES
                                              : ETL_SPLIT_AUTO;
+    const char *manifest = cfg_str(cfg, "etl.check_manifest");
+    o->check_manifest = !strcmp(manifest, "require") ? ETL_MANIFEST_REQUIRE
+                        : !strcmp(manifest, "off")   ? ETL_MANIFEST_OFF
+                                                     : ETL_MANIFEST_AUTO;
 
     csv_dialect_default(&o->dialect);
     const char *delim = cfg_str(cfg, "etl.delimiter");

@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "etl/csv_tokenize.h"
+#include "etl/etl_manifest.h"
 
 typedef enum {
     ETL_COL_FLOAT = 0,
@@ -59,6 +60,7 @@ typedef struct {
     int n_inputs;
     const char *output;
     etl_split_mode split_mode;
+    etl_manifest_mode check_manifest; /* etl_manifest.h */
     csv_dialect dialect;
     int header;
     const char *const *column_names;

@@ -148,7 +148,7 @@ void etl_sha256_update(etl_sha256 *s, const void *data, size_t n)
     s->block_len = n;
 }
 
-void etl_sha256_final_hex(etl_sha256 *s, char hex[65])
+void etl_sha256_final_words(etl_sha256 *s, uint32_t words[8])
 {
     uint64_t bits = s->total_bytes * 8;
     unsigned char pad[72] = {0x80};
@@ -160,6 +160,18 @@ void etl_sha256_final_hex(etl_sha256 *s, char hex[65])
     etl_sha256_update(s, pad, padlen);
     etl_sha256_update(s, len_be, 8);
     s->total_bytes = saved;
+    memcpy(words, s->h, sizeof s->h);
+}
+
+void etl_sha256_words_hex(const uint32_t words[8], char hex[65])
+{
     for (int i = 0; i < 8; i++)
-        snprintf(hex + 8 * i, 9, "%08x", s->h[i]);
+        snprintf(hex + 8 * i, 9, "%08x", (unsigned)words[i]);
+}
+
+void etl_sha256_final_hex(etl_sha256 *s, char hex[65])
+{
+    uint32_t w[8];
+    etl_sha256_final_words(s, w);
+    etl_sha256_words_hex(w, hex);
 }

@@ -20,5 +20,8 @@ void etl_sha256_init(etl_sha256 *s);
 void etl_sha256_update(etl_sha256 *s, const void *data, size_t n);
 /* 64 lowercase hex digits and a NUL into hex[65]. */
 void etl_sha256_final_hex(etl_sha256 *s, char hex[65]);
+/* The digest as its eight 32-bit words (H0..H7), and those words as hex. */
+void etl_sha256_final_words(etl_sha256 *s, uint32_t words[8]);
+void etl_sha256_words_hex(const uint32_t words[8], char hex[65]);
 
 #endif

@@ -334,28 +334,39 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
     return HPCML_OK;
 }
 
-void etl_encode_row(const etl_schema *s, const etl_fit *fit, const etl_table *t, int64_t i,
-                    float *out)
+void etl_encode_rows(const etl_schema *s, const etl_fit *fit, const etl_table *t,
+                     const int64_t *rows, int64_t n, float *out)
 {
+    /* Column by column: each column array is read in row order (rows are
+     * ascending but for resampled copies) and out, a block that fits in
+     * cache, is filled with a stride. */
+    size_t nf = (size_t)fit->n_features;
     for (int c = 0; c < s->n_cols; c++) {
         const etl_column_spec *col = &s->cols[c];
         const etl_col_fit *f = &fit->cols[c];
         if (f->n_features == 0) continue;
         float *o = out + f->first_feature;
         if (col->type == ETL_COL_CATEGORY) {
-            int32_t id = t->cat[c][i];
-            int32_t idx = id >= 0 ? f->local_to_index[id] : (int32_t)f->impute_value;
-            if (col->onehot) {
-                memset(o, 0, (size_t)f->n_features * sizeof *o);
-                o[idx] = 1.0f;
-            } else {
-                o[0] = (float)idx;
+            const int32_t *cat = t->cat[c];
+            for (int64_t r = 0; r < n; r++, o += nf) {
+                int32_t id = cat[rows[r]];
+                int32_t idx = id >= 0 ? f->local_to_index[id] : (int32_t)f->impute_value;
+                if (col->onehot) {
+                    memset(o, 0, (size_t)f->n_features * sizeof *o);
+                    o[idx] = 1.0f;
+                } else {
+                    o[0] = (float)idx;
+                }
             }
             continue;
         }
-        double v = t->num[c][i];
-        if (isnan(v)) v = f->impute_value;
-        o[0] = (float)((v - f->offset) * f->mul);
+        const double *x = t->num[c];
+        const double impute = f->impute_value, offset = f->offset, mul = f->mul;
+        for (int64_t r = 0; r < n; r++, o += nf) {
+            double v = x[rows[r]];
+            if (isnan(v)) v = impute;
+            o[0] = (float)((v - offset) * mul);
+        }
     }
 }
 

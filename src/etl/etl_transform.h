@@ -49,9 +49,9 @@ typedef struct {
 /* Collective. Uses the rows with drop == ETL_KEEP and split == 0. */
 int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, const etl_table *t,
                     etl_fit *fit);
-/* Local row i into out[n_features]. */
-void etl_encode_row(const etl_schema *s, const etl_fit *fit, const etl_table *t, int64_t i,
-                    float *out);
+/* Local rows rows[0..n) into out[n][n_features] (row-major). */
+void etl_encode_rows(const etl_schema *s, const etl_fit *fit, const etl_table *t,
+                     const int64_t *rows, int64_t n, float *out);
 void etl_fit_free(etl_fit *fit);
 
 #endif

@@ -1,6 +1,8 @@
 /* parse_number.c — exact decimal text to double/float/int64 (see parse_number.h).
  *
  * The path of a number:
+ *   0. plain_decimal takes the common "[-]digits[.digits]" in one pass
+ *      when step 2 applies to it.
  *   1. scan_decimal validates the grammar and reads up to 19 significant
  *      digits into w with a decimal exponent q (value = w * 10^q).
  *   2. Clinger: when w and 10^|q| are both exact in the target type, one
@@ -329,8 +331,39 @@ static const float POW10_FLOAT[11] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f,
 #define CLINGER_OK 0
 #endif
 
+/* The common ETL number, "[-]digits[.digits]" with at most 19 digits and a
+ * value that Clinger's path converts exactly: one pass, no exponent, no
+ * grammar corner cases (everything else goes the general way). */
+static inline bool plain_decimal(const char *s, size_t len, double *out)
+{
+    const char *p = s, *end = s + len, *dot = NULL;
+    bool negative = p < end && *p == '-';
+    p += negative;
+    if (end - p > 20) return false;
+    uint64_t w = 0;
+    int digits = 0;
+    for (; p < end; p++) {
+        unsigned dg = (unsigned)(unsigned char)*p - '0';
+        if (dg < 10) {
+            w = w * 10 + dg;
+            digits++;
+        } else if (*p == '.' && !dot) {
+            dot = p;
+        } else {
+            return false;
+        }
+    }
+    int frac = dot ? (int)(end - dot - 1) : 0;
+    if (digits == 0 || digits > MAX_SIG_DIGITS || w > (UINT64_C(1) << 53) || frac > 22)
+        return false;
+    double v = (double)w / POW10_DOUBLE[frac];
+    *out = negative ? -v : v;
+    return true;
+}
+
 int parse_double(const char *s, size_t len, double *out)
 {
+    if (CLINGER_OK && plain_decimal(s, len, out)) return HPCML_OK;
     decimal d;
     if (!scan_decimal(s, len, &d)) return HPCML_EDATA;
     if (!d.truncated) {

@@ -39,6 +39,34 @@ static size_t count_lf(const char *p, size_t n)
     return c;
 }
 
+/* What one csv_next_record call returned, comparable across parses. */
+static event make_event(int rc, const csv_record *rec, const csv_error *err)
+{
+    event e = {rc,
+               rec->offset,
+               rec->end,
+               rec->line,
+               rc == HPCML_OK ? rec->nfields : 0,
+               rc == HPCML_EDATA ? err->line : 0,
+               rc == HPCML_EDATA ? err->column : 0,
+               rc == HPCML_OK && rec->empty};
+    return e;
+}
+
+static bool same_event(const event *a, const event *b)
+{ /* field by field: padding differs */
+    return a->rc == b->rc && a->offset == b->offset && a->end == b->end && a->line == b->line &&
+           a->nfields == b->nfields && a->err_line == b->err_line &&
+           a->err_column == b->err_column && a->empty == b->empty;
+}
+
+/* e must be the serial parse's next event. */
+static void expect_event(event e, const event *serial, size_t nserial, size_t *k)
+{
+    FUZZ_ASSERT(*k < nserial && same_event(&e, &serial[*k]));
+    (*k)++;
+}
+
 static void check_numbers(const char *f, size_t len)
 {
     if (len > 400) return;
@@ -74,18 +102,40 @@ static void check_numbers(const char *f, size_t len)
     if (plain && errno == 0 && len < 16) FUZZ_ASSERT(parse_double(f, len, &d) == HPCML_OK);
 }
 
+/* The reader's fast path must agree with the general reader exactly. */
+static void check_general(const csv_dialect *d, const char *buf, size_t n, csv_cursor before,
+                          int rc, const csv_cursor *cur, const csv_record *rec,
+                          const csv_error *err, csv_record *rec2)
+{
+    csv_error err2;
+    int rc2 = csv_next_record_general(d, buf, n, &before, rec2, &err2);
+    event a = make_event(rc, rec, err), b = make_event(rc2, rec2, &err2);
+    FUZZ_ASSERT(rc2 == rc && same_event(&a, &b));
+    FUZZ_ASSERT(before.pos == cur->pos && before.line == cur->line);
+    if (rc != HPCML_OK) return;
+    FUZZ_ASSERT(rec2->nlines == rec->nlines);
+    for (size_t i = 0; i < rec->nfields; i++) {
+        const csv_field *f = &rec->fields[i], *g = &rec2->fields[i];
+        FUZZ_ASSERT(f->len == g->len && f->offset == g->offset && f->quoted == g->quoted);
+        FUZZ_ASSERT(memcmp(f->ptr, g->ptr, f->len) == 0);
+    }
+}
+
 /* Serial parse with invariants; records the events. */
 static size_t parse_serial(const csv_dialect *d, const char *buf, size_t n, event *ev, bool numbers)
 {
     csv_cursor cur;
     csv_cursor_init(&cur, 1);
-    csv_record rec;
+    csv_record rec, rec2;
     csv_record_init(&rec);
+    csv_record_init(&rec2);
     csv_error err;
     size_t nev = 0;
     for (;;) {
         size_t before = cur.pos, line_before = cur.line;
+        csv_cursor cur_before = cur;
         int rc = csv_next_record(d, buf, n, &cur, &rec, &err);
+        check_general(d, buf, n, cur_before, rc, &cur, &rec, &err, &rec2);
         if (rc == CSV_END) {
             FUZZ_ASSERT(cur.pos >= n || (before == 0 && n <= 3));
             break;
@@ -119,25 +169,11 @@ static size_t parse_serial(const csv_dialect *d, const char *buf, size_t n, even
                 if (numbers) check_numbers(f->ptr, f->len);
             }
         }
-        event e = {rc,
-                   rec.offset,
-                   rec.end,
-                   rec.line,
-                   rc == HPCML_OK ? rec.nfields : 0,
-                   rc == HPCML_EDATA ? err.line : 0,
-                   rc == HPCML_EDATA ? err.column : 0,
-                   rc == HPCML_OK && rec.empty};
-        ev[nev++] = e;
+        ev[nev++] = make_event(rc, &rec, &err);
     }
     csv_record_free(&rec);
+    csv_record_free(&rec2);
     return nev;
-}
-
-static bool same_event(const event *a, const event *b)
-{ /* field by field: padding differs */
-    return a->rc == b->rc && a->offset == b->offset && a->end == b->end && a->line == b->line &&
-           a->nfields == b->nfields && a->err_line == b->err_line &&
-           a->err_column == b->err_column && a->empty == b->empty;
 }
 
 /* The split scheme of csv_tokenize.h over ranges [cuts[r], cuts[r+1]). */
@@ -171,16 +207,7 @@ static void check_split(const csv_dialect *d, const char *buf, size_t n, const s
         while (owns && cur.pos < b) {
             int rc = csv_next_record(d, buf, n, &cur, &rec, &err);
             if (rc == CSV_END) break;
-            event e = {rc,
-                       rec.offset,
-                       rec.end,
-                       rec.line,
-                       rc == HPCML_OK ? rec.nfields : 0,
-                       rc == HPCML_EDATA ? err.line : 0,
-                       rc == HPCML_EDATA ? err.column : 0,
-                       rc == HPCML_OK && rec.empty};
-            FUZZ_ASSERT(k < nserial && same_event(&e, &serial[k]));
-            k++;
+            expect_event(make_event(rc, &rec, &err), serial, nserial, &k);
         }
         parity ^= info.quote_parity;
         newlines += info.newlines;
@@ -213,16 +240,7 @@ static void check_streaming(const csv_dialect *d, const char *buf, size_t n, con
             continue;
         }
         if (rc == CSV_END) break;
-        event e = {rc,
-                   rec.offset,
-                   rec.end,
-                   rec.line,
-                   rc == HPCML_OK ? rec.nfields : 0,
-                   rc == HPCML_EDATA ? err.line : 0,
-                   rc == HPCML_EDATA ? err.column : 0,
-                   rc == HPCML_OK && rec.empty};
-        FUZZ_ASSERT(k < nserial && same_event(&e, &serial[k]));
-        k++;
+        expect_event(make_event(rc, &rec, &err), serial, nserial, &k);
     }
     FUZZ_ASSERT(k == nserial);
     csv_record_free(&rec);

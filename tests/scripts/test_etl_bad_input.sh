@@ -9,8 +9,6 @@
 # labels: mpi etl
 # timeout: 300
 source "$(dirname "$0")/lib.sh" "$@"
-# mpirun otherwise waits 1 s per failed job before killing what is left (~2 s a case).
-export OMPI_MCA_odls_base_sigkill_timeout=0
 etl=$BIN/hpcml-etl
 IN=$TMP/in
 mkdir -p "$IN"
@@ -67,6 +65,26 @@ EOF
 mkdir -p "$IN/a_directory.csv"
 touch "$TMP/a_file"
 
+# hpcml-gen output checked against its manifest.json (docs/etl.md): a missing,
+# truncated, changed or foreign shard, a broken manifest, no manifest where one
+# is required.
+for d in gen_ok gen_missing gen_truncated gen_changed gen_unlisted gen_bad_manifest gen_nomanifest; do
+  "$BIN/hpcml-gen" -q -s gen.rows=3000 -s gen.shards=3 -s "gen.output_dir=$IN/$d"
+done
+rm "$IN/gen_missing/part-00001.csv"
+truncate -s -100 "$IN/gen_truncated/part-00002.csv"
+$PY - "$IN/gen_changed/part-00001.csv" <<'EOF'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = b.index(b"5", len(b) // 2)  # one digit changed: same size, other bytes
+b[i] = ord("6")
+open(sys.argv[1], "wb").write(bytes(b))
+EOF
+cp "$IN/gen_unlisted/part-00000.csv" "$IN/gen_unlisted/part-00003.csv" # from "another run"
+echo '{"format": "hpcml-gen-manifest", "version": 1,' >"$IN/gen_bad_manifest/manifest.json"
+rm "$IN/gen_nomanifest/manifest.json"
+GENCOLS='etl.columns=({name="Class";type="label";})'
+
 cat >"$TMP/bad.cfg" <<'EOF'
 etl = {
   label = "Class";
@@ -108,6 +126,12 @@ cases=(
   "missing_required|2|required column 'n' missing; header found: \[id, x, cat, Class\]|missing_required.csv|"
   "header_mismatch|2|other_header.csv: the header differs from the one of .*good.csv|good.csv other_header.csv|"
   "unlisted_column|2|column 'n' is not in etl.columns \(etl.default_type = \"error\"\)|good.csv|etl.default_type=error etl.columns=({name=\"id\";type=\"id\";},{name=\"x\";},{name=\"cat\";type=\"category\";})"
+  "gen_missing_shard|2|incomplete input: .*gen_missing/manifest.json lists 3 shards; 1 of them, matched by etl.input, are missing: .*gen_missing/part-00001.csv|gen_missing/*.csv|$GENCOLS"
+  "gen_truncated_shard|2|gen_truncated/part-00002.csv: [0-9]+ bytes, but .*manifest.json records [0-9]+: the shard is incomplete|gen_truncated/*.csv|$GENCOLS"
+  "gen_changed_shard|2|gen_changed/part-00001.csv: SHA-256 [0-9a-f]+\.\.\. differs from [0-9a-f]+\.\.\. recorded in .*gen_changed/manifest.json|gen_changed/*.csv|$GENCOLS"
+  "gen_unlisted_shard|2|gen_unlisted/part-00003.csv is not a shard listed in .*gen_unlisted/manifest.json \(3 shards\)|gen_unlisted/*.csv|$GENCOLS"
+  "gen_bad_manifest|2|gen_bad_manifest/manifest.json:[0-9]+:[0-9]+: not a valid hpcml-gen manifest|gen_bad_manifest/*.csv|$GENCOLS"
+  "gen_no_manifest|2|no manifest.json in .*gen_nomanifest \(etl.check_manifest = \"require\"\)|gen_nomanifest/*.csv|$GENCOLS etl.check_manifest=require"
   "truncated_gzip|2|truncated.csv.gz: corrupt or truncated gzip data|truncated.csv.gz|"
   "directory_input|3|a_directory.csv is not a regular file|a_directory.csv|"
   "missing_input|3|cannot read input file .*no_such.csv: No such file or directory|no_such.csv|"
@@ -145,6 +169,20 @@ run_case() { # np name code regex inputs extra
 expect_exit 0 timeout 60 "${MPIRUN[@]}" -np 2 "$etl" -c "$TMP/bad.cfg" -s "etl.input=$IN/good.csv" \
   -s "etl.output=$TMP/ok/d.h5"
 [[ -f $TMP/ok/d.h5 && -f $TMP/ok/quality.json ]] || fail "the good input wrote no dataset"
+# Complete hpcml-gen output passes its manifest check (and quality.json names
+# the manifest); one shard named alone needs no other; without a manifest
+# ("auto") the shards are read with a warning.
+expect_exit 0 timeout 60 "${MPIRUN[@]}" -np 2 "$etl" -c "$TMP/bad.cfg" -s "$GENCOLS" \
+  -s "etl.input=$IN/gen_ok/*.csv" -s "etl.output=$TMP/ok/gen.h5"
+$PY -c 'import json, sys; q = json.load(open(sys.argv[1])); assert q["input"]["manifests"] == [sys.argv[2]], q["input"]' \
+  "$TMP/ok/quality.json" "$IN/gen_ok/manifest.json" || fail "quality.json does not name the manifest"
+expect_exit 0 timeout 60 "${MPIRUN[@]}" -np 2 "$etl" -c "$TMP/bad.cfg" -s "$GENCOLS" \
+  -s "etl.input=$IN/gen_missing/part-00000.csv" -s "etl.output=$TMP/ok/one.h5"
+expect_exit 0 timeout 60 "${MPIRUN[@]}" -np 2 "$etl" -c "$TMP/bad.cfg" -s "$GENCOLS" \
+  -s "etl.input=$IN/gen_nomanifest/*.csv" -s "etl.output=$TMP/ok/noman.h5"
+grep -q "no .*gen_nomanifest/manifest.json: cannot check that hpcml-gen finished" "$TMP/err" ||
+  { cat "$TMP/err"; fail "no warning without a manifest"; }
+pass "hpcml-gen output with its manifest, one shard alone, no manifest (warning)"
 
 n=0
 for c in "${cases[@]}"; do

@@ -86,7 +86,11 @@ tr = f["train"]["X"][:]
 assert abs(tr[:, 1].mean()) < 1e-3 and abs(tr[:, 1].std(ddof=1) - 1) < 1e-3  # V1 standardized
 assert tr[:, 0].min() == 0 and abs(tr[:, 0].max() - 1) < 1e-6               # Time min-max
 c = q["columns"]
-assert c["V1"]["nulls"] > 0 and c["Amount"]["filtered_above_max"] >= 0
+assert c["V1"]["nulls"] > 0
+import glob, pandas as pd
+raw = pd.concat([pd.read_csv(p) for p in sorted(glob.glob(sys.argv[1].rsplit("/", 2)[0] + "/raw/*.csv"))])
+assert c["Amount"]["filtered_above_max"] == int((raw["Amount"] > 200).sum()) > 0, c["Amount"]
+assert c["Amount"]["filtered_below_min"] == int((raw["Amount"] < 0).sum())
 # stratified: class shares equal across splits (exact per-class cut counts)
 cc = [q["splits"][s]["class_counts"] for s in ("train", "val", "test")]
 pos = sum(x[1] for x in cc)
@@ -98,7 +102,51 @@ pass "generated shards: np 1..4 identical"
 # resampling and class weights depend only on row numbers and global counts
 run_all resample "$TMP/gen.cfg" -s etl.resample=oversample -s etl.resample_ratio=0.5
 run_all under "$TMP/gen.cfg" -s etl.resample=undersample -s etl.stratify=false
-pass "over- and undersampled train splits: np 1..4 identical"
+# the resampled train class counts are near their targets (a Philox draw per
+# row: within 5 standard deviations), the copies and drops are counted, and
+# balanced class weights follow the counts after resampling
+$PY - "$TMP/out/resample.np1.quality.json" "$TMP/out/under.np1.quality.json" <<'EOF' || fail "resampling counts"
+import json, math, sys
+over, under = (json.load(open(p)) for p in sys.argv[1:3])
+for q, kind in ((over, "over"), (under, "under")):
+    tr = q["splits"]["train"]
+    (n0, n1), (a0, a1) = tr["class_counts_before_resampling"], tr["class_counts"]
+    if kind == "over":  # ratio 0.5: minority copies up to 0.5 x majority
+        want, got = 0.5 * n0, a1
+        assert a0 == n0 and tr["oversampled_copies"] == a1 - n1 > 0, tr
+    else:  # ratio 1: majority kept with probability n1 / n0
+        want, got = n1, a0
+        assert a1 == n1 and tr["undersampled_rows"] == n0 - a0 > 0, tr
+    assert abs(got - want) < 5 * math.sqrt(want) + 1, (kind, got, want)
+    n = a0 + a1
+    w = q["class_weights"]
+    assert abs(w[0] - n / (2 * a0)) < 1e-12 and abs(w[1] - n / (2 * a1)) < 1e-12, (w, a0, a1)
+    print(f"{kind}sampling: {got} rows of the resampled class, target {want:.0f}; weights {w}")
+EOF
+pass "over- and undersampled train splits: near their targets, np 1..4 identical"
+
+# Validation in column order, the first reason counted: V4 nulls dropped
+# (impute = "drop"), V5 nulls only counted (nullable = false, on_null_violation
+# = "warn"), Amount > 200 filtered; the counts equal a pandas count.
+sed -e 's/{ name = "V3"; type = "float"; impute = "constant"; impute_value = -1.0; },/&\n    { name = "V4"; type = "float"; impute = "drop"; },\n    { name = "V5"; type = "float"; nullable = false; },/' \
+  -e 's/stratify = true;/&\n  on_null_violation = "warn";/' "$TMP/gen.cfg" >"$TMP/validate.cfg"
+grep -q 'impute = "drop"' "$TMP/validate.cfg" || fail "validate.cfg not built"
+run_all validate "$TMP/validate.cfg"
+$PY - "$TMP/raw" "$TMP/out/validate.np1.quality.json" <<'EOF' || fail "validate: counts"
+import glob, json, sys
+import pandas as pd
+raw = pd.concat([pd.read_csv(p) for p in sorted(glob.glob(sys.argv[1] + "/*.csv"))])
+q = json.load(open(sys.argv[2]))
+c, d = q["columns"], q["rows_dropped"]
+v4 = raw["V4"].isna()
+assert c["V4"]["impute_drops"] == d["impute_drop"] == int(v4.sum()) > 0, (c["V4"], int(v4.sum()))
+assert c["V5"]["null_violations"] == int((~v4 & raw["V5"].isna()).sum()) > 0, c["V5"]
+above = int((~v4 & (raw["Amount"] > 200)).sum())
+assert c["Amount"]["filtered_above_max"] == d["out_of_range"] == above, (c["Amount"], above)
+assert q["rows_valid"] == len(raw) - int(v4.sum()) - above, q["rows_valid"]
+print("validation counts ok:", int(v4.sum()), "impute drops,", above, "out of range")
+EOF
+pass "impute drop, warn-only null violations, range filter: pandas counts, np 1..4 identical"
 
 # rows dropped for bad values (on_bad_value = "drop") are the same rows on any rank count
 if [[ -x $BIN/hpcml-gen ]]; then
@@ -129,7 +177,8 @@ for i in range(4000):
 big = '"' + "\n".join(f"line {k} of a long quoted field, with, commas" for k in range(4000)) + '"'
 rows.insert(len(rows) // 2 - 300, f"999999,{big},1.5,1\r\n")
 with open(sys.argv[1], "w", newline="") as f:
-    f.write("\ufeffid,note,x,Class\r\n")
+    # two junk lines (etl.skip_lines = 2), the first with an odd quote: junk is not CSV
+    f.write('\ufeffexported by "tool 1.0, beta\r\n(c) nobody\r\nid,note,x,Class\r\n')
     f.writelines(rows)
 EOF
 cat >"$TMP/quoted.cfg" <<EOF
@@ -138,6 +187,7 @@ etl = {
   label = "Class";
   null_markers = [ "" ];
   key_columns = [ "id" ];
+  skip_lines = 2;
   columns = (
     { name = "id"; type = "id"; },
     { name = "note"; type = "category"; max_categories = 50; },
@@ -148,19 +198,25 @@ etl = {
 };
 EOF
 run_all quoted "$TMP/quoted.cfg"
-$PY - "$TMP/quoted.csv" "$TMP/out/quoted.np1.quality.json" <<'EOF' || fail "quoted: counts"
+$PY - "$TMP/quoted.csv" "$TMP/out/quoted.np1.quality.json" "$TMP/out/quoted.np4.h5" <<'EOF' || fail "quoted: counts"
 import csv, json, sys
+import h5py, numpy as np
 csv.field_size_limit(1 << 30)
 with open(sys.argv[1], newline="", encoding="utf-8-sig") as f:
+    f.readline(), f.readline()  # the junk lines
     recs = list(csv.reader(f))[1:]
 q = json.load(open(sys.argv[2]))
 assert q["rows_read"] == len(recs), (q["rows_read"], len(recs))
-seen, dups = set(), 0
-for r in recs:
-    dups += r[0] in seen
-    seen.add(r[0])
+# the first occurrence of each key, in input order, is the row kept
+first = {}
+for i, r in enumerate(recs):
+    first.setdefault(r[0], i)
+dups = len(recs) - len(first)
 assert q["duplicates"] == dups and q["rows_dropped"]["duplicate"] == dups, (q["duplicates"], dups)
-print("quoted ok:", len(recs), "records,", dups, "duplicates")
+h = h5py.File(sys.argv[3], "r")
+kept = np.sort(np.concatenate([h[s]["row_id"][:] for s in ("train", "val", "test")]))
+assert np.array_equal(kept, np.sort(np.array(list(first.values())))), "not the first occurrences"
+print("quoted ok:", len(recs), "records,", dups, "duplicates, first occurrences kept (np=4)")
 EOF
 pass "quoted newlines across range boundaries: np 1..4 identical"
 
@@ -169,8 +225,14 @@ mkdir -p "$TMP/gz"
 for f in "$TMP"/raw/*.csv; do gzip -c "$f" >"$TMP/gz/$(basename "$f").gz"; done
 timeout 120 "${MPIRUN[@]}" -np 3 "$etl" -q -c "$TMP/gen.cfg" -s "etl.input=$TMP/gz/*.csv.gz" \
   -s "etl.output=$TMP/out/gz.h5" || fail "gzip inputs: exit $?"
+$PY - "$TMP/out/profile.json" <<'EOF' || fail "gzip inputs: not read in parallel"
+import json, sys
+p = json.load(open(sys.argv[1]))
+ex = [s for s in p["stages"] if s["name"] == "extract"][0]
+assert p["ranks"] == 3 and ex["read_bytes"]["min"] > 0, ex["read_bytes"]  # every rank read a file
+EOF
 for obj in /train /val /test /meta/columns /meta/feature_names /meta/scale_offset /meta/scale_mul; do
   h5diff -q "$TMP/out/gen.np1.h5" "$TMP/out/gz.h5" "$obj" "$obj" ||
     fail "gzip inputs: $obj differs from the plain files"
 done
-pass "gzip inputs on 3 ranks give the same rows"
+pass "gzip inputs on 3 ranks (every rank decompressing whole files) give the same rows"

@@ -38,7 +38,7 @@ pass "1, 2 and 3 ranks write identical shards ($ROWS rows in $SHARDS files)"
 
 # --- manifest and data shape (numpy) ------------------------------------------
 "$PY" - "$TMP/np1" "$ROWS" "$SHARDS" <<'EOF' || fail "manifest or data check"
-import glob, json, sys
+import glob, hashlib, json, sys
 import numpy as np
 
 d, rows, shards = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -54,6 +54,7 @@ for s, f in zip(m["shards"], files):
     assert s["first_row"] == first, (s, first)
     n = sum(1 for _ in open(f)) - 1
     assert s["rows"] == n, (s, n)
+    assert s["sha256"] == hashlib.sha256(open(f, "rb").read()).hexdigest(), s  # for hpcml-etl
     first += n
 assert first == rows
 import os

@@ -7,14 +7,8 @@
 # timeout: 120
 source "$(dirname "$0")/lib.sh" "$@"
 dump=$TBIN/mpi_metrics_dump
-[ -x "$dump" ] || fail "missing $dump (build the tests)"
-
-# python3-sklearn may still be installing on a fresh machine: wait a little.
-for _ in 1 2 3 4 5 6; do
-  "$PY" -c 'import sklearn' 2>/dev/null && break
-  sleep 10
-done
-"$PY" -c 'import sklearn' || fail "scikit-learn is not importable by $PY"
+need_exe "$dump"
+need_py_module sklearn
 
 "$PY" - "$dump" "$TMP" <<'EOF'
 import json, subprocess, sys

@@ -10,14 +10,8 @@
 # timeout: 300
 source "$(dirname "$0")/lib.sh" "$@"
 helper=$TBIN/mpi_train_steps
-[ -x "$helper" ] || fail "missing $helper (build the tests)"
-
-# python3-torch may still be installing on a fresh machine: wait a little.
-for _ in 1 2 3 4 5 6; do
-  "$PY" -c 'import torch' 2>/dev/null && break
-  sleep 10
-done
-"$PY" -c 'import torch' || fail "torch is not importable by $PY"
+need_exe "$helper"
+need_py_module torch
 
 "$PY" - "$helper" "$TMP" <<'EOF'
 import subprocess, sys

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "core/status.h"
@@ -565,8 +566,65 @@ static void test_chunk_scan(void)
     CHECK_EQ_INT(csv_find_record_start(&d, "\"\n\"\ncd", 6, 1), 4);
 }
 
+/* The reader's fast path (plain records) against the general reader on a
+ * random document of long and short lines with every special byte. */
+static void test_fast_path(void)
+{
+    static const char alphabet[] = "0123456789.-eE,,,;;\"\r\nab \tx";
+    size_t n = 1 << 20;
+    char *doc = malloc(n);
+    if (!doc) abort();
+    uint64_t x = 88172645463325252u;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        /* mostly digits and commas, sometimes the rest */
+        doc[i] = (x % 100) < 90 ? "0123456789,"[(x >> 8) % 11] : alphabet[(x >> 8) % (sizeof alphabet - 1)];
+    }
+    for (int variant = 0; variant < 6; variant++) {
+        csv_dialect d;
+        csv_dialect_default(&d);
+        if (variant % 3 == 1) d.quote = '\0';
+        if (variant % 3 == 2) d.delimiter[0] = ';';
+        if (variant == 5) d.delimiter[0] = ' ';
+        d.trim_spaces = variant >= 3;
+        csv_cursor a, b;
+        csv_cursor_init(&a, 1);
+        csv_cursor_init(&b, 1);
+        csv_record ra, rb;
+        csv_record_init(&ra);
+        csv_record_init(&rb);
+        csv_error ea, eb;
+        size_t records = 0, mismatches = 0;
+        for (;;) {
+            int ka = csv_next_record(&d, doc, n, &a, &ra, &ea);
+            int kb = csv_next_record_general(&d, doc, n, &b, &rb, &eb);
+            if (ka != kb || a.pos != b.pos || a.line != b.line) {
+                mismatches++;
+                break;
+            }
+            if (ka == CSV_END) break;
+            records++;
+            if (ka != HPCML_OK) continue;
+            int same = ra.nfields == rb.nfields && ra.offset == rb.offset && ra.end == rb.end &&
+                       ra.line == rb.line && ra.nlines == rb.nlines && ra.empty == rb.empty;
+            for (size_t i = 0; same && i < ra.nfields; i++)
+                same = ra.fields[i].len == rb.fields[i].len &&
+                       ra.fields[i].offset == rb.fields[i].offset &&
+                       ra.fields[i].quoted == rb.fields[i].quoted &&
+                       memcmp(ra.fields[i].ptr, rb.fields[i].ptr, ra.fields[i].len) == 0;
+            mismatches += !same;
+        }
+        CHECK(records > 1000);
+        CHECK_EQ_INT(mismatches, 0);
+        csv_record_free(&ra);
+        csv_record_free(&rb);
+    }
+    free(doc);
+}
+
 int main(void)
 {
+    test_fast_path();
     test_rfc4180();
     test_adult();
     test_null_markers();
