@@ -239,9 +239,12 @@ def main():
     steps = [abs(full[t][e + 1] - full[t][e]) for t in top for e in range(max_t // 2, max_t)
              if math.isfinite(full[t][e + 1]) and math.isfinite(full[t][e])]
     spread = np.ptp([full[t][max_t] for t in top])
+    near = sum(1 for t in trials if math.isfinite(full[t][max_t]) and
+               op * (full[t][max_t] - sf["best_last"][0]) >= -GOAL_GAP * abs(sf["best_last"][0]))
     print(f"noise: the top 10 trials' {metric} moves {np.median(steps):.4f} (median) from one "
           f"epoch to the next in the second half; their values at max_t span {spread:.4f}; "
-          f"0.5 % of the best is {GOAL_GAP * abs(sf['best_last'][0]):.4f}")
+          f"0.5 % of the best is {GOAL_GAP * abs(sf['best_last'][0]):.4f}; {near} of "
+          f"{len(trials)} trials end within it")
 
     # --- other settings on the same curves (simulated) ---------------------------------
     print(f"simulated settings (200 random orders on {workers} workers each): "
