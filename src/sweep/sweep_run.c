@@ -279,7 +279,8 @@ static int end_if_decided(sweep_ctx *s, int64_t trial, int *rc)
         !(last->decision == DECIDE_PAUSE && sweep_state_pause_stands(st, trial, last->iter)))
         return 0;
     epoch_state e = {.trial = trial, .last_iter = last->iter, .last_decision = last->decision};
-    log_info("trial %lld was %s at epoch %lld before that was recorded: recording it",
+    log_info("trial %lld was told \"%s\" at epoch %lld before its process died: recording "
+             "that, training nothing",
              (long long)trial, sweep_decision_name(last->decision), (long long)e.last_iter);
     *rc = record_end(s, &e, HPCML_OK);
     return 1;
