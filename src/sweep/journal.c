@@ -208,6 +208,15 @@ static const trial_result *find_result(const trial_state *ts, int64_t iter)
     return NULL;
 }
 
+int sweep_state_pause_stands(const sweep_state *st, int64_t trial, int64_t iter)
+{
+    const asha_promo *pr = &st->promo;
+    if (st->params.scheduler != SCHED_ASHA_PROMOTION || pr->n_rungs == 0) return 0;
+    int r = st->trials[trial].rung;
+    if (r >= pr->n_rungs) r = pr->n_rungs - 1;
+    return (double)iter >= ceil(pr->rungs[r].milestone);
+}
+
 static int decide(sweep_state *st, int64_t trial, trial_state *ts, int64_t iter, double value,
                   sweep_decision *d)
 {
@@ -306,7 +315,10 @@ int sweep_state_apply(sweep_state *st, json_t *rec)
         }
         HPCML_TRY(push_result(ts, &r));
         if (ts->status == TRIAL_PENDING || ts->status == TRIAL_FAILED) ts->status = TRIAL_RUNNING;
-        if (r.decision == DECIDE_PAUSE) ts->status = TRIAL_PAUSED;
+        /* A pause leaves it RUNNING: its process still writes the checkpoint,
+         * then appends "paused"; only then may another process resume it. */
+    } else if (!strcmp(ev, "paused")) {
+        ts->status = TRIAL_PAUSED;
     } else if (!strcmp(ev, "stopped") || !strcmp(ev, "completed")) {
         ts->status = ev[0] == 's' ? TRIAL_STOPPED : TRIAL_COMPLETED;
         json_t *ji = json_object_get(rec, "iter");
@@ -635,9 +647,14 @@ typedef struct {
 static int report_txn(journal *j, int fd, void *varg)
 {
     report_arg *a = varg;
-    const trial_result *old = find_result(&j->state.trials[a->trial], a->iter);
+    const trial_state *ts = &j->state.trials[a->trial];
+    const trial_result *old = find_result(ts, a->iter);
     if (old) { /* re-run of a recorded epoch: the journal's decision stands */
         *a->decision = old->decision;
+        /* ...unless it was a pause the trial has been promoted past since (it
+         * died before that epoch's checkpoint and trains it again): go on. */
+        if (old->decision == DECIDE_PAUSE && !sweep_state_pause_stands(&j->state, a->trial, a->iter))
+            *a->decision = DECIDE_CONTINUE;
         return HPCML_OK;
     }
     json_t *rec =
@@ -646,7 +663,7 @@ static int report_txn(journal *j, int fd, void *varg)
     HPCML_CHECK(rec, HPCML_EINTERNAL, "out of memory");
     int rc = append(j, fd, rec);
     if (rc == HPCML_OK) {
-        const trial_state *ts = &j->state.trials[a->trial];
+        ts = &j->state.trials[a->trial];
         *a->decision = ts->results[ts->n_results - 1].decision;
     }
     json_decref(rec);
@@ -673,6 +690,7 @@ static int end_txn(journal *j, int fd, void *varg)
     const trial_state *ts = &j->state.trials[a->trial];
     const char *ev = a->how == TRIAL_STOPPED     ? "stopped"
                      : a->how == TRIAL_COMPLETED ? "completed"
+                     : a->how == TRIAL_PAUSED    ? "paused"
                                                  : "failed";
     if (ts->status == a->how && a->how != TRIAL_FAILED) return HPCML_OK; /* already recorded */
     json_t *rec = json_pack("{s:s, s:I}", "event", ev, "trial", (json_int_t)a->trial);
@@ -690,7 +708,8 @@ int journal_end_trial(journal *j, int64_t trial, trial_status how, const char *r
 {
     HPCML_CHECK(trial >= 0 && trial < j->params.trials, HPCML_EINTERNAL, "bad trial %lld",
                 (long long)trial);
-    HPCML_CHECK(how == TRIAL_STOPPED || how == TRIAL_COMPLETED || how == TRIAL_FAILED,
+    HPCML_CHECK(how == TRIAL_STOPPED || how == TRIAL_COMPLETED || how == TRIAL_FAILED ||
+                    how == TRIAL_PAUSED,
                 HPCML_EINTERNAL, "bad end status %d", (int)how);
     end_arg a = {trial, how, reason};
     return transact(j, trial, end_txn, &a);
@@ -726,6 +745,14 @@ static int claim_txn(journal *j, int fd, void *varg)
         int found, to;
         int64_t t;
         HPCML_TRY(asha_promo_next(&st->promo, &found, &t, &to));
+        if (found && st->trials[t].status == TRIAL_RUNNING) {
+            /* Its process is still writing the checkpoint it paused with: wait
+             * for its "paused" (or for the heartbeat timeout to mark it failed;
+             * a failed one is promoted all the same and resumes from the newest
+             * checkpoint it has). */
+            *a->kind = 3;
+            return HPCML_OK;
+        }
         if (found) {
             json_t *rec = json_pack("{s:s, s:I, s:i}", "event", "promoted", "trial", (json_int_t)t,
                                     "rung", to);

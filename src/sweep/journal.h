@@ -13,8 +13,9 @@
  * belongs to one sweep), started (trial, attempt, config: the sampled
  * values as libconfig text, host, pid), result (iter = epochs done, value =
  * the metric, "nan"/"inf"/"-inf" as strings, decision), stopped, completed
- * (iter, value of the last result), failed (reason), heartbeat, promoted
- * (pool mode with asha_promotion: trial, rung).
+ * (iter, value of the last result), failed (reason), heartbeat, and in
+ * pool mode with asha_promotion: paused (the process that paused a trial
+ * has written its checkpoint) and promoted (trial, rung).
  *
  * Writers append under journal_lock (journal_lock.h) and fsync each record.
  * In one lock hold a writer reads the records appended since its last look,
@@ -128,8 +129,10 @@ int journal_begin_trial(journal *j, int64_t trial, json_t *config, trial_status 
  * iter). */
 int journal_report(journal *j, int64_t trial, int64_t iter, double value, sweep_decision *decision);
 /* Record the end of a trial: TRIAL_STOPPED, TRIAL_COMPLETED or
- * TRIAL_FAILED (reason may be NULL). The last result's iter/value go with
- * it, so a replay can give it to Ray's on_trial_complete. */
+ * TRIAL_FAILED (reason may be NULL), or TRIAL_PAUSED: its process is done
+ * with it after a pause (checkpoint written), it may be promoted. The last
+ * result's iter/value go with it, so a replay can give it to Ray's
+ * on_trial_complete. */
 int journal_end_trial(journal *j, int64_t trial, trial_status how, const char *reason);
 int journal_heartbeat(journal *j, int64_t trial);
 
@@ -161,6 +164,9 @@ void sweep_state_free(sweep_state *st);
  * record), the decision is computed and added to rec; with one, the
  * computed decision is compared and n_mismatched counts differences. */
 int sweep_state_apply(sweep_state *st, json_t *rec);
+/* Promotion mode: whether a pause recorded at iter still holds for trial
+ * (it has not been promoted past iter since). 0 for the other schedulers. */
+int sweep_state_pause_stands(const sweep_state *st, int64_t trial, int64_t iter);
 /* A whole journal file's text, for tests and --status. */
 int sweep_state_replay_text(sweep_state *st, const char *text, size_t len, size_t *consumed);
 

@@ -238,7 +238,8 @@ static int on_epoch(void *arg, int64_t epochs_done, double metric, int *stop)
 static int record_end(sweep_ctx *s, const epoch_state *e, int rc)
 {
     if (rc == HPCML_OK) {
-        if (e->last_decision == DECIDE_PAUSE) return HPCML_OK; /* waits for a promotion */
+        if (e->last_decision == DECIDE_PAUSE) /* checkpoint written: may be promoted now */
+            return journal_end_trial(s->j, e->trial, TRIAL_PAUSED, NULL);
         trial_status how = e->last_decision == DECIDE_STOP && (double)e->last_iter < s->params.max_t
                                ? TRIAL_STOPPED
                                : TRIAL_COMPLETED;
@@ -263,6 +264,28 @@ static void reports_after_trial(sweep_ctx *s)
     }
 }
 
+/* Rank 0, after the started/promoted record: a trial whose last recorded
+ * result already ended it (stop, or max_t) or paused it, but whose end or
+ * "paused" record is missing (its process died in between, perhaps after
+ * the checkpoint), must not train on from that checkpoint: record the end or
+ * the pause instead. Returns whether it did. */
+static int end_if_decided(sweep_ctx *s, int64_t trial, int *rc)
+{
+    const sweep_state *st = journal_state(s->j);
+    const trial_state *ts = &st->trials[trial];
+    if (ts->n_results == 0) return 0;
+    const trial_result *last = &ts->results[ts->n_results - 1];
+    if (last->decision != DECIDE_STOP &&
+        !(last->decision == DECIDE_PAUSE && sweep_state_pause_stands(st, trial, last->iter)))
+        return 0;
+    epoch_state e = {.trial = trial, .last_iter = last->iter, .last_decision = last->decision};
+    log_info("trial %lld was told \"%s\" at epoch %lld before its process died: recording "
+             "that, training nothing",
+             (long long)trial, sweep_decision_name(last->decision), (long long)e.last_iter);
+    *rc = record_end(s, &e, HPCML_OK);
+    return 1;
+}
+
 /* Run trial on comm; begin: append its started record first (array mode;
  * pool mode's claim has done it). */
 static int run_one(sweep_ctx *s, MPI_Comm comm, int64_t trial, const sweep_trial_runner *runner,
@@ -280,13 +303,17 @@ static int run_one(sweep_ctx *s, MPI_Comm comm, int64_t trial, const sweep_trial
             prior = (int)p;
             json_decref(values);
         }
+        if (rc == HPCML_OK && prior != TRIAL_COMPLETED && prior != TRIAL_STOPPED &&
+            end_if_decided(s, trial, &rc))
+            prior = -1; /* recorded now */
     }
     HPCML_TRY(hpcml_mpi_agree(comm, rc));
     HPCML_MPI_CHECK(MPI_Bcast(&prior, 1, MPI_INT, 0, comm));
-    if (prior == TRIAL_COMPLETED || prior == TRIAL_STOPPED) {
+    if (prior == TRIAL_COMPLETED || prior == TRIAL_STOPPED || prior == -1) {
         if (rank == 0) {
-            log_info("trial %lld has already %s: nothing to do", (long long)trial,
-                     prior == TRIAL_COMPLETED ? "completed" : "been stopped");
+            if (prior != -1)
+                log_info("trial %lld has already %s: nothing to do", (long long)trial,
+                         prior == TRIAL_COMPLETED ? "completed" : "been stopped");
             reports_after_trial(s);
         }
         return HPCML_OK;

@@ -923,7 +923,13 @@ static int run_all(trainer *t, int verify_only)
         monitor_close(&mo);
         return rc;
     }
-    if (resumed && t->prog.stop_reason != STOP_NONE && t->prog.stop_reason != STOP_DONE)
+    if (resumed && t->prog.stop_reason == STOP_HOOK && t->hooks.on_epoch) {
+        /* The caller stopped this run and now runs it again (hpcml-sweep's
+         * promotions): continue from the checkpoint; on_epoch decides again. */
+        log_info("the checkpoint's run was stopped by the caller at epoch %lld: continuing",
+                 (long long)t->prog.epoch);
+        t->prog.stop_reason = STOP_NONE;
+    } else if (resumed && t->prog.stop_reason != STOP_NONE && t->prog.stop_reason != STOP_DONE)
         log_info("the checkpoint's run had stopped (%s): evaluating only",
                  stop_names[t->prog.stop_reason % 5]);
     else if (resumed)

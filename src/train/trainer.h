@@ -51,7 +51,9 @@ typedef struct {
      * metrics. Returns a status that must be the same on every rank (agree
      * inside when only some ranks can fail); with HPCML_OK, *stop must be
      * the same on every rank, nonzero: end training now (checkpoint as at
-     * any end; no evaluation on /test). An error ends the run with it. */
+     * any end; no evaluation on /test). An error ends the run with it.
+     * A run resumed from a checkpoint that on_epoch stopped continues
+     * training (the caller runs it again to get more epochs). */
     int (*on_epoch)(const train_epoch_metrics *m, void *user, int *stop);
     void *user;
     /* Skip evaluation.json / predictions.h5 / profile.json. */

@@ -19,7 +19,11 @@
  *   HPCML_SYNTH_EPOCH_S   seconds of "training" per epoch (default 0.01)
  *   HPCML_SYNTH_DIE_AT    "T:E": trial T's process dies (SIGKILL) right
  *                         after epoch E's decision came back, before its
- *                         checkpoint: the re-run must not record E twice */
+ *                         checkpoint: the re-run must not record E twice
+ *   HPCML_SYNTH_DIE_AFTER_STOP  set: the process dies right after writing
+ *                         the checkpoint of the epoch it was told to stop
+ *                         at, before the trial's end is recorded: the re-run
+ *                         must record the end and train nothing */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -97,6 +101,7 @@ static int synth_run(void *self, MPI_Comm comm, const hpcml_config *cfg, sweep_e
             rc = atomic_write_text(ckpt, text);
         }
         HPCML_TRY(hpcml_mpi_agree(comm, rc));
+        if (stop && getenv("HPCML_SYNTH_DIE_AFTER_STOP")) raise(SIGKILL);
         if (stop) break;
     }
     return HPCML_OK;

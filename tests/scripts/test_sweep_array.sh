@@ -10,7 +10,9 @@
 # Python/numpy re-implementation of _Bracket); the re-run recorded nothing
 # twice; results.csv, best.cfg (loads as is) and curves.svg are right; a
 # finished trial is not run again; --status prints the table; a trial whose
-# process died is marked failed after the heartbeat timeout.
+# process died is marked failed after the heartbeat timeout; a process killed
+# after the checkpoint of its stop, before the end record: the re-run records
+# the end and trains nothing.
 # labels: mpi sweep
 # timeout: 300
 # Usage: bash test_sweep_array.sh BUILD_DIR SRC_DIR
@@ -121,6 +123,35 @@ grep -q '^0,FAILED,.*heartbeat' "$OUT2/results.csv" || { cat "$OUT2/results.csv"
 "${MPIRUN[@]}" -np 1 "$SYN" -q -c "$TMP/sweep.cfg" "${hb[@]}" --trial 0 || fail "re-run after failure"
 grep -Eq '^0,(STOPPED|COMPLETED),.*,2,[0-9.]+,$' "$OUT2/results.csv" || { cat "$OUT2/results.csv"; fail "re-run trial"; }
 pass "a dead trial is marked failed after sweep.heartbeat_timeout_s and can be re-run"
+
+# a process killed after the checkpoint of the epoch it was told to stop at, before
+# the trial's end was recorded: the re-run records the end and trains nothing more
+OUT3=$TMP/sweep3
+for t in 0 1 2 3 4 5 6 7 8 9; do
+  HPCML_SYNTH_DIE_AFTER_STOP=1 "${MPIRUN[@]}" -np 1 "$SYN" -q -c "$TMP/sweep.cfg" \
+    -s sweep.output_dir="$OUT3" --trial $t >/dev/null 2>&1 && fail "trial $t should have died"
+  "${MPIRUN[@]}" -np 1 "$SYN" -q -c "$TMP/sweep.cfg" -s sweep.output_dir="$OUT3" --trial $t ||
+    fail "re-run of trial $t after its stop"
+done
+"$PY" "$SRC/tests/scripts/sweep_ray_replay.py" "$OUT3/journal.jsonl" >"$TMP/replay3.json" ||
+  { cat "$TMP/replay3.json"; fail "sweep3: decisions differ from Ray's rule, or a result twice"; }
+"$PY" - "$OUT3/journal.jsonl" <<'EOF' || fail "a re-run trained on after its stop"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+early = 0
+for t in range(10):
+    res = [r for r in recs if r["event"] == "result" and r["trial"] == t]
+    ends = [r["event"] for r in recs if r["event"] in ("stopped", "completed") and r["trial"] == t]
+    starts = [r for r in recs if r["event"] == "started" and r["trial"] == t]
+    assert res[-1]["decision"] == "stop", (t, res[-1])
+    assert all(r["decision"] == "continue" for r in res[:-1]), t
+    assert len(starts) == 2 and len(ends) == 1, (t, len(starts), ends)
+    assert ends[0] == ("completed" if res[-1]["iter"] >= 10 else "stopped"), (t, ends)
+    early += res[-1]["iter"] < 10
+assert early >= 3, f"only {early} trials stopped early"
+print("trials stopped early and re-run:", early)
+EOF
+pass "a trial killed after its stop's checkpoint: the re-run records the end, trains nothing"
 
 # the real program (trainer runner): --status works, a trial outside the sweep is refused
 expect_exit 0 "$BIN/hpcml-sweep" -c "$TMP/sweep.cfg" --status

@@ -7,6 +7,8 @@
 #     a Python replay of the ASHA paper's get_job (Li et al. 2020, Alg. 2)
 #     over the journal's order picks exactly the recorded promotion at every
 #     claim, and nothing when a claim started a new trial.
+#  3. promotions after a SIGKILL right after a pause, before its checkpoint: the
+#     re-run completes, the lost pause is promoted and nothing is recorded twice.
 # labels: mpi sweep
 # timeout: 240
 # Usage: bash test_sweep_pool.sh BUILD_DIR SRC_DIR
@@ -42,7 +44,7 @@ pass "asha pool (2 groups of 2 ranks): 10 trials ended, decisions = Ray's rule"
 # --- 2. promotions, 3 groups of 1 rank ----------------------------------------------
 "${MPIRUN[@]}" -np 3 "$SYN" -q -c "$TMP/sweep.cfg" -s sweep.output_dir="$TMP/promo" \
   -s sweep.scheduler=asha_promotion -s sweep.trials=9 --pool || fail "promotion pool run"
-"$PY" - "$TMP/promo/journal.jsonl" <<'EOF' || fail "promotions differ from the ASHA paper's rule"
+cat >"$TMP/promo_replay.py" <<'EOF'
 import json, math, sys
 
 recs = [json.loads(l) for l in open(sys.argv[1])]
@@ -72,7 +74,7 @@ for r in recs[1:]:
     if ev == "started":
         claims += 1
         assert get_job() is None, f"trial {t} started while {get_job()} was promotable"
-        target[t] = 0
+        target.setdefault(t, 0)  # a re-run keeps its rung
     elif ev == "promoted":
         claims += 1
         promotions += 1
@@ -94,7 +96,7 @@ status = {}
 for r in recs[1:]:
     if r["event"] in ("started", "promoted"):
         status[r["trial"]] = "RUNNING"
-    elif r["event"] == "result" and r["decision"] == "pause":
+    elif r["event"] == "paused":  # its process is done with it (checkpoint written)
         status[r["trial"]] = "PAUSED"
     elif r["event"] in ("completed", "stopped", "failed"):
         status[r["trial"]] = r["event"]
@@ -102,11 +104,46 @@ print("claims", claims, "promotions", promotions, "rungs", [len(g) for g in rung
 assert len(status) == 9 and "RUNNING" not in status.values()
 assert promotions >= 3 and "completed" in status.values()
 EOF
+"$PY" "$TMP/promo_replay.py" "$TMP/promo/journal.jsonl" ||
+  fail "promotions differ from the ASHA paper's rule"
 "$SYN" -c "$TMP/sweep.cfg" -s sweep.output_dir="$TMP/promo" -s sweep.scheduler=asha_promotion \
   -s sweep.trials=9 --status >"$TMP/status.txt" || fail "--status of the promotion sweep"
 grep -q "Using ASHA with promotions" "$TMP/status.txt" || fail "promotion status header"
 grep -q "decisions differ" "$TMP/status.txt" && fail "C replay disagrees with the recorded decisions"
 pass "promotion pool (3 groups): every claim is the ASHA paper's get_job over the journal order"
+
+# --- 3. promotions: a trial killed right after its pause, before its checkpoint ----
+# Trial 1 (the best at epoch 1 of the first three, and in the top third of all nine)
+# pauses at epoch 1 and its process dies before checkpointing: the job ends. The
+# re-run marks the dead trials failed after the heartbeat timeout; trial 1 is still
+# promoted when its turn comes (the rule waits for a live pause to be checkpointed,
+# not for a dead one), re-trains epoch 1 from no checkpoint without recording it
+# again, and goes on; the trials that died while running are re-run and resume.
+HPCML_SYNTH_DIE_AT=1:1 "${MPIRUN[@]}" -np 3 "$SYN" -q -c "$TMP/sweep.cfg" \
+  -s sweep.output_dir="$TMP/crash" -s sweep.scheduler=asha_promotion -s sweep.trials=9 \
+  --pool >/dev/null 2>&1 && fail "the injected SIGKILL did not end the job"
+"$PY" - "$TMP/crash/journal.jsonl" <<'EOF' || fail "trial 1 did not die right after its pause"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["decision"] for r in recs if r["event"] == "result" and r["trial"] == 1] == ["pause"]
+assert not [r for r in recs if r["event"] in ("paused", "promoted") and r["trial"] == 1]
+EOF
+"${MPIRUN[@]}" -np 3 "$SYN" -q -c "$TMP/sweep.cfg" -s sweep.output_dir="$TMP/crash" \
+  -s sweep.scheduler=asha_promotion -s sweep.trials=9 -s sweep.heartbeat_timeout_s=1 --pool ||
+  fail "re-run of the crashed promotion pool"
+"$PY" "$SRC/tests/scripts/sweep_ray_replay.py" "$TMP/crash/journal.jsonl" >"$TMP/r3.json" ||
+  { cat "$TMP/r3.json"; fail "crashed promotion pool: a result recorded twice or missing"; }
+"$PY" "$TMP/promo_replay.py" "$TMP/crash/journal.jsonl" ||
+  fail "crashed promotion pool: promotions differ from the ASHA paper's rule"
+"$PY" - "$TMP/crash/journal.jsonl" <<'EOF' || fail "trial 1 was not promoted past its lost pause"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert any(r["event"] == "promoted" and r["trial"] == 1 for r in recs)
+its = [r["iter"] for r in recs if r["event"] == "result" and r["trial"] == 1]
+assert its == list(range(1, len(its) + 1)) and len(its) >= 3, its
+assert any(r["event"] == "failed" and r.get("timeout") for r in recs), "no dead trial marked"
+EOF
+pass "promotion pool killed right after a pause: re-run promotes it, nothing recorded twice"
 
 # array mode refuses the promotion rule
 expect_exit 1 "$SYN" -q -c "$TMP/sweep.cfg" -s sweep.output_dir="$TMP/x" \

@@ -313,13 +313,32 @@ static void test_promotion_replay(void)
         CHECK(kind == 1 && trial == t && target == 1);
         CHECK_EQ_INT(journal_report(j, t, 1, 0.1 * (t + 1), &d), HPCML_OK);
         CHECK_EQ_INT(d, DECIDE_PAUSE);
+        CHECK_EQ_INT(journal_state(j)->trials[t].status, TRIAL_RUNNING); /* checkpointing */
+        if (t < 2) CHECK_EQ_INT(journal_end_trial(j, t, TRIAL_PAUSED, NULL), HPCML_OK);
     }
+    /* trial 2 is the one to promote, but its process has not said "paused"
+     * yet (its checkpoint may not exist): everybody waits, nothing starts */
+    CHECK_EQ_INT(journal_claim(j, NULL, NULL, &kind, &trial, &target), HPCML_OK);
+    CHECK_EQ_INT(kind, 3);
+    CHECK_EQ_INT(journal_end_trial(j, 2, TRIAL_PAUSED, NULL), HPCML_OK);
+    CHECK_EQ_INT(journal_state(j)->trials[2].status, TRIAL_PAUSED);
     CHECK_EQ_INT(journal_claim(j, NULL, NULL, &kind, &trial, &target), HPCML_OK);
     CHECK(kind == 2 && trial == 2 && target == 3);
+    /* promoted: re-reporting the epoch it paused at (it died before that
+     * epoch's checkpoint) goes on, and appends nothing */
+    CHECK(!sweep_state_pause_stands(journal_state(j), 2, 1));
+    CHECK(sweep_state_pause_stands(journal_state(j), 0, 1));
+    int64_t n_before = journal_state(j)->n_records;
+    CHECK_EQ_INT(journal_report(j, 2, 1, 0.3, &d), HPCML_OK);
+    CHECK_EQ_INT(d, DECIDE_CONTINUE);
+    CHECK_EQ_INT(journal_state(j)->n_records, n_before);
+    CHECK_EQ_INT(journal_report(j, 0, 1, 0.1, &d), HPCML_OK); /* not promoted: still a pause */
+    CHECK_EQ_INT(d, DECIDE_PAUSE);
     CHECK_EQ_INT(journal_report(j, 2, 2, 0.5, &d), HPCML_OK);
     CHECK_EQ_INT(d, DECIDE_CONTINUE);
     CHECK_EQ_INT(journal_report(j, 2, 3, 0.6, &d), HPCML_OK);
     CHECK_EQ_INT(d, DECIDE_PAUSE);
+    CHECK_EQ_INT(journal_end_trial(j, 2, TRIAL_PAUSED, NULL), HPCML_OK);
     journal *r = NULL;
     CHECK_EQ_INT(journal_open(&r, dir, &p), HPCML_OK);
     const sweep_state *rs = journal_state(r);
