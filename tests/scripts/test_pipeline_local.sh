@@ -7,7 +7,7 @@
 source "$(dirname "$0")/lib.sh" "$@"
 cd "$TMP"
 cfg=$SRC/configs/demo.cfg
-S=(-s gen.rows=30000 -s sweep.trials=4 -s sweep.max_t=2 -s sweep.reduction_factor=2.0 -s train.epochs=2)
+S=(-s gen.rows=30000 -s sweep.trials=4 -s sweep.max_t=2 -s sweep.grace_period=1 -s sweep.reduction_factor=2.0 -s train.epochs=2)
 "${MPIRUN[@]}" -np 2 "$BIN/hpcml-gen" -c "$cfg" "${S[@]}" -q
 "${MPIRUN[@]}" -np 2 "$BIN/hpcml-etl" -c "$cfg" "${S[@]}" -q
 for t in 0 1; do "${MPIRUN[@]}" -np 1 "$BIN/hpcml-sweep" -c "$cfg" "${S[@]}" -q --trial "$t"; done
