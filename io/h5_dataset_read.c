@@ -8,24 +8,8 @@
 
 #include "core/status.h"
 #include "io/dataset_layout.h"
+#include "io/h5_util.h"
 
-/* HDF5 prints its error stack on failure by default; hpcml reports its own
- * message instead. The previous handler is restored afterwards. */
-typedef struct {
-    H5E_auto2_t func;
-    void *data;
-} h5_quiet;
-
-static void quiet_begin(h5_quiet *q)
-{
-    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void quiet_end(const h5_quiet *q)
-{
-    H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
-}
 
 /* Read a string attribute (fixed or variable length) into out. */
 static int read_string_attr(hid_t obj, const char *name, char *out, size_t n)
@@ -160,7 +144,7 @@ int h5_dataset_open(h5_dataset *d, const char *path, MPI_Comm comm)
     d->comm = comm;
     snprintf(d->path, sizeof d->path, "%s", path);
     h5_quiet q;
-    quiet_begin(&q);
+    h5_quiet_begin(&q);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
     /* Metadata is read by one rank and broadcast, not by every rank. */
@@ -176,7 +160,7 @@ int h5_dataset_open(h5_dataset *d, const char *path, MPI_Comm comm)
     } else {
         rc = open_checked(d);
     }
-    quiet_end(&q);
+    h5_quiet_end(&q);
     if (rc != HPCML_OK) h5_dataset_close(d);
     return rc;
 }
@@ -188,15 +172,9 @@ static int read_hyperslab(h5_dataset *d, const char *name, hid_t mem_type, uint6
     hid_t ds = H5Dopen2(d->file, name, H5P_DEFAULT);
     HPCML_CHECK(ds >= 0, HPCML_EDATA, "%s: cannot open %s", d->path, name);
     hid_t fsp = H5Dget_space(ds);
-    hsize_t start[2] = {lo, 0}, count[2] = {hi - lo, cols};
     hsize_t mdims[2] = {hi > lo ? hi - lo : 1, cols};
     hid_t msp = H5Screate_simple(rank, mdims, NULL);
-    if (hi > lo) {
-        H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
-    } else {
-        H5Sselect_none(fsp);
-        H5Sselect_none(msp);
-    }
+    h5_select_rows(fsp, msp, lo, hi - lo, cols);
     hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
     H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
     herr_t err = H5Dread(ds, mem_type, msp, fsp, dxpl, buf);
@@ -219,7 +197,7 @@ int h5_dataset_read_rows(h5_dataset *d, int split, uint64_t lo, uint64_t hi, flo
     const char *name = hpcml_split_names[split];
     char path[64];
     h5_quiet q;
-    quiet_begin(&q);
+    h5_quiet_begin(&q);
     int rc = HPCML_OK;
     snprintf(path, sizeof path, "/%s/X", name);
     rc = read_hyperslab(d, path, H5T_NATIVE_FLOAT, lo, hi, (hsize_t)d->n_features, 2, x);
@@ -236,7 +214,7 @@ int h5_dataset_read_rows(h5_dataset *d, int split, uint64_t lo, uint64_t hi, flo
                 row_id[i - lo] = (int64_t)i;
         }
     }
-    quiet_end(&q);
+    h5_quiet_end(&q);
     HPCML_TRY(rc);
     for (uint64_t i = 0; i < hi - lo; i++)
         HPCML_CHECK(y[i] >= 0 && y[i] < d->n_classes, HPCML_EDATA,
@@ -249,7 +227,7 @@ int h5_dataset_class_weights(h5_dataset *d, double *w, int *found)
 {
     *found = 0;
     h5_quiet q;
-    quiet_begin(&q);
+    h5_quiet_begin(&q);
     int rc = HPCML_OK;
     if (H5Lexists(d->file, "/meta/class_weights", H5P_DEFAULT) > 0) {
         int r;
@@ -267,7 +245,7 @@ int h5_dataset_class_weights(h5_dataset *d, double *w, int *found)
             if (ds >= 0) H5Dclose(ds);
         }
     }
-    quiet_end(&q);
+    h5_quiet_end(&q);
     return rc;
 }
 

@@ -261,28 +261,16 @@ static int build_model(trainer *t)
 /* ---- one training step ------------------------------------------------------ */
 
 /* mlp_backward with the gradient allreduce of each finished layer started
- * at once (grad_sync bucketed mode); the arithmetic is mlp_backward's. */
+ * at once (grad_sync bucketed mode). */
+static int grad_ready(size_t lo, size_t hi, void *gs)
+{
+    return grad_sync_ready(gs, lo, hi);
+}
+
 static int backward_bucketed(mlp *m, const float *x, int rows, grad_sync *gs)
 {
-    const nn_backend *be = m->be;
-    const float *dz = m->dlogits;
     grad_sync_begin(gs, m->grads);
-    for (int l = m->n_layers - 1; l >= 0; l--) {
-        const int nin = m->width[l], nout = m->width[l + 1];
-        const float *in = l == 0 ? x : m->h[l - 1];
-        HPCML_TRY(be->sgemm(1, 0, nout, nin, rows, 1.0f, dz, nout, in, nin, 0.0f,
-                            m->grads + m->w_off[l], nin));
-        HPCML_TRY(be->colsum(dz, rows, nout, 0.0f, m->grads + m->b_off[l]));
-        HPCML_TRY(grad_sync_ready(gs, m->w_off[l], m->b_off[l] + (size_t)nout));
-        if (l == 0) break;
-        float *dh = m->dbuf[l % 2];
-        HPCML_TRY(be->sgemm(0, 0, rows, nin, nout, 1.0f, dz, nout, m->params + m->w_off[l], nin,
-                            0.0f, dh, nin));
-        const size_t n = (size_t)rows * (size_t)nin;
-        if (m->last_dropout) HPCML_TRY(be->dropout_backward(dh, m->mask[l - 1], n, dh));
-        HPCML_TRY(be->act_backward(m->z[l - 1], dh, n, m->shape.act, dh));
-        dz = dh;
-    }
+    HPCML_TRY(mlp_backward_notify(m, x, rows, m->dlogits, 0, grad_ready, gs));
     return grad_sync_finish(gs);
 }
 
