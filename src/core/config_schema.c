@@ -150,8 +150,13 @@ static const cfg_key train_keys[] = {
      "OpenBLAS threads per rank (0: the cores Slurm or the machine gives each rank)"},
     {"device", CFG_ENUM, "\"cpu\"", NO_RANGE, "cpu|cuda|auto", 0, "compute backend"},
     {"streaming", CFG_BOOL, "false", NO_RANGE, 0, 0,
-     "stream the training rows in chunks with read-ahead instead of loading them"},
-    {"stream_chunk_rows", CFG_INT, "65536", 1, 1e9, 0, 0, "rows per streamed chunk"},
+     "stream /train from the file window by window with read-ahead instead of loading each "
+     "rank's shard (data larger than memory; chunk-level shuffle, see docs/train.md)"},
+    {"stream_chunk_rows", CFG_INT, "4096", 1, 1e9, 0, 0,
+     "streaming: rows per chunk, the unit whose order is shuffled each epoch"},
+    {"stream_window_batches", CFG_INT, "64", 1, 1e6, 0, 0,
+     "streaming: global batches per shuffle window (rows are shuffled within a window; memory "
+     "per rank is about 6 windows / ranks of rows)"},
     {"bucket_kb", CFG_INT, "1024", 1, 1e7, 0, 0, "gradient allreduce bucket size"},
     {"preempt_signal", CFG_ENUM, "\"USR1\"", NO_RANGE, "USR1|USR2|TERM", 0,
      "signal that asks for checkpoint-and-exit (SIGTERM is always honoured)"},

@@ -124,9 +124,6 @@ static int parse_config(trainer *t)
                 "train.device = \"%s\": the trainer drives host-memory backends only so far",
                 device);
     t->be = *be;
-    if (cfg_bool(cfg, "train.streaming") && t->rank == 0)
-        log_warn("train.streaming is not implemented yet: each rank keeps its shard of /train in "
-                 "memory");
     return HPCML_OK;
 }
 
@@ -188,7 +185,15 @@ static int load_data(trainer *t)
     /* local: layout and buffers */
     rc = sampler_init(&t->smp, ds.rows[SPLIT_TRAIN], (uint64_t)cfg_int(t->cfg, "train.batch_size"),
                       t->size, cfg_bool(t->cfg, "train.drop_last"), t->seed);
-    if (rc == HPCML_OK) rc = epoch_data_init(&t->ed, &t->smp, t->rank, t->size, t->n_features);
+    t->streaming = cfg_bool(t->cfg, "train.streaming");
+    if (rc == HPCML_OK && t->streaming) {
+        epoch_data_layout(&t->ed, &t->smp, t->rank, t->size, t->n_features);
+        rc = stream_data_init(&t->sd, &t->smp, &ds, t->rank, t->size,
+                              (uint64_t)cfg_int(t->cfg, "train.stream_chunk_rows"),
+                              (uint64_t)cfg_int(t->cfg, "train.stream_window_batches"));
+    } else if (rc == HPCML_OK) {
+        rc = epoch_data_init(&t->ed, &t->smp, t->rank, t->size, t->n_features);
+    }
     uint64_t hi;
     sampler_shard_range(ds.rows[SPLIT_VAL], t->size, t->rank, &t->val_lo, &hi);
     t->val_rows = hi - t->val_lo;
@@ -199,8 +204,8 @@ static int load_data(trainer *t)
         rc = alloc_split(t->test_rows, t->n_features, &t->test_x, &t->test_y, &t->test_row_id);
     rc = hpcml_mpi_agree(t->comm, rc);
 
-    /* collective: the reads (each rank its own hyperslab) */
-    if (rc == HPCML_OK)
+    /* collective: the reads (each rank its own hyperslab; /train only when not streamed) */
+    if (rc == HPCML_OK && !t->streaming)
         rc = h5_dataset_read_rows(&ds, SPLIT_TRAIN, t->ed.shard_lo, t->ed.shard_hi, t->ed.shard_x,
                                   t->ed.shard_y, NULL);
     rc = hpcml_mpi_agree(t->comm, rc);
@@ -274,14 +279,13 @@ static int backward_bucketed(mlp *m, const float *x, int rows, grad_sync *gs)
     return grad_sync_finish(gs);
 }
 
-static int train_step(trainer *t, uint64_t epoch, uint64_t step, double batch_weight,
-                      double *loss_sum)
+/* One optimizer step on this rank's rows x, y of global batch `step`. */
+static int train_step(trainer *t, uint64_t epoch, uint64_t step, const float *x, const int32_t *y,
+                      double batch_weight, double *loss_sum)
 {
-    epoch_data *ed = &t->ed;
+    const epoch_data *ed = &t->ed;
     mlp *m = &t->model;
     const int rows = (int)ed->slice;
-    const float *x = ed->x + step * ed->slice * (uint64_t)t->n_features;
-    const int32_t *y = ed->y + step * ed->slice;
     /* Dropout keys: the sample's global position in the epoch, so masks do
      * not depend on which rank or batch slot computes it. */
     nn_dropout_rows keys = {
@@ -413,24 +417,47 @@ static int run_epochs(trainer *t, monitor *mo)
         grad_sync_reset_stats(&t->gs);
 
         profile_begin("exchange");
-        rc = epoch_data_fill(&t->ed, &t->smp, epoch, t->comm);
-        if (rc == HPCML_OK) rc = batch_weights(t, bw);
-        if (rc != HPCML_OK) hpcml_mpi_abort(t->comm, rc);
+        if (t->streaming) {
+            stream_data_epoch_begin(&t->sd, epoch, (uint64_t)t->prog.step_in_epoch);
+        } else {
+            rc = epoch_data_fill(&t->ed, &t->smp, epoch, t->comm);
+            if (rc == HPCML_OK) rc = batch_weights(t, bw);
+            if (rc != HPCML_OK) hpcml_mpi_abort(t->comm, rc);
+        }
         profile_end();
 
         profile_begin("steps");
         double local_loss = 0.0, local_weight = 0.0;
         const uint64_t first = (uint64_t)t->prog.step_in_epoch;
         for (uint64_t s = first; s < S; s++) {
+            const float *x;
+            const int32_t *y;
+            double w;
+            if (!t->streaming) {
+                x = t->ed.x + s * t->ed.slice * (uint64_t)t->n_features;
+                y = t->ed.y + s * t->ed.slice;
+                w = bw[s];
+            } else {
+                /* agreed read errors end the run cleanly; MPI errors abort */
+                rc = stream_data_step(&t->sd, s, t->class_weights, t->comm, &x, &y, &w);
+                if (rc != HPCML_OK) {
+                    stream_data_epoch_end(&t->sd);
+                    profile_end();
+                    profile_end();
+                    free(bw);
+                    return rc;
+                }
+            }
             preempt_vote vote;
             vote_start(t, &vote);
-            rc = train_step(t, epoch, s, bw[s], &local_loss);
+            rc = train_step(t, epoch, s, x, y, w, &local_loss);
             if (rc != HPCML_OK) hpcml_mpi_abort(t->comm, rc);
-            /* bw[s] is the global batch's weight already: counted on rank 0 only */
-            if (t->rank == 0) local_weight += bw[s];
+            /* w is the global batch's weight already: counted on rank 0 only */
+            if (t->rank == 0) local_weight += w;
             t->prog.step_in_epoch = (int64_t)s + 1;
             t->prog.global_step++;
             if (vote_finish(t, &vote) && s + 1 < S) {
+                if (t->streaming) stream_data_epoch_end(&t->sd);
                 profile_end();
                 profile_end();
                 double gl, gw;
@@ -442,6 +469,13 @@ static int run_epochs(trainer *t, monitor *mo)
                          (long long)t->prog.epoch + 1, (unsigned long long)s + 1);
                 return preempted_exit(t);
             }
+        }
+        if (t->streaming) {
+            stream_data_epoch_end(&t->sd);
+            log_debug("epoch %llu streamed %llu rows: %.3f s reading (reader thread), %.3f s "
+                      "waiting for it",
+                      (unsigned long long)epoch + 1, (unsigned long long)t->sd.read_rows,
+                      t->sd.read_s, t->sd.wait_s);
         }
         const double train_s = now_s() - t_epoch;
         profile_end();
@@ -673,6 +707,7 @@ static void trainer_free(trainer *t)
     mlp_destroy(&t->model);
     optim_destroy(&t->opt);
     epoch_data_free(&t->ed);
+    stream_data_free(&t->sd);
     free(t->val_x);
     free(t->val_y);
     free(t->test_x);
