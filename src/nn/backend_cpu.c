@@ -266,10 +266,15 @@ __attribute__((target("avx512f"))) static void philox_rounds_avx512(uint32_t *w0
 }
 #endif
 
+/* The widest the CPU has; HPCML_CPU_ISA = "generic" or "avx2" caps it (the
+ * tests check every variant against rng_block on any machine). */
 static philox_rounds_fn philox_rounds_pick(void) {
+    const char *cap = getenv("HPCML_CPU_ISA");
+    if (cap && strcmp(cap, "generic") == 0) return philox_rounds_c;
 #ifdef HPCML_PHILOX_X86
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) return philox_rounds_avx512;
+    const int avx2_only = cap && strcmp(cap, "avx2") == 0;
+    if (!avx2_only && __builtin_cpu_supports("avx512f")) return philox_rounds_avx512;
     if (__builtin_cpu_supports("avx2")) return philox_rounds_avx2;
 #endif
     return philox_rounds_c;
@@ -330,7 +335,7 @@ static int cpu_dropout_forward(float *x, float *mask, int rows, int cols, float 
     const float scale = 1.0f / (1.0f - p);
     const uint32_t thr = nn_dropout_threshold(p);
     const uint32_t lane0 = nn_dropout_lane(layer, 0);
-    const philox_rounds_fn rounds = philox_rounds_pick(); /* a few instructions */
+    const philox_rounds_fn rounds = philox_rounds_pick(); /* once per call: cheap */
     for (int r = 0; r < rows; r++) {
         uint64_t key = keys->row_keys ? keys->row_keys[r] : keys->row_key_base + (uint64_t)r;
         dropout_row(rounds, x + (size_t)r * cols, mask + (size_t)r * cols, cols, keys->seed, key,
