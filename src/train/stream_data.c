@@ -31,6 +31,7 @@ static void window_share(const stream_data *sd, uint64_t k, uint64_t *lo, uint64
  * contiguous file pieces of the chunks it spans. */
 static int read_share(stream_data *sd, int b, uint64_t k, uint64_t *rows)
 {
+    HPCML_TRY(hpcml_fault_point("train.stream_read", sd->rank, HPCML_EIO));
     if (sd->rf.file < 0) HPCML_TRY(h5_rows_open(&sd->rf, &sd->meta, SPLIT_TRAIN));
     uint64_t lo, hi;
     window_share(sd, k, &lo, &hi);
@@ -223,7 +224,10 @@ static int load_window(stream_data *sd, uint64_t k, const float *class_weights, 
     const window_owners owners = {r_lo, size, share_lo, sd->size};
     const row_source src = {window_owner, window_local, &owners, sd->share_x[b], sd->share_y[b],
                             share_hi - share_lo};
-    HPCML_TRY(row_exchange_run(&sd->ex, sd->req, n_req, &src, sd->x, sd->y, comm));
+    /* past the agreement every rank is in the exchange: a failure here (a bug
+     * or an MPI error) cannot be agreed on without a hang, so it aborts */
+    rc = row_exchange_run(&sd->ex, sd->req, n_req, &src, sd->x, sd->y, comm);
+    if (rc != HPCML_OK) hpcml_mpi_abort(comm, rc);
 
     for (uint64_t t = 0; t < s1 - s0; t++) {
         double sum = 0.0;
@@ -231,9 +235,10 @@ static int load_window(stream_data *sd, uint64_t k, const float *class_weights, 
             sum += class_weights ? (double)class_weights[sd->y[t * sd->slice + j]] : 1.0;
         sd->bw[t] = sum;
     }
-    if (sd->size > 1)
-        HPCML_MPI_CHECK(
-            MPI_Allreduce(MPI_IN_PLACE, sd->bw, (int)(s1 - s0), MPI_DOUBLE, MPI_SUM, comm));
+    if (sd->size > 1 &&
+        MPI_Allreduce(MPI_IN_PLACE, sd->bw, (int)(s1 - s0), MPI_DOUBLE, MPI_SUM, comm) !=
+            MPI_SUCCESS)
+        hpcml_mpi_abort(comm, HPCML_EINTERNAL);
     sd->cur = k;
     sd->have_cur = 1;
     return HPCML_OK;

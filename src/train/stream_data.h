@@ -81,7 +81,8 @@ void stream_data_epoch_begin(stream_data *sd, uint64_t epoch, uint64_t first_ste
 /* Collective: the rows of step `step` (steps in increasing order): *x, *y
  * (slice rows) and the batch's global class-weight sum *bw. At the first
  * step of a window this waits for its read, starts the next window's,
- * agrees on read errors (hpcml_mpi_agree) and exchanges the rows. */
+ * agrees on read errors (hpcml_mpi_agree: the same status on every rank)
+ * and exchanges the rows (a failure there aborts the job). */
 int stream_data_step(stream_data *sd, uint64_t step, const float *class_weights, MPI_Comm comm,
                      const float **x, const int32_t **y, double *bw);
 

@@ -2,7 +2,7 @@
 # hpcml-train with train.streaming = true: deterministic (same seed and ranks:
 # bit-identical /model), np=1 and np=2 agree (the order does not depend on the
 # rank count), resume at an epoch boundary is bit-exact, the model is as good
-# as in memory mode; and a dataset larger than the memory cap trains: each
+# as in memory mode, a read error on one rank ends the job (exit 3); and a dataset larger than the memory cap trains: each
 # rank's peak RSS stays under a cap smaller than the training data, while the
 # same job in memory mode needs more than the cap (so the check can fail).
 # labels: mpi train
@@ -48,6 +48,12 @@ expect_exit 0 "${MPIRUN[@]}" -np 2 "$train" "${common[@]}" -s "train.output_dir=
   -s train.resume=auto
 h5diff "$TMP/a/$ck" "$TMP/r/$ck" /model /model || fail "2 epochs + resume to 3 != 3 epochs"
 pass "streaming: 2 epochs + resume to 3 is bit-identical to 3 epochs"
+
+# a read error on one rank: every rank exits 3, one message, no hang
+HPCML_FAULT=train.stream_read@1 expect_exit 3 timeout 60 "${MPIRUN[@]}" -x HPCML_FAULT -np 2 \
+  "$train" "${common[@]}" -s "train.output_dir=$TMP/fault"
+grep -q "injected fault at train.stream_read on rank 1" "$TMP/err" || { cat "$TMP/err"; fail "fault message"; }
+pass "streaming: a failed read on one rank ends the job with exit 3"
 
 # --- larger than the memory cap -------------------------------------------------
 # /train: 2,000,000 rows x 30 float32 features = 240 MB (+ 8 MB labels). Cap per
