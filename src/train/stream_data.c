@@ -107,9 +107,11 @@ int stream_data_init(stream_data *sd, const sampler *s, const h5_dataset *meta, 
     HPCML_ALLOC_ARRAY(sd->y, sd->local_cap);
     HPCML_ALLOC_ARRAY(sd->req, sd->local_cap);
     HPCML_ALLOC_ARRAY(sd->bw, window_batches);
-    /* a rank serves its share: all requests of the window land in it */
+    /* a window's positions map one to one onto its rows, except the last
+     * window's padding (fewer than a batch): a share serves at most share +
+     * batch requests */
     HPCML_TRY(row_exchange_init(&sd->ex, rank, size, sd->n_features, sd->local_cap,
-                                sd->local_cap * (uint64_t)size));
+                                sd->share_cap + s->global_batch));
     pthread_mutex_init(&sd->mu, NULL);
     pthread_cond_init(&sd->cv, NULL);
     HPCML_CHECK(pthread_create(&sd->thread, NULL, reader_main, sd) == 0, HPCML_EINTERNAL,
