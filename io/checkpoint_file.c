@@ -11,6 +11,7 @@
 #include "core/rng.h"
 #include "core/status.h"
 #include "io/atomic_file.h"
+#include "io/h5_util.h"
 
 #define CHECKSUM_ALGORITHM "fnv1a64-mix64/v1"
 
@@ -52,21 +53,6 @@ uint64_t ckpt_items_checksum(const ckpt_item *items, int n_items)
     return h;
 }
 
-typedef struct {
-    H5E_auto2_t func;
-    void *data;
-} h5_quiet;
-
-static void quiet_begin(h5_quiet *q)
-{
-    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void quiet_end(const h5_quiet *q)
-{
-    H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
-}
 
 /* Create the groups of name's parents ("/a/b/c" -> /a, /a/b) if missing. */
 static int make_parents(hid_t file, const char *name, hid_t gcpl)
@@ -149,14 +135,14 @@ int ckpt_file_write(const char *path, const ckpt_item *items, int n_items)
     char tmp[4200];
     atomic_tmp_name(tmp, sizeof tmp, path, (long)getpid());
     h5_quiet q;
-    quiet_begin(&q);
+    h5_quiet_begin(&q);
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     H5Pset_obj_track_times(fcpl, 0); /* the root group too */
     hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
     H5Pclose(fcpl);
     int bad = file < 0 ? -1 : write_items(file, items, n_items);
     if (file >= 0 && H5Fclose(file) < 0) bad = -1;
-    quiet_end(&q);
+    h5_quiet_end(&q);
     if (bad) {
         unlink(tmp);
         return HPCML_FAIL(HPCML_EIO, "cannot write checkpoint %s", tmp);
@@ -230,7 +216,7 @@ static int read_items(hid_t file, const char *path, ckpt_item *items, int n_item
 int ckpt_file_read(const char *path, ckpt_item *items, int n_items)
 {
     h5_quiet q;
-    quiet_begin(&q);
+    h5_quiet_begin(&q);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     int rc;
     if (file < 0) {
@@ -242,6 +228,6 @@ int ckpt_file_read(const char *path, ckpt_item *items, int n_items)
         rc = read_items(file, path, items, n_items);
         H5Fclose(file);
     }
-    quiet_end(&q);
+    h5_quiet_end(&q);
     return rc;
 }

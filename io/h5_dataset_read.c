@@ -8,24 +8,8 @@
 
 #include "core/status.h"
 #include "io/dataset_layout.h"
+#include "io/h5_util.h"
 
-/* HDF5 prints its error stack on failure by default; hpcml reports its own
- * message instead. The previous handler is restored afterwards. */
-typedef struct {
-    H5E_auto2_t func;
-    void *data;
-} h5_quiet;
-
-static void quiet_begin(h5_quiet *q)
-{
-    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void quiet_end(const h5_quiet *q)
-{
-    H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
-}
 
 /* Read a string attribute (fixed or variable length) into out. */
 static int read_string_attr(hid_t obj, const char *name, char *out, size_t n)
@@ -160,7 +144,7 @@ int h5_dataset_open(h5_dataset *d, const char *path, MPI_Comm comm)
     d->comm = comm;
     snprintf(d->path, sizeof d->path, "%s", path);
     h5_quiet q;
-    quiet_begin(&q);
+    h5_quiet_begin(&q);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
     /* Metadata is read by one rank and broadcast, not by every rank. */
@@ -176,9 +160,29 @@ int h5_dataset_open(h5_dataset *d, const char *path, MPI_Comm comm)
     } else {
         rc = open_checked(d);
     }
-    quiet_end(&q);
+    h5_quiet_end(&q);
     if (rc != HPCML_OK) h5_dataset_close(d);
     return rc;
+}
+
+/* Read rows [lo, hi) of the open 1-D or 2-D dataset ds (cols columns),
+ * collectively (MPI-IO) or with the file's own driver. */
+static int read_rows_of(hid_t ds, const char *path, const char *name, hid_t mem_type, uint64_t lo,
+                        uint64_t hi, hsize_t cols, int rank, int collective, void *buf)
+{
+    hid_t fsp = H5Dget_space(ds);
+    hsize_t mdims[2] = {hi > lo ? hi - lo : 1, cols};
+    hid_t msp = H5Screate_simple(rank, mdims, NULL);
+    h5_select_rows(fsp, msp, lo, hi - lo, cols);
+    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+    if (collective) H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+    herr_t err = H5Dread(ds, mem_type, msp, fsp, dxpl, buf);
+    H5Pclose(dxpl);
+    H5Sclose(msp);
+    H5Sclose(fsp);
+    HPCML_CHECK(err >= 0, HPCML_EIO, "%s: reading rows [%llu, %llu) of %s failed", path,
+                (unsigned long long)lo, (unsigned long long)hi, name);
+    return HPCML_OK;
 }
 
 /* Read rows [lo, hi) of a 1-D or 2-D dataset (cols columns) collectively. */
@@ -187,25 +191,19 @@ static int read_hyperslab(h5_dataset *d, const char *name, hid_t mem_type, uint6
 {
     hid_t ds = H5Dopen2(d->file, name, H5P_DEFAULT);
     HPCML_CHECK(ds >= 0, HPCML_EDATA, "%s: cannot open %s", d->path, name);
-    hid_t fsp = H5Dget_space(ds);
-    hsize_t start[2] = {lo, 0}, count[2] = {hi - lo, cols};
-    hsize_t mdims[2] = {hi > lo ? hi - lo : 1, cols};
-    hid_t msp = H5Screate_simple(rank, mdims, NULL);
-    if (hi > lo) {
-        H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
-    } else {
-        H5Sselect_none(fsp);
-        H5Sselect_none(msp);
-    }
-    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
-    H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
-    herr_t err = H5Dread(ds, mem_type, msp, fsp, dxpl, buf);
-    H5Pclose(dxpl);
-    H5Sclose(msp);
-    H5Sclose(fsp);
+    int rc = read_rows_of(ds, d->path, name, mem_type, lo, hi, cols, rank, 1, buf);
     H5Dclose(ds);
-    HPCML_CHECK(err >= 0, HPCML_EIO, "%s: reading rows [%llu, %llu) of %s failed", d->path,
-                (unsigned long long)lo, (unsigned long long)hi, name);
+    return rc;
+}
+
+/* Labels outside [0, n_classes) are bad data. */
+static int check_labels(const char *path, const char *split, uint64_t lo, const int32_t *y,
+                        uint64_t n, int64_t n_classes)
+{
+    for (uint64_t i = 0; i < n; i++)
+        HPCML_CHECK(y[i] >= 0 && y[i] < n_classes, HPCML_EDATA,
+                    "%s: /%s/y[%llu] = %d is not a class index in [0, %lld)", path, split,
+                    (unsigned long long)(lo + i), (int)y[i], (long long)n_classes);
     return HPCML_OK;
 }
 
@@ -219,7 +217,7 @@ int h5_dataset_read_rows(h5_dataset *d, int split, uint64_t lo, uint64_t hi, flo
     const char *name = hpcml_split_names[split];
     char path[64];
     h5_quiet q;
-    quiet_begin(&q);
+    h5_quiet_begin(&q);
     int rc = HPCML_OK;
     snprintf(path, sizeof path, "/%s/X", name);
     rc = read_hyperslab(d, path, H5T_NATIVE_FLOAT, lo, hi, (hsize_t)d->n_features, 2, x);
@@ -236,20 +234,16 @@ int h5_dataset_read_rows(h5_dataset *d, int split, uint64_t lo, uint64_t hi, flo
                 row_id[i - lo] = (int64_t)i;
         }
     }
-    quiet_end(&q);
+    h5_quiet_end(&q);
     HPCML_TRY(rc);
-    for (uint64_t i = 0; i < hi - lo; i++)
-        HPCML_CHECK(y[i] >= 0 && y[i] < d->n_classes, HPCML_EDATA,
-                    "%s: /%s/y[%llu] = %d is not a class index in [0, %lld)", d->path, name,
-                    (unsigned long long)(lo + i), (int)y[i], (long long)d->n_classes);
-    return HPCML_OK;
+    return check_labels(d->path, name, lo, y, hi - lo, d->n_classes);
 }
 
 int h5_dataset_class_weights(h5_dataset *d, double *w, int *found)
 {
     *found = 0;
     h5_quiet q;
-    quiet_begin(&q);
+    h5_quiet_begin(&q);
     int rc = HPCML_OK;
     if (H5Lexists(d->file, "/meta/class_weights", H5P_DEFAULT) > 0) {
         int r;
@@ -267,7 +261,7 @@ int h5_dataset_class_weights(h5_dataset *d, double *w, int *found)
             if (ds >= 0) H5Dclose(ds);
         }
     }
-    quiet_end(&q);
+    h5_quiet_end(&q);
     return rc;
 }
 
@@ -275,4 +269,55 @@ void h5_dataset_close(h5_dataset *d)
 {
     if (d->file >= 0) H5Fclose(d->file);
     d->file = -1;
+}
+
+/* ---- serial reads of one split (streaming mode's reader thread) ---------- */
+
+int h5_rows_open(h5_rows_file *f, const h5_dataset *d, int split)
+{
+    memset(f, 0, sizeof *f);
+    f->file = f->x = f->y = -1;
+    snprintf(f->path, sizeof f->path, "%s", d->path);
+    f->split = split;
+    f->n_features = d->n_features;
+    f->n_classes = d->n_classes;
+    f->rows = d->rows[split];
+    char px[64], py[64];
+    snprintf(px, sizeof px, "/%s/X", hpcml_split_names[split]);
+    snprintf(py, sizeof py, "/%s/y", hpcml_split_names[split]);
+    h5_quiet q;
+    h5_quiet_begin(&q);
+    f->file = H5Fopen(d->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f->file >= 0) f->x = H5Dopen2(f->file, px, H5P_DEFAULT);
+    if (f->x >= 0) f->y = H5Dopen2(f->file, py, H5P_DEFAULT);
+    h5_quiet_end(&q);
+    if (f->y < 0) {
+        h5_rows_close(f);
+        return HPCML_FAIL(HPCML_EIO, "%s: cannot open %s and %s for streaming", d->path, px, py);
+    }
+    return HPCML_OK;
+}
+
+int h5_rows_read(h5_rows_file *f, uint64_t lo, uint64_t hi, float *x, int32_t *y)
+{
+    HPCML_CHECK(lo <= hi && hi <= f->rows, HPCML_EINTERNAL, "h5_rows_read: rows [%llu, %llu) of %llu",
+                (unsigned long long)lo, (unsigned long long)hi, (unsigned long long)f->rows);
+    const char *name = hpcml_split_names[f->split];
+    h5_quiet q;
+    h5_quiet_begin(&q);
+    int rc = read_rows_of(f->x, f->path, name, H5T_NATIVE_FLOAT, lo, hi,
+                          (hsize_t)f->n_features, 2, 0, x);
+    if (rc == HPCML_OK)
+        rc = read_rows_of(f->y, f->path, name, H5T_NATIVE_INT32, lo, hi, 1, 1, 0, y);
+    h5_quiet_end(&q);
+    HPCML_TRY(rc);
+    return check_labels(f->path, name, lo, y, hi - lo, f->n_classes);
+}
+
+void h5_rows_close(h5_rows_file *f)
+{
+    if (f->y >= 0) H5Dclose(f->y);
+    if (f->x >= 0) H5Dclose(f->x);
+    if (f->file >= 0) H5Fclose(f->file);
+    f->file = f->x = f->y = -1;
 }

@@ -42,4 +42,23 @@ int h5_dataset_class_weights(h5_dataset *d, double *w, int *found);
 
 void h5_dataset_close(h5_dataset *d); /* collective; safe when closed */
 
+/* A second, serial handle on one split of an opened dataset, for reads by
+ * one rank alone (not collective, no MPI): streaming mode's reader thread
+ * reads row ranges with it while the training thread computes. HDF5 is not
+ * thread-safe: while a thread uses this handle no other thread may call
+ * HDF5. */
+typedef struct {
+    hid_t file, x, y;
+    char path[4096];
+    int split;
+    int64_t n_features, n_classes;
+    uint64_t rows;
+} h5_rows_file;
+
+int h5_rows_open(h5_rows_file *f, const h5_dataset *d, int split);
+/* Rows [lo, hi) into x[(hi - lo) * n_features], y[hi - lo]; labels are
+ * checked as in h5_dataset_read_rows. */
+int h5_rows_read(h5_rows_file *f, uint64_t lo, uint64_t hi, float *x, int32_t *y);
+void h5_rows_close(h5_rows_file *f); /* safe when closed */
+
 #endif

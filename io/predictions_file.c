@@ -10,24 +10,20 @@
 #include "core/hpcml_mpi.h"
 #include "core/status.h"
 #include "io/atomic_file.h"
+#include "io/h5_util.h"
 
 static int write_part(hid_t file, const char *name, hid_t ftype, hid_t mtype, int rank,
                       uint64_t total, uint64_t offset, uint64_t rows, uint64_t cols,
                       const void *data)
 {
-    hsize_t dims[2] = {total, cols}, start[2] = {offset, 0}, count[2] = {rows, cols};
+    hsize_t dims[2] = {total, cols};
     hsize_t mdims[2] = {rows ? rows : 1, cols};
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_obj_track_times(dcpl, 0);
     hid_t fsp = H5Screate_simple(rank, dims, NULL);
     hid_t ds = H5Dcreate2(file, name, ftype, fsp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     hid_t msp = H5Screate_simple(rank, mdims, NULL);
-    if (rows) {
-        H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL);
-    } else {
-        H5Sselect_none(fsp);
-        H5Sselect_none(msp);
-    }
+    h5_select_rows(fsp, msp, offset, rows, cols);
     hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
     H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
     int bad = ds < 0 || (total > 0 && H5Dwrite(ds, mtype, msp, fsp, dxpl, data) < 0);
@@ -92,10 +88,8 @@ int predictions_write(const char *path, MPI_Comm comm, const char *split, uint64
     atomic_tmp_name(tmp, sizeof tmp, path, token);
 
     /* Collective phase: every rank makes the same HDF5 calls. */
-    H5E_auto2_t old_func;
-    void *old_data;
-    H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    h5_quiet q;
+    h5_quiet_begin(&q);
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
@@ -118,7 +112,7 @@ int predictions_write(const char *path, MPI_Comm comm, const char *split, uint64
         bad |= write_attrs(file, split, threshold);
         bad |= H5Fclose(file) < 0;
     }
-    H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+    h5_quiet_end(&q);
     rc = bad ? HPCML_FAIL(HPCML_EIO, "cannot write predictions %s", tmp) : HPCML_OK;
     rc = hpcml_mpi_agree(comm, rc);
     if (rc == HPCML_OK)

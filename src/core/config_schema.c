@@ -157,8 +157,13 @@ static const cfg_key train_keys[] = {
     {"cuda_math", CFG_ENUM, "\"fp32\"", NO_RANGE, "fp32|tf32|bf16", 0,
      "GPU GEMM inputs: fp32, or rounded to TF32/BF16 on tensor cores (float32 weights and sums)"},
     {"streaming", CFG_BOOL, "false", NO_RANGE, 0, 0,
-     "stream the training rows in chunks with read-ahead instead of loading them"},
-    {"stream_chunk_rows", CFG_INT, "65536", 1, 1e9, 0, 0, "rows per streamed chunk"},
+     "stream /train from the file window by window with read-ahead instead of loading each "
+     "rank's shard (data larger than memory; chunk-level shuffle, see docs/train.md)"},
+    {"stream_chunk_rows", CFG_INT, "4096", 1, 1e9, 0, 0,
+     "streaming: rows per chunk, the unit whose order is shuffled each epoch"},
+    {"stream_window_batches", CFG_INT, "64", 1, 1e6, 0, 0,
+     "streaming: global batches per shuffle window (rows are shuffled within a window; memory "
+     "per rank is about 6 windows / ranks of rows)"},
     {"bucket_kb", CFG_INT, "1024", 1, 1e7, 0, 0, "gradient allreduce bucket size"},
     {"preempt_signal", CFG_ENUM, "\"USR1\"", NO_RANGE, "USR1|USR2|TERM", 0,
      "signal that asks for checkpoint-and-exit (SIGTERM is always honoured)"},

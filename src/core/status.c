@@ -1,13 +1,15 @@
-/* status.c — the process-wide first-error record behind status.h. */
+/* status.c — the first-error record behind status.h, one per thread (a
+ * helper thread — streaming reads, sweep heartbeats — records its own errors
+ * and hands them over explicitly, hpcml_error_adopt). */
 #include "core/status.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static int g_code;
-static char g_message[HPCML_ERRMSG_MAX];
-static char g_where[256];
+static _Thread_local int g_code;
+static _Thread_local char g_message[HPCML_ERRMSG_MAX];
+static _Thread_local char g_where[256];
 
 static const char *short_path(const char *file)
 {

@@ -21,7 +21,7 @@ typedef enum {
 
 #define HPCML_ERRMSG_MAX 1024
 
-/* Records the first error of this process (later ones are ignored until
+/* Records the first error of this thread (later ones are ignored until
  * hpcml_error_clear) and returns code, so it can be used in a return. */
 int hpcml_error_set(int code, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -59,5 +59,13 @@ const char *hpcml_status_name(int code);
 #define HPCML_ALLOC_CHECK(ptr, bytes)                                                              \
     HPCML_CHECK((ptr) != NULL, HPCML_EINTERNAL, "out of memory allocating %zu bytes",             \
                 (size_t)(bytes))
+
+/* ptr = malloc(count elements) (at least one byte), or return the error. */
+#define HPCML_ALLOC_ARRAY(ptr, count)                                                              \
+    do {                                                                                           \
+        size_t bytes_ = (size_t)(count) * sizeof *(ptr);                                           \
+        (ptr) = malloc(bytes_ ? bytes_ : 1);                                                       \
+        HPCML_ALLOC_CHECK((ptr), bytes_);                                                          \
+    } while (0)
 
 #endif

@@ -11,6 +11,23 @@
 #include "nn/backend.h"
 #include "nn/gpu.h"
 
+/* The hot loops are compiled for several x86-64 vector extensions and the
+ * best one the CPU has is picked when the program loads (GCC's
+ * target_clones, an ifunc), so a binary built for baseline x86-64 still runs
+ * the AVX2 / AVX-512 code where it exists. The clones compute the same bits:
+ * Philox is integer arithmetic, and the float loops use only IEEE-exact
+ * operations (add, mul, div, sqrt) in the same order per element, and
+ * CMakeLists.txt builds with -ffp-contract=off so the AVX-512 clone (whose
+ * target implies FMA) does not fuse a multiply and an add. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define HPCML_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef HPCML_SIMD_CLONES
+#define HPCML_SIMD_CLONES
+#endif
+
 static int cpu_alloc(void **ptr, size_t bytes) {
     HPCML_CHECK(ptr != NULL, HPCML_EINTERNAL, "cpu_alloc: NULL out pointer");
     *ptr = NULL;
@@ -56,7 +73,7 @@ static int cpu_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
     return HPCML_OK;
 }
 
-static int cpu_colsum(const float *a, int rows, int cols, float beta, float *out) {
+HPCML_SIMD_CLONES static int cpu_colsum(const float *a, int rows, int cols, float beta, float *out) {
     if (beta == 0.0f) {
         memset(out, 0, (size_t)cols * sizeof(float));
     } else if (beta != 1.0f) {
@@ -84,7 +101,7 @@ static int cpu_sumsq(const float *x, size_t n, double *sumsq_host) {
 /* One loop per activation kind, so each is a branch-free loop the compiler
  * vectorizes (ReLU as a compare-and-mask); the per-element formulas are
  * elementwise.h's, so the values are bit-for-bit those of nn_act_forward. */
-static int cpu_bias_act_forward(float *z, const float *bias, int rows, int cols,
+HPCML_SIMD_CLONES static int cpu_bias_act_forward(float *z, const float *bias, int rows, int cols,
                                 nn_activation act, float *a) {
     for (int r = 0; r < rows; r++) {
         float *zr = z + (size_t)r * cols;
@@ -125,7 +142,7 @@ static int cpu_bias_act_forward(float *z, const float *bias, int rows, int cols,
  * da * nn_act_derivative(RELU, z) (so -0 and NaN propagate alike), but with no
  * conditional multiply (which -ftrapping-math keeps the compiler from
  * vectorizing). */
-static int cpu_act_backward(const float *z, const float *da, size_t n, nn_activation act,
+HPCML_SIMD_CLONES static int cpu_act_backward(const float *z, const float *da, size_t n, nn_activation act,
                             float *dz) {
     switch (act) {
     case NN_ACT_RELU:
@@ -155,8 +172,119 @@ static int cpu_act_backward(const float *z, const float *da, size_t n, nn_activa
  * blocks, so the first round is computed once per row. Unit 4 g + q is kept
  * iff (word q >> 8) >= thr (nn_dropout_threshold), and mask = scale or 0. */
 #define DROPOUT_BLOCKS 16
-static void dropout_row(float *xr, float *mr, int cols, uint64_t seed, uint64_t key,
-                        uint32_t lane0, uint32_t thr, float scale) {
+
+/* Philox rounds 2..10 of DROPOUT_BLOCKS blocks held as structure of arrays
+ * (w0[i], w1[i], w2[i], w3[i] = block i), key (k0, k1) of round 1. The same
+ * integer arithmetic three ways: portable C, and AVX2 / AVX-512 intrinsics
+ * (the compiler does not vectorize the 32 x 32 -> 64-bit products itself);
+ * the widest the CPU has is chosen once at run time. */
+typedef void (*philox_rounds_fn)(uint32_t *w0, uint32_t *w1, uint32_t *w2, uint32_t *w3,
+                                 uint32_t k0, uint32_t k1);
+
+static void philox_rounds_c(uint32_t *w0, uint32_t *w1, uint32_t *w2, uint32_t *w3, uint32_t k0,
+                            uint32_t k1) {
+    for (int round = 1; round < RNG_PHILOX_ROUNDS; round++) {
+        k0 += RNG_PHILOX_W0;
+        k1 += RNG_PHILOX_W1;
+        for (int i = 0; i < DROPOUT_BLOCKS; i++) {
+            const uint64_t q0 = (uint64_t)RNG_PHILOX_M0 * w0[i];
+            const uint64_t q1 = (uint64_t)RNG_PHILOX_M1 * w2[i];
+            const uint32_t n0 = (uint32_t)(q1 >> 32) ^ w1[i] ^ k0;
+            const uint32_t n2 = (uint32_t)(q0 >> 32) ^ w3[i] ^ k1;
+            w1[i] = (uint32_t)q1;
+            w3[i] = (uint32_t)q0;
+            w0[i] = n0;
+            w2[i] = n2;
+        }
+    }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HPCML_PHILOX_X86 1
+
+/* High 32 bits of the 32 x 32-bit products of each lane: even lanes from
+ * one widening multiply, odd lanes from another on the words shifted down. */
+__attribute__((target("avx2"))) static inline __m256i mulhi_epu32_256(__m256i a, __m256i m) {
+    const __m256i even = _mm256_srli_epi64(_mm256_mul_epu32(a, m), 32);
+    const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);
+    return _mm256_blend_epi32(even, odd, 0xAA);
+}
+
+__attribute__((target("avx2"))) static void philox_rounds_avx2(uint32_t *w0, uint32_t *w1,
+                                                               uint32_t *w2, uint32_t *w3,
+                                                               uint32_t k0, uint32_t k1) {
+    const __m256i m0 = _mm256_set1_epi32((int)RNG_PHILOX_M0);
+    const __m256i m1 = _mm256_set1_epi32((int)RNG_PHILOX_M1);
+    for (int h = 0; h < DROPOUT_BLOCKS; h += 8) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(w0 + h));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(w1 + h));
+        __m256i c = _mm256_loadu_si256((const __m256i *)(w2 + h));
+        __m256i d = _mm256_loadu_si256((const __m256i *)(w3 + h));
+        uint32_t kk0 = k0, kk1 = k1;
+        for (int round = 1; round < RNG_PHILOX_ROUNDS; round++) {
+            kk0 += RNG_PHILOX_W0;
+            kk1 += RNG_PHILOX_W1;
+            const __m256i hi0 = mulhi_epu32_256(a, m0), lo0 = _mm256_mullo_epi32(a, m0);
+            const __m256i hi1 = mulhi_epu32_256(c, m1), lo1 = _mm256_mullo_epi32(c, m1);
+            a = _mm256_xor_si256(_mm256_xor_si256(hi1, b), _mm256_set1_epi32((int)kk0));
+            c = _mm256_xor_si256(_mm256_xor_si256(hi0, d), _mm256_set1_epi32((int)kk1));
+            b = lo1;
+            d = lo0;
+        }
+        _mm256_storeu_si256((__m256i *)(w0 + h), a);
+        _mm256_storeu_si256((__m256i *)(w1 + h), b);
+        _mm256_storeu_si256((__m256i *)(w2 + h), c);
+        _mm256_storeu_si256((__m256i *)(w3 + h), d);
+    }
+}
+
+__attribute__((target("avx512f"))) static inline __m512i mulhi_epu32_512(__m512i a, __m512i m) {
+    const __m512i even = _mm512_srli_epi64(_mm512_mul_epu32(a, m), 32);
+    const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
+    return _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd);
+}
+
+__attribute__((target("avx512f"))) static void philox_rounds_avx512(uint32_t *w0, uint32_t *w1,
+                                                                    uint32_t *w2, uint32_t *w3,
+                                                                    uint32_t k0, uint32_t k1) {
+    const __m512i m0 = _mm512_set1_epi32((int)RNG_PHILOX_M0);
+    const __m512i m1 = _mm512_set1_epi32((int)RNG_PHILOX_M1);
+    __m512i a = _mm512_loadu_si512(w0), b = _mm512_loadu_si512(w1);
+    __m512i c = _mm512_loadu_si512(w2), d = _mm512_loadu_si512(w3);
+    for (int round = 1; round < RNG_PHILOX_ROUNDS; round++) {
+        k0 += RNG_PHILOX_W0;
+        k1 += RNG_PHILOX_W1;
+        const __m512i hi0 = mulhi_epu32_512(a, m0), lo0 = _mm512_mullo_epi32(a, m0);
+        const __m512i hi1 = mulhi_epu32_512(c, m1), lo1 = _mm512_mullo_epi32(c, m1);
+        a = _mm512_xor_si512(_mm512_xor_si512(hi1, b), _mm512_set1_epi32((int)k0));
+        c = _mm512_xor_si512(_mm512_xor_si512(hi0, d), _mm512_set1_epi32((int)k1));
+        b = lo1;
+        d = lo0;
+    }
+    _mm512_storeu_si512(w0, a);
+    _mm512_storeu_si512(w1, b);
+    _mm512_storeu_si512(w2, c);
+    _mm512_storeu_si512(w3, d);
+}
+#endif
+
+/* The widest the CPU has; HPCML_CPU_ISA = "generic" or "avx2" caps it (the
+ * tests check every variant against rng_block on any machine). */
+static philox_rounds_fn philox_rounds_pick(void) {
+    const char *cap = getenv("HPCML_CPU_ISA");
+    if (cap && strcmp(cap, "generic") == 0) return philox_rounds_c;
+#ifdef HPCML_PHILOX_X86
+    __builtin_cpu_init();
+    const int avx2_only = cap && strcmp(cap, "avx2") == 0;
+    if (!avx2_only && __builtin_cpu_supports("avx512f")) return philox_rounds_avx512;
+    if (__builtin_cpu_supports("avx2")) return philox_rounds_avx2;
+#endif
+    return philox_rounds_c;
+}
+
+static void dropout_row(philox_rounds_fn philox_rounds, float *xr, float *mr, int cols,
+                        uint64_t seed, uint64_t key, uint32_t lane0, uint32_t thr, float scale) {
     const uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
     /* round 1 (key k0, k1) of ctr {key lo, key hi, stream, lane} */
     const uint64_t p0 = (uint64_t)RNG_PHILOX_M0 * (uint32_t)key;
@@ -174,21 +302,7 @@ static void dropout_row(float *xr, float *mr, int cols, uint64_t seed, uint64_t 
             w2[i] = r2 ^ (lane0 + (uint32_t)(g0 + i));
             w3[i] = r3;
         }
-        uint32_t kk0 = k0, kk1 = k1;
-        for (int round = 1; round < RNG_PHILOX_ROUNDS; round++) {
-            kk0 += RNG_PHILOX_W0;
-            kk1 += RNG_PHILOX_W1;
-            for (int i = 0; i < DROPOUT_BLOCKS; i++) {
-                const uint64_t q0 = (uint64_t)RNG_PHILOX_M0 * w0[i];
-                const uint64_t q1 = (uint64_t)RNG_PHILOX_M1 * w2[i];
-                const uint32_t n0 = (uint32_t)(q1 >> 32) ^ w1[i] ^ kk0;
-                const uint32_t n2 = (uint32_t)(q0 >> 32) ^ w3[i] ^ kk1;
-                w1[i] = (uint32_t)q1;
-                w3[i] = (uint32_t)q0;
-                w0[i] = n0;
-                w2[i] = n2;
-            }
-        }
+        philox_rounds(w0, w1, w2, w3, k0, k1);
         const int u0 = 4 * g0;
         if (u0 + 4 * DROPOUT_BLOCKS <= cols) {
             float *m = mr + u0, *x = xr + u0;
@@ -224,15 +338,16 @@ static int cpu_dropout_forward(float *x, float *mask, int rows, int cols, float 
     const float scale = 1.0f / (1.0f - p);
     const uint32_t thr = nn_dropout_threshold(p);
     const uint32_t lane0 = nn_dropout_lane(layer, 0);
+    const philox_rounds_fn rounds = philox_rounds_pick(); /* once per call: cheap */
     for (int r = 0; r < rows; r++) {
         uint64_t key = keys->row_keys ? keys->row_keys[r] : keys->row_key_base + (uint64_t)r;
-        dropout_row(x + (size_t)r * cols, mask + (size_t)r * cols, cols, keys->seed, key, lane0,
-                    thr, scale);
+        dropout_row(rounds, x + (size_t)r * cols, mask + (size_t)r * cols, cols, keys->seed, key,
+                    lane0, thr, scale);
     }
     return HPCML_OK;
 }
 
-static int cpu_dropout_backward(const float *dy, const float *mask, size_t n, float *dx) {
+HPCML_SIMD_CLONES static int cpu_dropout_backward(const float *dy, const float *mask, size_t n, float *dx) {
     for (size_t i = 0; i < n; i++) dx[i] = dy[i] * mask[i];
     return HPCML_OK;
 }
@@ -273,7 +388,7 @@ static int cpu_softmax_ce_backward(const float *prob, const int32_t *labels,
     return HPCML_OK;
 }
 
-static int cpu_sgd_step(float *param, const float *grad, float *momentum_buf, size_t n,
+HPCML_SIMD_CLONES static int cpu_sgd_step(float *param, const float *grad, float *momentum_buf, size_t n,
                         const nn_step_params *sp) {
     HPCML_CHECK(sp->momentum == 0.0f || momentum_buf != NULL, HPCML_EINTERNAL,
                 "sgd_step: momentum without a buffer");
@@ -289,7 +404,7 @@ static int cpu_sgd_step(float *param, const float *grad, float *momentum_buf, si
     return HPCML_OK;
 }
 
-static int cpu_adam_step(float *param, const float *grad, float *m, float *v, size_t n,
+HPCML_SIMD_CLONES static int cpu_adam_step(float *param, const float *grad, float *m, float *v, size_t n,
                          const nn_step_params *sp) {
     const float b1 = sp->beta1, b2 = sp->beta2, ss = sp->step_size, bc2 = sp->bc2_sqrt;
     const float eps = sp->eps, l2 = sp->l2, decay = sp->decay;

@@ -201,6 +201,11 @@ int mlp_loss_backward(mlp *m, const int32_t *labels, const float *class_weights,
 }
 
 int mlp_backward(mlp *m, const float *x, int rows, const float *dlogits, int accumulate) {
+    return mlp_backward_notify(m, x, rows, dlogits, accumulate, NULL, NULL);
+}
+
+int mlp_backward_notify(mlp *m, const float *x, int rows, const float *dlogits, int accumulate,
+                        mlp_grad_ready_fn ready, void *ctx) {
     HPCML_CHECK(rows == m->last_rows, HPCML_EINTERNAL,
                 "mlp_backward: %d rows after a forward of %d", rows, m->last_rows);
     const nn_backend *be = m->be;
@@ -213,6 +218,7 @@ int mlp_backward(mlp *m, const float *x, int rows, const float *dlogits, int acc
         HPCML_TRY(be->sgemm(1, 0, nout, nin, rows, 1.0f, dz, nout, in, nin, beta,
                             m->grads + m->w_off[l], nin));
         HPCML_TRY(be->colsum(dz, rows, nout, beta, m->grads + m->b_off[l]));
+        if (ready) HPCML_TRY(ready(m->w_off[l], m->b_off[l] + (size_t)nout, ctx));
         if (l == 0) break;
         /* d in = dz W, then back through the previous layer's dropout and
          * activation, in place. dbuf alternates so dz (read) != dh (written). */

@@ -105,4 +105,12 @@ int mlp_loss_backward(mlp *m, const int32_t *labels, const float *class_weights,
  * overwriting them, or adding to them when accumulate != 0. */
 int mlp_backward(mlp *m, const float *x, int rows, const float *dlogits, int accumulate);
 
+/* mlp_backward that calls ready(lo, hi, ctx) as soon as the gradients
+ * grads[lo, hi) of a layer (its weights and bias) are final, last layer
+ * first, so their allreduce can start while earlier layers are still being
+ * differentiated. A non-zero return of ready ends the pass with it. */
+typedef int (*mlp_grad_ready_fn)(size_t lo, size_t hi, void *ctx);
+int mlp_backward_notify(mlp *m, const float *x, int rows, const float *dlogits, int accumulate,
+                        mlp_grad_ready_fn ready, void *ctx);
+
 #endif

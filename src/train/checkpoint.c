@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +26,42 @@ typedef struct {
     int64_t activation;
     double dropout;
     int64_t optim_kind, optim_step;
-    int64_t epoch, step_in_epoch, global_step;
-    double part_loss_sum, part_weight_sum, best_metric;
-    int64_t best_epoch, bad_epochs, stop_reason, config_hash;
-    int64_t alert_run[TRAIN_MAX_ALERTS];
+    train_progress prog;
+    int64_t config_hash;
     int64_t seed, rows, global_batch, drop_last, steps_per_epoch, ranks;
 } ckpt_scalars;
+
+/* The scalar items stored after the optimizer moments, in file order (the
+ * order is part of the checksum): name, type, element count (0 = scalar)
+ * and place in ckpt_scalars. */
+static const struct {
+    const char *name;
+    ckpt_type type;
+    int count;
+    size_t off;
+} scalar_items[] = {
+#define PROG(field, type) {"/state/" #field, type, 0, offsetof(ckpt_scalars, prog.field)}
+    PROG(epoch, CKPT_I64),
+    PROG(step_in_epoch, CKPT_I64),
+    PROG(global_step, CKPT_I64),
+    PROG(part_loss_sum, CKPT_F64),
+    PROG(part_weight_sum, CKPT_F64),
+    PROG(best_metric, CKPT_F64),
+    PROG(best_epoch, CKPT_I64),
+    PROG(bad_epochs, CKPT_I64),
+    PROG(stop_reason, CKPT_I64),
+#undef PROG
+    {"/state/config_hash", CKPT_I64, 0, offsetof(ckpt_scalars, config_hash)},
+    {"/state/alert_run", CKPT_I64, TRAIN_MAX_ALERTS, offsetof(ckpt_scalars, prog.alert_run)},
+#define SMP(field) {"/sampler/" #field, CKPT_I64, 0, offsetof(ckpt_scalars, field)}
+    SMP(seed),
+    SMP(rows),
+    SMP(global_batch),
+    SMP(drop_last),
+    SMP(steps_per_epoch),
+    SMP(ranks),
+#undef SMP
+};
 
 typedef struct {
     ckpt_item items[MAX_ITEMS];
@@ -92,23 +123,9 @@ static int list_build(ckpt_list **out, const trainer *t)
     add(l, "/optimizer/step", CKPT_I64, 0, 0, 0, &s->optim_step);
     if (l->m) add(l, "/optimizer/m", CKPT_F32, 1, n, 0, l->m);
     if (l->v) add(l, "/optimizer/v", CKPT_F32, 1, n, 0, l->v);
-    add(l, "/state/epoch", CKPT_I64, 0, 0, 0, &s->epoch);
-    add(l, "/state/step_in_epoch", CKPT_I64, 0, 0, 0, &s->step_in_epoch);
-    add(l, "/state/global_step", CKPT_I64, 0, 0, 0, &s->global_step);
-    add(l, "/state/part_loss_sum", CKPT_F64, 0, 0, 0, &s->part_loss_sum);
-    add(l, "/state/part_weight_sum", CKPT_F64, 0, 0, 0, &s->part_weight_sum);
-    add(l, "/state/best_metric", CKPT_F64, 0, 0, 0, &s->best_metric);
-    add(l, "/state/best_epoch", CKPT_I64, 0, 0, 0, &s->best_epoch);
-    add(l, "/state/bad_epochs", CKPT_I64, 0, 0, 0, &s->bad_epochs);
-    add(l, "/state/stop_reason", CKPT_I64, 0, 0, 0, &s->stop_reason);
-    add(l, "/state/config_hash", CKPT_I64, 0, 0, 0, &s->config_hash);
-    add(l, "/state/alert_run", CKPT_I64, 1, TRAIN_MAX_ALERTS, 0, s->alert_run);
-    add(l, "/sampler/seed", CKPT_I64, 0, 0, 0, &s->seed);
-    add(l, "/sampler/rows", CKPT_I64, 0, 0, 0, &s->rows);
-    add(l, "/sampler/global_batch", CKPT_I64, 0, 0, 0, &s->global_batch);
-    add(l, "/sampler/drop_last", CKPT_I64, 0, 0, 0, &s->drop_last);
-    add(l, "/sampler/steps_per_epoch", CKPT_I64, 0, 0, 0, &s->steps_per_epoch);
-    add(l, "/sampler/ranks", CKPT_I64, 0, 0, 0, &s->ranks);
+    for (size_t i = 0; i < sizeof scalar_items / sizeof scalar_items[0]; i++)
+        add(l, scalar_items[i].name, scalar_items[i].type, scalar_items[i].count > 0 ? 1 : 0,
+            (uint64_t)scalar_items[i].count, 0, (char *)s + scalar_items[i].off);
     *out = l;
     return HPCML_OK;
 }
@@ -129,18 +146,8 @@ static int list_export(ckpt_list *l, const trainer *t)
     s->dropout = (double)t->shape.dropout_p;
     s->optim_kind = (int64_t)t->opt.cfg.kind;
     s->optim_step = t->opt.step;
-    const train_progress *p = &t->prog;
-    s->epoch = p->epoch;
-    s->step_in_epoch = p->step_in_epoch;
-    s->global_step = p->global_step;
-    s->part_loss_sum = p->part_loss_sum;
-    s->part_weight_sum = p->part_weight_sum;
-    s->best_metric = p->best_metric;
-    s->best_epoch = p->best_epoch;
-    s->bad_epochs = p->bad_epochs;
-    s->stop_reason = p->stop_reason;
+    s->prog = t->prog;
     s->config_hash = (int64_t)t->config_hash;
-    memcpy(s->alert_run, p->alert_run, sizeof s->alert_run);
     s->seed = (int64_t)t->smp.seed;
     s->rows = (int64_t)t->smp.rows;
     s->global_batch = (int64_t)t->smp.global_batch;
@@ -150,9 +157,15 @@ static int list_export(ckpt_list *l, const trainer *t)
     return HPCML_OK;
 }
 
+/* step_name: dir/step-NNNNNNNNNN.h5; best_name: dir/best.h5 */
 static void step_name(char *out, size_t n, const char *dir, int64_t step)
 {
     snprintf(out, n, "%s/step-%010lld.h5", dir, (long long)step);
+}
+
+static void best_name(char *out, size_t n, const char *dir)
+{
+    snprintf(out, n, "%s/best.h5", dir);
 }
 
 /* step-*.h5 files of dir, as step numbers, ascending. */
@@ -245,7 +258,7 @@ static int save_rank0(trainer *t, int best)
     int rc = list_export(l, t);
     char path[4400];
     if (best)
-        snprintf(path, sizeof path, "%s/best.h5", t->ckpt_dir);
+        best_name(path, sizeof path, t->ckpt_dir);
     else
         step_name(path, sizeof path, t->ckpt_dir, t->prog.global_step);
     if (rc == HPCML_OK) rc = ckpt_file_write(path, l->items, l->n);
@@ -324,11 +337,11 @@ static int list_import(trainer *t, const ckpt_list *l)
     const int same_sampler = s->rows == (int64_t)t->smp.rows &&
                              s->global_batch == (int64_t)t->smp.global_batch &&
                              s->drop_last == t->smp.drop_last && s->seed == (int64_t)t->smp.seed;
-    HPCML_CHECK(same_sampler || s->step_in_epoch == 0, HPCML_EUSAGE,
+    HPCML_CHECK(same_sampler || s->prog.step_in_epoch == 0, HPCML_EUSAGE,
                 "the checkpoint stopped in the middle of epoch %lld with another data order "
                 "(rows %lld, batch %lld, seed %lld); it cannot continue with rows %llu, batch "
                 "%llu, seed %llu",
-                (long long)s->epoch + 1, (long long)s->rows, (long long)s->global_batch,
+                (long long)s->prog.epoch + 1, (long long)s->rows, (long long)s->global_batch,
                 (long long)s->seed, (unsigned long long)t->smp.rows,
                 (unsigned long long)t->smp.global_batch, (unsigned long long)t->smp.seed);
     if (!same_sampler)
@@ -341,18 +354,9 @@ static int list_import(trainer *t, const ckpt_list *l)
     if (l->m) HPCML_TRY(m->be->copy_to_device(t->opt.m, l->m, bytes));
     if (l->v) HPCML_TRY(m->be->copy_to_device(t->opt.v, l->v, bytes));
     t->opt.step = (long)s->optim_step;
-    train_progress *p = &t->prog;
-    p->epoch = s->epoch;
-    p->step_in_epoch = s->step_in_epoch;
-    p->global_step = s->global_step;
+    t->prog = s->prog;
     /* rank 0 carries the partial epoch's loss so the epoch's sum counts it once */
-    p->part_loss_sum = t->rank == 0 ? s->part_loss_sum : 0.0;
-    p->part_weight_sum = t->rank == 0 ? s->part_weight_sum : 0.0;
-    p->best_metric = s->best_metric;
-    p->best_epoch = s->best_epoch;
-    p->bad_epochs = s->bad_epochs;
-    p->stop_reason = s->stop_reason;
-    memcpy(p->alert_run, s->alert_run, sizeof p->alert_run);
+    if (t->rank != 0) t->prog.part_loss_sum = t->prog.part_weight_sum = 0.0;
     return HPCML_OK;
 }
 
@@ -388,7 +392,7 @@ int checkpoint_resume(trainer *t, int *resumed)
     /* The best model so far, for the final evaluation. */
     if (t->rank == 0 && t->prog.best_epoch > 0) {
         char path[4400];
-        snprintf(path, sizeof path, "%s/best.h5", t->ckpt_dir);
+        best_name(path, sizeof path, t->ckpt_dir);
         int brc = ckpt_file_read(path, l->items, l->n);
         if (brc == HPCML_OK) {
             best_found = 1;
@@ -424,14 +428,14 @@ int checkpoint_verify_dir(trainer *t)
     int newest_ok = 0;
     for (int i = count; i >= 0; i--) { /* i == count: best.h5 */
         if (i == count)
-            snprintf(path, sizeof path, "%s/best.h5", t->ckpt_dir);
+            best_name(path, sizeof path, t->ckpt_dir);
         else
             step_name(path, sizeof path, t->ckpt_dir, steps[i]);
         if (i == count && access(path, F_OK) != 0) continue;
         int frc = ckpt_file_read(path, l->items, l->n);
         if (frc == HPCML_OK) {
-            printf("ok       %s epoch %lld step %lld\n", path, (long long)l->s.epoch,
-                   (long long)l->s.global_step);
+            printf("ok       %s epoch %lld step %lld\n", path, (long long)l->s.prog.epoch,
+                   (long long)l->s.prog.global_step);
             if (i == count - 1) newest_ok = 1;
         } else {
             printf("INVALID  %s: %s\n", path, hpcml_error_message());

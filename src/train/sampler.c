@@ -44,6 +44,12 @@ uint64_t sampler_max_slice(const sampler *s)
 
 void sampler_perm_init(sampler_perm *p, uint64_t seed, uint64_t epoch, uint64_t n)
 {
+    sampler_perm_init_keyed(p, seed, RNG_STREAM_SAMPLER, epoch, 0, n);
+}
+
+void sampler_perm_init_keyed(sampler_perm *p, uint64_t seed, uint32_t stream, uint64_t counter,
+                             uint32_t lane0, uint64_t n)
+{
     p->n = n;
     int bits = 2;
     while (bits < 64 && (1ull << bits) < n)
@@ -51,7 +57,7 @@ void sampler_perm_init(sampler_perm *p, uint64_t seed, uint64_t epoch, uint64_t 
     if (bits % 2) bits++;
     p->half_bits = bits / 2;
     for (int r = 0; r < SAMPLER_FEISTEL_ROUNDS; r += 2) {
-        rng_u32x4 b = rng_block(seed, RNG_STREAM_SAMPLER, epoch, (uint32_t)(r / 2));
+        rng_u32x4 b = rng_block(seed, stream, counter, lane0 + (uint32_t)(r / 2));
         p->key[r] = (uint64_t)b.v[0] | (uint64_t)b.v[1] << 32;
         if (r + 1 < SAMPLER_FEISTEL_ROUNDS)
             p->key[r + 1] = (uint64_t)b.v[2] | (uint64_t)b.v[3] << 32;

@@ -66,6 +66,11 @@ typedef struct {
 } sampler_perm;
 
 void sampler_perm_init(sampler_perm *p, uint64_t seed, uint64_t epoch, uint64_t n);
+/* The same bijection family with round keys from rng_block(seed, stream,
+ * counter, lane0 + 0..2): sampler_perm_init is (RNG_STREAM_SAMPLER, epoch, 0). */
+#define SAMPLER_PERM_LANES 3
+void sampler_perm_init_keyed(sampler_perm *p, uint64_t seed, uint32_t stream, uint64_t counter,
+                             uint32_t lane0, uint64_t n);
 uint64_t sampler_perm_apply(const sampler_perm *p, uint64_t i); /* 0 <= i < n */
 /* One-shot form: perm(i) for (seed, epoch, n). */
 uint64_t sampler_permute(uint64_t seed, uint64_t epoch, uint64_t n, uint64_t i);

@@ -121,9 +121,6 @@ static int parse_config(trainer *t)
     HPCML_CHECK(nn_gpu_math_from_name(cfg_str(cfg, "train.cuda_math"), &math) == 0, HPCML_EUSAGE,
                 "train.cuda_math: unknown mode '%s'", cfg_str(cfg, "train.cuda_math"));
     t->be = nn_backend_cpu; /* select_backend may change it */
-    if (cfg_bool(cfg, "train.streaming") && t->rank == 0)
-        log_warn("train.streaming is not implemented yet: each rank keeps its shard of /train in "
-                 "memory");
     return HPCML_OK;
 }
 
@@ -245,24 +242,29 @@ static int setup_device_buffers(trainer *t)
 /* Step `step`'s rows in backend memory. The upload of step + 1 is issued
  * before step's work, into the buffer step - 1 used, so it overlaps this
  * step's compute (backend.h upload_async). */
-static int upload_batch(trainer *t, uint64_t step, int slot)
+static int upload_batch(trainer *t, const float *x, const int32_t *y, int slot)
 {
-    const epoch_data *ed = &t->ed;
-    const size_t rows = ed->slice, F = (size_t)t->n_features;
-    HPCML_TRY(
-        t->be.upload_async(t->dev_x[slot], ed->x + step * rows * F, rows * F * sizeof(float)));
-    return t->be.upload_async(t->dev_y[slot], ed->y + step * rows, rows * sizeof(int32_t));
+    const size_t rows = t->ed.slice, F = (size_t)t->n_features;
+    HPCML_TRY(t->be.upload_async(t->dev_x[slot], x, rows * F * sizeof(float)));
+    return t->be.upload_async(t->dev_y[slot], y, rows * sizeof(int32_t));
 }
 
+/* On entry *x, *y are the host rows of batch `step`; on return the device
+ * copies. In memory mode the next batch is on the host already, so its upload
+ * starts now and overlaps this step; a streamed batch exists on the host only
+ * once its window is read, so it is uploaded when it is used. */
 static int device_batch(trainer *t, uint64_t epoch, uint64_t step, const float **x,
                         const int32_t **y)
 {
+    const epoch_data *ed = &t->ed;
+    const size_t rows = ed->slice, F = (size_t)t->n_features;
     const int64_t id = (int64_t)(epoch * t->smp.steps + step);
-    if (t->dev_prefetched != id) HPCML_TRY(upload_batch(t, step, (int)(step % 2)));
+    if (t->dev_prefetched != id) HPCML_TRY(upload_batch(t, *x, *y, (int)(step % 2)));
     HPCML_TRY(t->be.upload_wait());
     t->dev_prefetched = -1;
-    if (step + 1 < t->smp.steps) {
-        HPCML_TRY(upload_batch(t, step + 1, (int)((step + 1) % 2)));
+    if (!t->streaming && step + 1 < t->smp.steps) {
+        HPCML_TRY(upload_batch(t, ed->x + (step + 1) * rows * F, ed->y + (step + 1) * rows,
+                               (int)((step + 1) % 2)));
         t->dev_prefetched = id + 1;
     }
     *x = t->dev_x[step % 2];
@@ -328,7 +330,15 @@ static int load_data(trainer *t)
     /* local: layout and buffers */
     rc = sampler_init(&t->smp, ds.rows[SPLIT_TRAIN], (uint64_t)cfg_int(t->cfg, "train.batch_size"),
                       t->size, cfg_bool(t->cfg, "train.drop_last"), t->seed);
-    if (rc == HPCML_OK) rc = epoch_data_init(&t->ed, &t->smp, t->rank, t->size, t->n_features);
+    t->streaming = cfg_bool(t->cfg, "train.streaming");
+    if (rc == HPCML_OK && t->streaming) {
+        epoch_data_layout(&t->ed, &t->smp, t->rank, t->size, t->n_features);
+        rc = stream_data_init(&t->sd, &t->smp, &ds, t->rank, t->size,
+                              (uint64_t)cfg_int(t->cfg, "train.stream_chunk_rows"),
+                              (uint64_t)cfg_int(t->cfg, "train.stream_window_batches"));
+    } else if (rc == HPCML_OK) {
+        rc = epoch_data_init(&t->ed, &t->smp, t->rank, t->size, t->n_features);
+    }
     uint64_t hi;
     sampler_shard_range(ds.rows[SPLIT_VAL], t->size, t->rank, &t->val_lo, &hi);
     t->val_rows = hi - t->val_lo;
@@ -339,8 +349,8 @@ static int load_data(trainer *t)
         rc = alloc_split(t->test_rows, t->n_features, &t->test_x, &t->test_y, &t->test_row_id);
     rc = hpcml_mpi_agree(t->comm, rc);
 
-    /* collective: the reads (each rank its own hyperslab) */
-    if (rc == HPCML_OK)
+    /* collective: the reads (each rank its own hyperslab; /train only when not streamed) */
+    if (rc == HPCML_OK && !t->streaming)
         rc = h5_dataset_read_rows(&ds, SPLIT_TRAIN, t->ed.shard_lo, t->ed.shard_hi, t->ed.shard_x,
                                   t->ed.shard_y, NULL);
     rc = hpcml_mpi_agree(t->comm, rc);
@@ -402,39 +412,26 @@ static int build_model(trainer *t)
 /* ---- one training step ------------------------------------------------------ */
 
 /* mlp_backward with the gradient allreduce of each finished layer started
- * at once (grad_sync bucketed mode); the arithmetic is mlp_backward's. */
+ * at once (grad_sync bucketed mode). */
+static int grad_ready(size_t lo, size_t hi, void *gs)
+{
+    return grad_sync_ready(gs, lo, hi);
+}
+
 static int backward_bucketed(mlp *m, const float *x, int rows, grad_sync *gs)
 {
-    const nn_backend *be = m->be;
-    const float *dz = m->dlogits;
     grad_sync_begin(gs, m->grads);
-    for (int l = m->n_layers - 1; l >= 0; l--) {
-        const int nin = m->width[l], nout = m->width[l + 1];
-        const float *in = l == 0 ? x : m->h[l - 1];
-        HPCML_TRY(be->sgemm(1, 0, nout, nin, rows, 1.0f, dz, nout, in, nin, 0.0f,
-                            m->grads + m->w_off[l], nin));
-        HPCML_TRY(be->colsum(dz, rows, nout, 0.0f, m->grads + m->b_off[l]));
-        HPCML_TRY(grad_sync_ready(gs, m->w_off[l], m->b_off[l] + (size_t)nout));
-        if (l == 0) break;
-        float *dh = m->dbuf[l % 2];
-        HPCML_TRY(be->sgemm(0, 0, rows, nin, nout, 1.0f, dz, nout, m->params + m->w_off[l], nin,
-                            0.0f, dh, nin));
-        const size_t n = (size_t)rows * (size_t)nin;
-        if (m->last_dropout) HPCML_TRY(be->dropout_backward(dh, m->mask[l - 1], n, dh));
-        HPCML_TRY(be->act_backward(m->z[l - 1], dh, n, m->shape.act, dh));
-        dz = dh;
-    }
+    HPCML_TRY(mlp_backward_notify(m, x, rows, m->dlogits, 0, grad_ready, gs));
     return grad_sync_finish(gs);
 }
 
-static int train_step(trainer *t, uint64_t epoch, uint64_t step, double batch_weight,
-                      double *loss_sum)
+/* One optimizer step on this rank's rows x, y of global batch `step`. */
+static int train_step(trainer *t, uint64_t epoch, uint64_t step, const float *x, const int32_t *y,
+                      double batch_weight, double *loss_sum)
 {
-    epoch_data *ed = &t->ed;
+    const epoch_data *ed = &t->ed;
     mlp *m = &t->model;
     const int rows = (int)ed->slice;
-    const float *x = ed->x + step * ed->slice * (uint64_t)t->n_features;
-    const int32_t *y = ed->y + step * ed->slice;
     const float *cw = t->class_weights_be;
     if (t->be.device_memory) HPCML_TRY(device_batch(t, epoch, step, &x, &y));
     /* Dropout keys: the sample's global position in the epoch, so masks do
@@ -568,24 +565,47 @@ static int run_epochs(trainer *t, monitor *mo)
         grad_sync_reset_stats(&t->gs);
 
         profile_begin("exchange");
-        rc = epoch_data_fill(&t->ed, &t->smp, epoch, t->comm);
-        if (rc == HPCML_OK) rc = batch_weights(t, bw);
-        if (rc != HPCML_OK) hpcml_mpi_abort(t->comm, rc);
+        if (t->streaming) {
+            stream_data_epoch_begin(&t->sd, epoch, (uint64_t)t->prog.step_in_epoch);
+        } else {
+            rc = epoch_data_fill(&t->ed, &t->smp, epoch, t->comm);
+            if (rc == HPCML_OK) rc = batch_weights(t, bw);
+            if (rc != HPCML_OK) hpcml_mpi_abort(t->comm, rc);
+        }
         profile_end();
 
         profile_begin("steps");
         double local_loss = 0.0, local_weight = 0.0;
         const uint64_t first = (uint64_t)t->prog.step_in_epoch;
         for (uint64_t s = first; s < S; s++) {
+            const float *x;
+            const int32_t *y;
+            double w;
+            if (!t->streaming) {
+                x = t->ed.x + s * t->ed.slice * (uint64_t)t->n_features;
+                y = t->ed.y + s * t->ed.slice;
+                w = bw[s];
+            } else {
+                /* agreed read errors end the run cleanly; MPI errors abort */
+                rc = stream_data_step(&t->sd, s, t->class_weights, t->comm, &x, &y, &w);
+                if (rc != HPCML_OK) {
+                    stream_data_epoch_end(&t->sd);
+                    profile_end();
+                    profile_end();
+                    free(bw);
+                    return rc;
+                }
+            }
             preempt_vote vote;
             vote_start(t, &vote);
-            rc = train_step(t, epoch, s, bw[s], &local_loss);
+            rc = train_step(t, epoch, s, x, y, w, &local_loss);
             if (rc != HPCML_OK) hpcml_mpi_abort(t->comm, rc);
-            /* bw[s] is the global batch's weight already: counted on rank 0 only */
-            if (t->rank == 0) local_weight += bw[s];
+            /* w is the global batch's weight already: counted on rank 0 only */
+            if (t->rank == 0) local_weight += w;
             t->prog.step_in_epoch = (int64_t)s + 1;
             t->prog.global_step++;
             if (vote_finish(t, &vote) && s + 1 < S) {
+                if (t->streaming) stream_data_epoch_end(&t->sd);
                 profile_end();
                 profile_end();
                 double gl, gw;
@@ -597,6 +617,13 @@ static int run_epochs(trainer *t, monitor *mo)
                          (long long)t->prog.epoch + 1, (unsigned long long)s + 1);
                 return preempted_exit(t);
             }
+        }
+        if (t->streaming) {
+            stream_data_epoch_end(&t->sd);
+            log_debug("epoch %llu streamed %llu rows: %.3f s reading (reader thread), %.3f s "
+                      "waiting for it",
+                      (unsigned long long)epoch + 1, (unsigned long long)t->sd.read_rows,
+                      t->sd.read_s, t->sd.wait_s);
         }
         const double train_s = now_s() - t_epoch;
         profile_end();
@@ -837,6 +864,7 @@ static void trainer_free(trainer *t)
     gpu_comm_close(&t->gcomm);
     if (t->gpu_open) nn_gpu_close();
     epoch_data_free(&t->ed);
+    stream_data_free(&t->sd);
     free(t->val_x);
     free(t->val_y);
     free(t->test_x);

@@ -33,6 +33,7 @@
 #include "train/gpu_comm.h"
 #include "train/grad_sync.h"
 #include "train/sampler.h"
+#include "train/stream_data.h"
 
 #define TRAIN_MAX_ALERTS 32
 
@@ -98,7 +99,9 @@ typedef struct {
 
     /* data */
     sampler smp;
-    epoch_data ed;
+    epoch_data ed; /* memory mode: shard + the epoch's rows; streaming: layout only */
+    int streaming;  /* train.streaming */
+    stream_data sd; /* streaming mode's windows */
     uint64_t val_lo, val_rows, test_lo, test_rows; /* this rank's share */
     float *val_x, *test_x;
     int32_t *val_y, *test_y;

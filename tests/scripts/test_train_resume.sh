@@ -5,7 +5,7 @@
 #     and the result is still bit-identical;
 #   - kill -USR1 on mpirun: the ranks agree at a step boundary, write a checkpoint
 #     and exit 75; resuming (even in the middle of an epoch) finishes with the same
-#     weights as a run that was never interrupted;
+#     weights as a run that was never interrupted (in memory and streaming mode);
 #   - SIGTERM to the ranks: the same, exit 75;
 #   - SIGKILL of one rank ends the whole job promptly and the newest checkpoint
 #     stays valid (hpcml-train --verify-checkpoints).
@@ -46,9 +46,13 @@ h5diff "$TMP/s4/checkpoints/step-0000000240.h5" "$TMP/c4/checkpoints/step-000000
 pass "truncated checkpoint detected, skipped with a warning, older one used"
 
 # --- preemption: kill -USR1 on mpirun -----------------------------------------------
+# in memory mode, and in streaming mode (windows of 2 batches of 20: the checkpoint
+# usually falls inside a window, which the resumed run reads again)
 long=(-s train.epochs=100000 -s train.batch_size=20 -s train.checkpoint_every=1000)
-pre=$TMP/pre
-"${np2[@]}" "$train" "${common[@]}" "${long[@]}" -s "train.output_dir=$pre" >"$TMP/pre.out" 2>&1 &
+for streaming in false true; do
+mode=(-s "train.streaming=$streaming" -s train.stream_chunk_rows=64 -s train.stream_window_batches=2)
+pre=$TMP/pre-$streaming
+"${np2[@]}" "$train" "${common[@]}" "${long[@]}" "${mode[@]}" -s "train.output_dir=$pre" >"$TMP/pre.out" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do
   [[ -s $pre/metrics.jsonl ]] && break
@@ -66,17 +70,18 @@ read -r epoch step <<<"$($PY -c "
 import h5py, sys
 f = h5py.File(sys.argv[1] + '/checkpoints/' + open(sys.argv[1] + '/checkpoints/latest').read().strip())
 print(int(f['state/epoch'][()]), int(f['state/step_in_epoch'][()]))" "$pre")"
-echo "preempted at epoch $epoch, step $step of the epoch"
+echo "preempted at epoch $epoch, step $step of the epoch (streaming $streaming)"
 # finish that epoch, and compare with an uninterrupted run of as many epochs
 target=$((epoch + 1))
-expect_exit 0 "${np2[@]}" "$train" "${common[@]}" "${long[@]}" -s "train.epochs=$target" \
+expect_exit 0 "${np2[@]}" "$train" "${common[@]}" "${long[@]}" "${mode[@]}" -s "train.epochs=$target" \
   -s "train.output_dir=$pre"
-expect_exit 0 "${np2[@]}" "$train" "${common[@]}" "${long[@]}" -s "train.epochs=$target" \
-  -s "train.output_dir=$TMP/straight"
-last=$(cat "$TMP/straight/checkpoints/latest")
-h5diff "$TMP/straight/checkpoints/$last" "$pre/checkpoints/$last" /model /model ||
-  fail "preempted + resumed run differs from the uninterrupted one"
-pass "USR1: exit 75 with a checkpoint at step $step of epoch $((epoch + 1)); resume is bit-identical"
+expect_exit 0 "${np2[@]}" "$train" "${common[@]}" "${long[@]}" "${mode[@]}" -s "train.epochs=$target" \
+  -s "train.output_dir=$TMP/straight-$streaming"
+last=$(cat "$TMP/straight-$streaming/checkpoints/latest")
+h5diff "$TMP/straight-$streaming/checkpoints/$last" "$pre/checkpoints/$last" /model /model ||
+  fail "preempted + resumed run differs from the uninterrupted one (streaming $streaming)"
+pass "USR1 (streaming $streaming): exit 75 with a checkpoint at step $step of epoch $((epoch + 1)); resume is bit-identical"
+done
 
 # --- SIGTERM sent to the ranks themselves (as Slurm does at the time limit) ----------
 term=$TMP/term

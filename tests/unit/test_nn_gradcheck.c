@@ -253,6 +253,39 @@ static void test_dropout_masks(void) {
     free(mask);
 }
 
+/* Every mask entry equals the documented Philox word, for each Philox
+ * variant of the CPU backend (portable C, AVX2, AVX-512; HPCML_CPU_ISA caps
+ * the choice, a variant the CPU lacks falls back to a narrower one), with
+ * widths that use whole 64-unit groups and a ragged tail. */
+static void test_dropout_variants(void) {
+    enum { R = 5, D = 300 };
+    const float p = 0.45f;
+    const char *isas[] = {"generic", "avx2", NULL};
+    float *x = malloc(sizeof(float) * R * D), *mask = malloc(sizeof(float) * R * D);
+    for (size_t v = 0; v < sizeof isas / sizeof isas[0]; v++) {
+        if (isas[v])
+            setenv("HPCML_CPU_ISA", isas[v], 1);
+        else
+            unsetenv("HPCML_CPU_ISA");
+        for (int i = 0; i < R * D; i++) x[i] = 2.0f;
+        nn_dropout_rows keys = {.seed = 0x123456789abcull, .row_keys = NULL, .row_key_base = 77};
+        CHECK(be->dropout_forward(x, mask, R, D, p, 3, &keys) == 0);
+        int bad = 0;
+        for (int r = 0; r < R; r++)
+            for (int j = 0; j < D; j++) {
+                rng_u32x4 b = rng_block(keys.seed, RNG_STREAM_DROPOUT, 77 + (uint64_t)r,
+                                        nn_dropout_lane(3, j));
+                float want = nn_dropout_scale(rng_u01f_from_word(b.v[j % 4]), p);
+                if (mask[r * D + j] != want || x[r * D + j] != 2.0f * want) bad++;
+            }
+        CHECK_MSG(bad == 0, "dropout variant %s: %d wrong entries", isas[v] ? isas[v] : "widest",
+                  bad);
+    }
+    unsetenv("HPCML_CPU_ISA");
+    free(x);
+    free(mask);
+}
+
 /* ---- the whole model ---------------------------------------------------- */
 
 static void test_mlp_gradients(nn_activation act, float dropout_p, int weighted) {
@@ -428,6 +461,7 @@ int main(void) {
     test_activation_derivatives();
     test_softmax_ce();
     test_dropout_masks();
+    test_dropout_variants();
     const nn_activation acts[] = {NN_ACT_RELU, NN_ACT_GELU, NN_ACT_NONE};
     for (int a = 0; a < 3; a++)
         for (int d = 0; d < 2; d++) test_mlp_gradients(acts[a], d ? 0.4f : 0.0f, (a + d) % 2 == 0);
