@@ -1,9 +1,11 @@
 /* gpu.h — the CUDA device behind the "cuda" backend: whether one is usable,
  * which one a rank takes, the GEMM math mode, and NCCL.
  *
- * Built with CUDA (HPCML_WITH_CUDA=1) these functions are cuda/'s; without
- * it gpu_stub.c's, which report no usable device and fail to open one, so
- * callers need no #if. The device-choice helpers (device_select.c) are plain
+ * Built with CUDA (HPCML_WITH_CUDA=1) these functions are cuda/'s, compiled
+ * into the plugin libhpcml_cuda.so, which gpu_loader.c opens on first use (a
+ * CPU run never maps the CUDA libraries); without CUDA they are gpu_stub.c's.
+ * Either way a missing plugin or device is reported, not fatal: the stubs
+ * report no usable device and fail to open one, so callers need no #if. The device-choice helpers (device_select.c) are plain
  * C and always built.
  *
  * The CUDA backend keeps one device, two streams (compute, copy), a cuBLAS
@@ -78,8 +80,9 @@ int nn_gpu_local_rank_from_env(int *local_size);
  * device i. local_rank < 0 counts as 0. */
 int nn_gpu_pick_device(int local_rank, int n_devices);
 
-#if HPCML_WITH_CUDA
-extern const nn_backend nn_backend_cuda;
-#endif
+/* The CUDA backend table, loading the plugin on first use; NULL when CUDA is
+ * not built or the plugin cannot be loaded (nn_gpu_device_count says why).
+ * The plugin defines it as nn_backend_cuda. */
+const nn_backend *nn_gpu_backend(void);
 
 #endif

@@ -7,6 +7,11 @@
 #include "core/status.h"
 #include "nn/gpu.h"
 
+const nn_backend *nn_gpu_backend(void)
+{
+    return NULL;
+}
+
 int nn_gpu_built(void)
 {
     return 0;

@@ -31,6 +31,29 @@ if [[ $gpu -eq 0 ]]; then
   [[ ! -e $TMP/cuda1 ]] || fail "a refused run left $TMP/cuda1 behind"
   pass "train.device=cuda, 1 rank: exit 1 ($(sed 's/.*usable (//; s/);.*//' "$TMP/err" | head -c 90))"
 
+  # --- the CUDA plugin: found and opened only when asked for -------------------------
+  if [[ -e $BUILD/lib/libhpcml_cuda.so ]]; then
+    # found beside the program: the reason is the CUDA runtime's, not a missing plugin
+    grep -q 'cannot load the CUDA backend plugin' "$TMP/err" &&
+      { cat "$TMP/err"; fail "the plugin in $BUILD/lib was not loaded"; }
+    HPCML_CUDA_PLUGIN=$TMP/missing.so expect_exit 1 "$train" -q "${common[@]}" \
+      -s train.device=cuda -s "train.output_dir=$TMP/cuda0"
+    grep -q 'cannot load the CUDA backend plugin.*missing.so' "$TMP/err" ||
+      { cat "$TMP/err"; fail "a missing plugin is not named"; }
+    # a CPU run never maps the CUDA libraries
+    "$train" -q "${common[@]}" -s train.device=cpu -s "train.output_dir=$TMP/cpumaps" \
+      -s train.epochs=1 >"$TMP/out" 2>&1 &
+    pid=$!
+    maps=""
+    while kill -0 $pid 2>/dev/null; do
+      maps+=$(grep -o 'lib\(cudart\|cublas\|nccl\|hpcml_cuda\)[^ ]*' /proc/$pid/maps 2>/dev/null || true)
+      sleep 0.05
+    done
+    wait $pid || { cat "$TMP/out"; fail "the cpu run failed"; }
+    [[ -z $maps ]] || fail "a CPU run mapped CUDA libraries: $maps"
+    pass "CUDA plugin: loaded only for a GPU run, a missing one named, CPU runs map no CUDA library"
+  fi
+
   expect_exit 1 "${MPIRUN[@]}" -np 2 "$train" -q "${common[@]}" -s train.device=cuda \
     -s "train.output_dir=$TMP/cuda2"
   grep -q 'no CUDA device is usable' "$TMP/err" || { cat "$TMP/err"; fail "2 ranks: no message"; }
