@@ -39,7 +39,7 @@
 
 static struct {
     void *handle;
-    char error[512]; /* why it did not load */
+    char error[1280]; /* why it did not load: the reasons tried (below 1024) and a hint */
     const nn_backend *backend;
     int (*nccl_built)(void);
     int (*device_count)(char *, size_t);
