@@ -164,16 +164,23 @@ int asha_cutoff(asha_bracket *b, int r, double *cutoff)
     return 1;
 }
 
+/* Both rung kinds keep parallel (trial, value) arrays: grow them to cap. */
+static int grow_trial_values(int64_t **trial, double **value, int64_t cap)
+{
+    int64_t *t = realloc(*trial, (size_t)cap * sizeof *t);
+    HPCML_ALLOC_CHECK(t, (size_t)cap * sizeof *t);
+    *trial = t;
+    double *v = realloc(*value, (size_t)cap * sizeof *v);
+    HPCML_ALLOC_CHECK(v, (size_t)cap * sizeof *v);
+    *value = v;
+    return HPCML_OK;
+}
+
 static int rung_push(asha_rung *g, int64_t trial, double value)
 {
     if (g->n == g->cap) {
         int64_t cap = g->cap ? 2 * g->cap : 16;
-        int64_t *t = realloc(g->trial, (size_t)cap * sizeof *t);
-        HPCML_ALLOC_CHECK(t, (size_t)cap * sizeof *t);
-        g->trial = t;
-        double *v = realloc(g->value, (size_t)cap * sizeof *v);
-        HPCML_ALLOC_CHECK(v, (size_t)cap * sizeof *v);
-        g->value = v;
+        HPCML_TRY(grow_trial_values(&g->trial, &g->value, cap));
         g->cap = cap;
     }
     g->trial[g->n] = trial;
@@ -292,12 +299,7 @@ int asha_promo_record(asha_promo *p, int r, int64_t trial, double value)
     if (promo_find(g, trial) >= 0) return HPCML_OK;
     if (g->n == g->cap) {
         int64_t cap = g->cap ? 2 * g->cap : 16;
-        int64_t *t = realloc(g->trial, (size_t)cap * sizeof *t);
-        HPCML_ALLOC_CHECK(t, (size_t)cap * sizeof *t);
-        g->trial = t;
-        double *v = realloc(g->value, (size_t)cap * sizeof *v);
-        HPCML_ALLOC_CHECK(v, (size_t)cap * sizeof *v);
-        g->value = v;
+        HPCML_TRY(grow_trial_values(&g->trial, &g->value, cap));
         unsigned char *m = realloc(g->promoted, (size_t)cap);
         HPCML_ALLOC_CHECK(m, (size_t)cap);
         g->promoted = m;
