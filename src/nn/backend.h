@@ -42,7 +42,8 @@ typedef struct {
 } nn_dropout_rows;
 
 static inline uint64_t nn_dropout_row_key(uint64_t epoch, uint64_t rows_per_epoch,
-                                          uint64_t global_row) {
+                                          uint64_t global_row)
+{
     return epoch * rows_per_epoch + global_row;
 }
 
@@ -69,7 +70,7 @@ typedef int (*nn_allreduce_fn)(float *buf, size_t n, void *ctx);
 typedef int (*nn_allreduce_f64_fn)(double *buf_host, size_t n, void *ctx);
 
 struct nn_backend {
-    const char *name; /* "cpu", "cuda" */
+    const char *name;  /* "cpu", "cuda" */
     int device_memory; /* 1 when buffers live off the host (copies needed) */
 
     /* ---- memory ---- */
@@ -137,9 +138,8 @@ struct nn_backend {
     /* dlogits[r][c] = scale * w[y_r] * (prob[r][c] - [c == y_r]). With scale
      * = 1 / (global weight_sum) this is the gradient of the weighted mean
      * loss of the global batch w.r.t. this rank's logits. */
-    int (*softmax_ce_backward)(const float *prob, const int32_t *labels,
-                               const float *class_weights, int rows, int classes, float scale,
-                               float *dlogits);
+    int (*softmax_ce_backward)(const float *prob, const int32_t *labels, const float *class_weights,
+                               int rows, int classes, float scale, float *dlogits);
 
     /* ---- optimizer (flat buffers of n parameters) ---- */
     int (*sgd_step)(float *param, const float *grad, float *momentum_buf, size_t n,

@@ -28,7 +28,8 @@
 #define HPCML_SIMD_CLONES
 #endif
 
-static int cpu_alloc(void **ptr, size_t bytes) {
+static int cpu_alloc(void **ptr, size_t bytes)
+{
     HPCML_CHECK(ptr != NULL, HPCML_EINTERNAL, "cpu_alloc: NULL out pointer");
     *ptr = NULL;
     if (bytes == 0) return HPCML_OK;
@@ -41,24 +42,33 @@ static int cpu_alloc(void **ptr, size_t bytes) {
     return HPCML_OK;
 }
 
-static void cpu_free(void *ptr) { free(ptr); }
+static void cpu_free(void *ptr)
+{
+    free(ptr);
+}
 
-static int cpu_copy(void *dst, const void *src, size_t bytes) {
+static int cpu_copy(void *dst, const void *src, size_t bytes)
+{
     if (bytes) memmove(dst, src, bytes);
     return HPCML_OK;
 }
 
-static int cpu_zero(void *ptr, size_t bytes) {
+static int cpu_zero(void *ptr, size_t bytes)
+{
     if (bytes) memset(ptr, 0, bytes);
     return HPCML_OK;
 }
 
-static int cpu_upload_wait(void) { return HPCML_OK; }
+static int cpu_upload_wait(void)
+{
+    return HPCML_OK;
+}
 
 static int cpu_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
-                     int lda, const float *b, int ldb, float beta, float *c, int ldc) {
-    HPCML_CHECK(m >= 0 && n >= 0 && k >= 0, HPCML_EINTERNAL, "sgemm: negative size %d %d %d", m,
-                n, k);
+                     int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+    HPCML_CHECK(m >= 0 && n >= 0 && k >= 0, HPCML_EINTERNAL, "sgemm: negative size %d %d %d", m, n,
+                k);
     if (m == 0 || n == 0) return HPCML_OK;
     if (k == 0) { /* a rank with no rows this step: C = beta C, defined here, not left to BLAS */
         for (int i = 0; i < m; i++)
@@ -73,27 +83,34 @@ static int cpu_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
     return HPCML_OK;
 }
 
-HPCML_SIMD_CLONES static int cpu_colsum(const float *a, int rows, int cols, float beta, float *out) {
+HPCML_SIMD_CLONES static int cpu_colsum(const float *a, int rows, int cols, float beta, float *out)
+{
     if (beta == 0.0f) {
         memset(out, 0, (size_t)cols * sizeof(float));
     } else if (beta != 1.0f) {
-        for (int c = 0; c < cols; c++) out[c] *= beta;
+        for (int c = 0; c < cols; c++)
+            out[c] *= beta;
     }
     for (int r = 0; r < rows; r++) {
         const float *row = a + (size_t)r * cols;
-        for (int c = 0; c < cols; c++) out[c] += row[c];
+        for (int c = 0; c < cols; c++)
+            out[c] += row[c];
     }
     return HPCML_OK;
 }
 
-static int cpu_scale(float *x, size_t n, float alpha) {
-    for (size_t i = 0; i < n; i++) x[i] *= alpha;
+static int cpu_scale(float *x, size_t n, float alpha)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] *= alpha;
     return HPCML_OK;
 }
 
-static int cpu_sumsq(const float *x, size_t n, double *sumsq_host) {
+static int cpu_sumsq(const float *x, size_t n, double *sumsq_host)
+{
     double s = 0.0;
-    for (size_t i = 0; i < n; i++) s += (double)x[i] * (double)x[i];
+    for (size_t i = 0; i < n; i++)
+        s += (double)x[i] * (double)x[i];
     *sumsq_host = s;
     return HPCML_OK;
 }
@@ -102,7 +119,8 @@ static int cpu_sumsq(const float *x, size_t n, double *sumsq_host) {
  * vectorizes (ReLU as a compare-and-mask); the per-element formulas are
  * elementwise.h's, so the values are bit-for-bit those of nn_act_forward. */
 HPCML_SIMD_CLONES static int cpu_bias_act_forward(float *z, const float *bias, int rows, int cols,
-                                nn_activation act, float *a) {
+                                                  nn_activation act, float *a)
+{
     for (int r = 0; r < rows; r++) {
         float *zr = z + (size_t)r * cols;
         float *ar = a + (size_t)r * cols;
@@ -123,7 +141,8 @@ HPCML_SIMD_CLONES static int cpu_bias_act_forward(float *z, const float *bias, i
             break;
         default:
             if (ar == zr) {
-                for (int c = 0; c < cols; c++) zr[c] += bias[c];
+                for (int c = 0; c < cols; c++)
+                    zr[c] += bias[c];
             } else {
                 for (int c = 0; c < cols; c++) {
                     float v = zr[c] + bias[c];
@@ -142,8 +161,9 @@ HPCML_SIMD_CLONES static int cpu_bias_act_forward(float *z, const float *bias, i
  * da * nn_act_derivative(RELU, z) (so -0 and NaN propagate alike), but with no
  * conditional multiply (which -ftrapping-math keeps the compiler from
  * vectorizing). */
-HPCML_SIMD_CLONES static int cpu_act_backward(const float *z, const float *da, size_t n, nn_activation act,
-                            float *dz) {
+HPCML_SIMD_CLONES static int cpu_act_backward(const float *z, const float *da, size_t n,
+                                              nn_activation act, float *dz)
+{
     switch (act) {
     case NN_ACT_RELU:
         for (size_t i = 0; i < n; i++) {
@@ -155,7 +175,8 @@ HPCML_SIMD_CLONES static int cpu_act_backward(const float *z, const float *da, s
         }
         break;
     case NN_ACT_GELU:
-        for (size_t i = 0; i < n; i++) dz[i] = da[i] * nn_act_derivative(NN_ACT_GELU, z[i]);
+        for (size_t i = 0; i < n; i++)
+            dz[i] = da[i] * nn_act_derivative(NN_ACT_GELU, z[i]);
         break;
     default: /* da * 1.0f == da */
         if (dz != da) memmove(dz, da, n * sizeof(float));
@@ -182,7 +203,8 @@ typedef void (*philox_rounds_fn)(uint32_t *w0, uint32_t *w1, uint32_t *w2, uint3
                                  uint32_t k0, uint32_t k1);
 
 static void philox_rounds_c(uint32_t *w0, uint32_t *w1, uint32_t *w2, uint32_t *w3, uint32_t k0,
-                            uint32_t k1) {
+                            uint32_t k1)
+{
     for (int round = 1; round < RNG_PHILOX_ROUNDS; round++) {
         k0 += RNG_PHILOX_W0;
         k1 += RNG_PHILOX_W1;
@@ -205,15 +227,16 @@ static void philox_rounds_c(uint32_t *w0, uint32_t *w1, uint32_t *w2, uint32_t *
 
 /* High 32 bits of the 32 x 32-bit products of each lane: even lanes from
  * one widening multiply, odd lanes from another on the words shifted down. */
-__attribute__((target("avx2"))) static inline __m256i mulhi_epu32_256(__m256i a, __m256i m) {
+__attribute__((target("avx2"))) static inline __m256i mulhi_epu32_256(__m256i a, __m256i m)
+{
     const __m256i even = _mm256_srli_epi64(_mm256_mul_epu32(a, m), 32);
     const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);
     return _mm256_blend_epi32(even, odd, 0xAA);
 }
 
-__attribute__((target("avx2"))) static void philox_rounds_avx2(uint32_t *w0, uint32_t *w1,
-                                                               uint32_t *w2, uint32_t *w3,
-                                                               uint32_t k0, uint32_t k1) {
+__attribute__((target("avx2"))) static void
+philox_rounds_avx2(uint32_t *w0, uint32_t *w1, uint32_t *w2, uint32_t *w3, uint32_t k0, uint32_t k1)
+{
     const __m256i m0 = _mm256_set1_epi32((int)RNG_PHILOX_M0);
     const __m256i m1 = _mm256_set1_epi32((int)RNG_PHILOX_M1);
     for (int h = 0; h < DROPOUT_BLOCKS; h += 8) {
@@ -239,7 +262,8 @@ __attribute__((target("avx2"))) static void philox_rounds_avx2(uint32_t *w0, uin
     }
 }
 
-__attribute__((target("avx512f"))) static inline __m512i mulhi_epu32_512(__m512i a, __m512i m) {
+__attribute__((target("avx512f"))) static inline __m512i mulhi_epu32_512(__m512i a, __m512i m)
+{
     const __m512i even = _mm512_srli_epi64(_mm512_mul_epu32(a, m), 32);
     const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
     return _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd);
@@ -247,7 +271,8 @@ __attribute__((target("avx512f"))) static inline __m512i mulhi_epu32_512(__m512i
 
 __attribute__((target("avx512f"))) static void philox_rounds_avx512(uint32_t *w0, uint32_t *w1,
                                                                     uint32_t *w2, uint32_t *w3,
-                                                                    uint32_t k0, uint32_t k1) {
+                                                                    uint32_t k0, uint32_t k1)
+{
     const __m512i m0 = _mm512_set1_epi32((int)RNG_PHILOX_M0);
     const __m512i m1 = _mm512_set1_epi32((int)RNG_PHILOX_M1);
     __m512i a = _mm512_loadu_si512(w0), b = _mm512_loadu_si512(w1);
@@ -271,7 +296,8 @@ __attribute__((target("avx512f"))) static void philox_rounds_avx512(uint32_t *w0
 
 /* The widest the CPU has; HPCML_CPU_ISA = "generic" or "avx2" caps it (the
  * tests check every variant against rng_block on any machine). */
-static philox_rounds_fn philox_rounds_pick(void) {
+static philox_rounds_fn philox_rounds_pick(void)
+{
     const char *cap = getenv("HPCML_CPU_ISA");
     if (cap && strcmp(cap, "generic") == 0) return philox_rounds_c;
 #ifdef HPCML_PHILOX_X86
@@ -284,7 +310,8 @@ static philox_rounds_fn philox_rounds_pick(void) {
 }
 
 static void dropout_row(philox_rounds_fn philox_rounds, float *xr, float *mr, int cols,
-                        uint64_t seed, uint64_t key, uint32_t lane0, uint32_t thr, float scale) {
+                        uint64_t seed, uint64_t key, uint32_t lane0, uint32_t thr, float scale)
+{
     const uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
     /* round 1 (key k0, k1) of ctr {key lo, key hi, stream, lane} */
     const uint64_t p0 = (uint64_t)RNG_PHILOX_M0 * (uint32_t)key;
@@ -312,7 +339,8 @@ static void dropout_row(philox_rounds_fn philox_rounds, float *xr, float *mr, in
                 m[4 * i + 2] = (w2[i] >> 8) >= thr ? scale : 0.0f;
                 m[4 * i + 3] = (w3[i] >> 8) >= thr ? scale : 0.0f;
             }
-            for (int j = 0; j < 4 * DROPOUT_BLOCKS; j++) x[j] *= m[j];
+            for (int j = 0; j < 4 * DROPOUT_BLOCKS; j++)
+                x[j] *= m[j];
         } else {
             for (int u = u0; u < cols; u++) {
                 const int i = (u - u0) / 4, q = (u - u0) % 4;
@@ -325,13 +353,15 @@ static void dropout_row(philox_rounds_fn philox_rounds, float *xr, float *mr, in
 }
 
 static int cpu_dropout_forward(float *x, float *mask, int rows, int cols, float p, int layer,
-                               const nn_dropout_rows *keys) {
+                               const nn_dropout_rows *keys)
+{
     HPCML_CHECK(p >= 0.0f && p < 1.0f, HPCML_EUSAGE, "dropout probability %g not in [0, 1)",
                 (double)p);
     HPCML_CHECK(layer >= 0 && layer < NN_DROPOUT_MAX_LAYERS && cols <= NN_DROPOUT_MAX_UNITS,
                 HPCML_EUSAGE, "dropout: layer %d or width %d out of range", layer, cols);
     if (p == 0.0f) {
-        for (size_t i = 0; i < (size_t)rows * cols; i++) mask[i] = 1.0f;
+        for (size_t i = 0; i < (size_t)rows * cols; i++)
+            mask[i] = 1.0f;
         return HPCML_OK;
     }
     /* nn_dropout_scale's two outcomes and its decision as an integer compare */
@@ -347,21 +377,25 @@ static int cpu_dropout_forward(float *x, float *mask, int rows, int cols, float 
     return HPCML_OK;
 }
 
-HPCML_SIMD_CLONES static int cpu_dropout_backward(const float *dy, const float *mask, size_t n, float *dx) {
-    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * mask[i];
+HPCML_SIMD_CLONES static int cpu_dropout_backward(const float *dy, const float *mask, size_t n,
+                                                  float *dx)
+{
+    for (size_t i = 0; i < n; i++)
+        dx[i] = dy[i] * mask[i];
     return HPCML_OK;
 }
 
 static int cpu_softmax_ce_forward(const float *logits, const int32_t *labels,
                                   const float *class_weights, int rows, int classes, float *prob,
-                                  double *loss_sum, double *weight_sum) {
+                                  double *loss_sum, double *weight_sum)
+{
     double ls = 0.0, ws = 0.0;
     for (int r = 0; r < rows; r++) {
         int y = labels ? labels[r] : -1;
         HPCML_CHECK(!labels || (y >= 0 && y < classes), HPCML_EDATA,
                     "label %d of row %d not in [0, %d)", y, r, classes);
-        float l = nn_softmax_ce_row(logits + (size_t)r * classes, classes, y,
-                                    prob + (size_t)r * classes);
+        float l =
+            nn_softmax_ce_row(logits + (size_t)r * classes, classes, y, prob + (size_t)r * classes);
         if (labels) {
             double w = class_weights ? (double)class_weights[y] : 1.0;
             ls += w * (double)l;
@@ -375,7 +409,8 @@ static int cpu_softmax_ce_forward(const float *logits, const int32_t *labels,
 
 static int cpu_softmax_ce_backward(const float *prob, const int32_t *labels,
                                    const float *class_weights, int rows, int classes, float scale,
-                                   float *dlogits) {
+                                   float *dlogits)
+{
     for (int r = 0; r < rows; r++) {
         int y = labels[r];
         HPCML_CHECK(y >= 0 && y < classes, HPCML_EDATA, "label %d of row %d not in [0, %d)", y, r,
@@ -383,20 +418,22 @@ static int cpu_softmax_ce_backward(const float *prob, const int32_t *labels,
         float ws = scale * (class_weights ? class_weights[y] : 1.0f);
         const float *pr = prob + (size_t)r * classes;
         float *dr = dlogits + (size_t)r * classes;
-        for (int c = 0; c < classes; c++) dr[c] = nn_softmax_ce_grad(pr[c], c == y, ws);
+        for (int c = 0; c < classes; c++)
+            dr[c] = nn_softmax_ce_grad(pr[c], c == y, ws);
     }
     return HPCML_OK;
 }
 
-HPCML_SIMD_CLONES static int cpu_sgd_step(float *param, const float *grad, float *momentum_buf, size_t n,
-                        const nn_step_params *sp) {
+HPCML_SIMD_CLONES static int cpu_sgd_step(float *param, const float *grad, float *momentum_buf,
+                                          size_t n, const nn_step_params *sp)
+{
     HPCML_CHECK(sp->momentum == 0.0f || momentum_buf != NULL, HPCML_EINTERNAL,
                 "sgd_step: momentum without a buffer");
     const float lr = sp->lr, mu = sp->momentum, damp = sp->dampening, wd = sp->weight_decay;
     const int nest = sp->nesterov, first = sp->first_step;
     if (mu == 0.0f) {
-        for (size_t i = 0; i < n; i++) nn_sgd_update(&param[i], grad[i], NULL, lr, 0.0f, damp,
-                                                     wd, nest, first);
+        for (size_t i = 0; i < n; i++)
+            nn_sgd_update(&param[i], grad[i], NULL, lr, 0.0f, damp, wd, nest, first);
         return HPCML_OK;
     }
     for (size_t i = 0; i < n; i++)
@@ -404,8 +441,9 @@ HPCML_SIMD_CLONES static int cpu_sgd_step(float *param, const float *grad, float
     return HPCML_OK;
 }
 
-HPCML_SIMD_CLONES static int cpu_adam_step(float *param, const float *grad, float *m, float *v, size_t n,
-                         const nn_step_params *sp) {
+HPCML_SIMD_CLONES static int cpu_adam_step(float *param, const float *grad, float *m, float *v,
+                                           size_t n, const nn_step_params *sp)
+{
     const float b1 = sp->beta1, b2 = sp->beta2, ss = sp->step_size, bc2 = sp->bc2_sqrt;
     const float eps = sp->eps, l2 = sp->l2, decay = sp->decay;
     for (size_t i = 0; i < n; i++)
@@ -413,14 +451,16 @@ HPCML_SIMD_CLONES static int cpu_adam_step(float *param, const float *grad, floa
     return HPCML_OK;
 }
 
-int nn_allreduce_single(float *buf, size_t n, void *ctx) {
+int nn_allreduce_single(float *buf, size_t n, void *ctx)
+{
     (void)buf;
     (void)n;
     (void)ctx;
     return HPCML_OK;
 }
 
-int nn_allreduce_single_f64(double *buf_host, size_t n, void *ctx) {
+int nn_allreduce_single_f64(double *buf_host, size_t n, void *ctx)
+{
     (void)buf_host;
     (void)n;
     (void)ctx;
@@ -455,7 +495,8 @@ const nn_backend nn_backend_cpu = {
     .comm_ctx = NULL,
 };
 
-const nn_backend *nn_backend_by_name(const char *name) {
+const nn_backend *nn_backend_by_name(const char *name)
+{
     if (!name) return NULL;
     if (strcmp(name, nn_backend_cpu.name) == 0) return &nn_backend_cpu;
     if (strcmp(name, "cuda") == 0) return nn_gpu_backend(); /* the plugin, opened now */

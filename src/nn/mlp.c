@@ -9,7 +9,8 @@
 #include "core/rng.h"
 #include "core/status.h"
 
-static int shape_check(const mlp_shape *s) {
+static int shape_check(const mlp_shape *s)
+{
     HPCML_CHECK(s->n_inputs > 0, HPCML_EUSAGE, "mlp: %d inputs", s->n_inputs);
     HPCML_CHECK(s->n_classes >= 2, HPCML_EUSAGE, "mlp: %d classes (need >= 2)", s->n_classes);
     HPCML_CHECK(s->n_hidden >= 0 && s->n_hidden <= MLP_MAX_HIDDEN &&
@@ -25,23 +26,30 @@ static int shape_check(const mlp_shape *s) {
     return HPCML_OK;
 }
 
-static int layer_in(const mlp_shape *s, int l) { return l == 0 ? s->n_inputs : s->hidden[l - 1]; }
-static int layer_out(const mlp_shape *s, int l) {
+static int layer_in(const mlp_shape *s, int l)
+{
+    return l == 0 ? s->n_inputs : s->hidden[l - 1];
+}
+static int layer_out(const mlp_shape *s, int l)
+{
     return l == s->n_hidden ? s->n_classes : s->hidden[l];
 }
 
-size_t mlp_shape_param_count(const mlp_shape *s) {
+size_t mlp_shape_param_count(const mlp_shape *s)
+{
     size_t n = 0;
     for (int l = 0; l <= s->n_hidden; l++)
         n += (size_t)layer_out(s, l) * (size_t)layer_in(s, l) + (size_t)layer_out(s, l);
     return n;
 }
 
-static int be_alloc_floats(const nn_backend *be, float **p, size_t n) {
+static int be_alloc_floats(const nn_backend *be, float **p, size_t n)
+{
     return be->alloc((void **)p, n * sizeof(float));
 }
 
-int mlp_create(mlp *m, const nn_backend *be, const mlp_shape *shape, int max_batch) {
+int mlp_create(mlp *m, const nn_backend *be, const mlp_shape *shape, int max_batch)
+{
     memset(m, 0, sizeof *m);
     HPCML_TRY(shape_check(shape));
     HPCML_CHECK(max_batch > 0, HPCML_EUSAGE, "mlp: max batch %d", max_batch);
@@ -85,8 +93,7 @@ int mlp_create(mlp *m, const nn_backend *be, const mlp_shape *shape, int max_bat
         HPCML_TRY_GOTO(rc, be_alloc_floats(be, &m->z[l], B * (size_t)m->width[l + 1]), fail);
         if (l < L - 1) {
             HPCML_TRY_GOTO(rc, be_alloc_floats(be, &m->h[l], B * (size_t)m->width[l + 1]), fail);
-            HPCML_TRY_GOTO(rc, be_alloc_floats(be, &m->mask[l], B * (size_t)m->width[l + 1]),
-                           fail);
+            HPCML_TRY_GOTO(rc, be_alloc_floats(be, &m->mask[l], B * (size_t)m->width[l + 1]), fail);
         }
     }
     HPCML_TRY_GOTO(rc, be_alloc_floats(be, &m->prob, B * (size_t)shape->n_classes), fail);
@@ -99,7 +106,8 @@ fail:
     return rc;
 }
 
-void mlp_destroy(mlp *m) {
+void mlp_destroy(mlp *m)
+{
     const nn_backend *be = m->be;
     if (be) {
         for (int l = 0; l < m->n_layers; l++) {
@@ -123,7 +131,8 @@ void mlp_destroy(mlp *m) {
     memset(m, 0, sizeof *m);
 }
 
-int mlp_init_params(mlp *m, uint64_t seed, nn_init_scheme scheme) {
+int mlp_init_params(mlp *m, uint64_t seed, nn_init_scheme scheme)
+{
     HPCML_CHECK(scheme == NN_INIT_HE_NORMAL || scheme == NN_INIT_TORCH_DEFAULT, HPCML_EUSAGE,
                 "mlp: unknown init scheme %d", (int)scheme);
     float *host = malloc(m->n_params * sizeof(float));
@@ -136,12 +145,12 @@ int mlp_init_params(mlp *m, uint64_t seed, nn_init_scheme scheme) {
             const double std = sqrt(2.0 / fan_in);
             for (size_t i = m->w_off[l]; i < m->w_off[l] + nw; i++)
                 host[i] = (float)(std * rng_normal(seed, RNG_STREAM_INIT, i, 0));
-            for (size_t i = m->b_off[l]; i < m->b_off[l] + nb; i++) host[i] = 0.0f;
+            for (size_t i = m->b_off[l]; i < m->b_off[l] + nb; i++)
+                host[i] = 0.0f;
         } else {
             const double bound = 1.0 / sqrt(fan_in);
             for (size_t i = m->w_off[l]; i < m->b_off[l] + nb; i++) /* W then b: contiguous */
-                host[i] =
-                    (float)(bound * (2.0 * rng_uniform(seed, RNG_STREAM_INIT, i, 0) - 1.0));
+                host[i] = (float)(bound * (2.0 * rng_uniform(seed, RNG_STREAM_INIT, i, 0) - 1.0));
         }
     }
     int rc = mlp_set_params(m, host);
@@ -149,15 +158,18 @@ int mlp_init_params(mlp *m, uint64_t seed, nn_init_scheme scheme) {
     return rc;
 }
 
-int mlp_get_params(const mlp *m, float *host) {
+int mlp_get_params(const mlp *m, float *host)
+{
     return m->be->copy_to_host(host, m->params, m->n_params * sizeof(float));
 }
 
-int mlp_set_params(mlp *m, const float *host) {
+int mlp_set_params(mlp *m, const float *host)
+{
     return m->be->copy_to_device(m->params, host, m->n_params * sizeof(float));
 }
 
-int mlp_forward(mlp *m, const float *x, int rows, const nn_dropout_rows *dropout) {
+int mlp_forward(mlp *m, const float *x, int rows, const nn_dropout_rows *dropout)
+{
     HPCML_CHECK(rows >= 0 && rows <= m->max_batch, HPCML_EINTERNAL,
                 "mlp_forward: %d rows, workspace holds %d", rows, m->max_batch);
     const nn_backend *be = m->be;
@@ -185,27 +197,31 @@ int mlp_forward(mlp *m, const float *x, int rows, const nn_dropout_rows *dropout
 }
 
 int mlp_loss_forward(mlp *m, const int32_t *labels, const float *class_weights, int rows,
-                     double *loss_sum, double *weight_sum) {
+                     double *loss_sum, double *weight_sum)
+{
     HPCML_CHECK(rows == m->last_rows, HPCML_EINTERNAL,
                 "mlp_loss_forward: %d rows after a forward of %d", rows, m->last_rows);
-    return m->be->softmax_ce_forward(mlp_logits(m), labels, class_weights, rows,
-                                     m->shape.n_classes, m->prob, loss_sum, weight_sum);
+    return m->be->softmax_ce_forward(mlp_logits(m), labels, class_weights, rows, m->shape.n_classes,
+                                     m->prob, loss_sum, weight_sum);
 }
 
 int mlp_loss_backward(mlp *m, const int32_t *labels, const float *class_weights, int rows,
-                      float scale) {
+                      float scale)
+{
     HPCML_CHECK(rows == m->last_rows && labels != NULL, HPCML_EINTERNAL,
                 "mlp_loss_backward: %d rows after a forward of %d", rows, m->last_rows);
     return m->be->softmax_ce_backward(m->prob, labels, class_weights, rows, m->shape.n_classes,
                                       scale, m->dlogits);
 }
 
-int mlp_backward(mlp *m, const float *x, int rows, const float *dlogits, int accumulate) {
+int mlp_backward(mlp *m, const float *x, int rows, const float *dlogits, int accumulate)
+{
     return mlp_backward_notify(m, x, rows, dlogits, accumulate, NULL, NULL);
 }
 
 int mlp_backward_notify(mlp *m, const float *x, int rows, const float *dlogits, int accumulate,
-                        mlp_grad_ready_fn ready, void *ctx) {
+                        mlp_grad_ready_fn ready, void *ctx)
+{
     HPCML_CHECK(rows == m->last_rows, HPCML_EINTERNAL,
                 "mlp_backward: %d rows after a forward of %d", rows, m->last_rows);
     const nn_backend *be = m->be;
@@ -227,8 +243,8 @@ int mlp_backward_notify(mlp *m, const float *x, int rows, const float *dlogits, 
                             0.0f, dh, nin));
         const size_t n = (size_t)rows * (size_t)nin;
         if (m->last_dropout && be->dropout_act_backward) {
-            HPCML_TRY(be->dropout_act_backward(m->z[l - 1], dh, m->mask[l - 1], n, m->shape.act,
-                                               dh));
+            HPCML_TRY(
+                be->dropout_act_backward(m->z[l - 1], dh, m->mask[l - 1], n, m->shape.act, dh));
         } else {
             if (m->last_dropout) HPCML_TRY(be->dropout_backward(dh, m->mask[l - 1], n, dh));
             HPCML_TRY(be->act_backward(m->z[l - 1], dh, n, m->shape.act, dh));
