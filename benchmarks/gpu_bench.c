@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/rng.h"
 #include "core/status.h"
 #include "nn/gpu.h"
@@ -30,13 +31,6 @@
 
 #define SKIP     77
 #define MAX_REPS 64
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -76,10 +70,10 @@ static double peak_tflops(const nn_backend *be, int n, int reps)
     TRY(be->sgemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n)); /* warm-up */
     TRY(sync_be(be));
     for (int r = 0; r < reps; r++) {
-        double t0 = now_s();
+        double t0 = hpcml_mono_s();
         TRY(be->sgemm(0, 0, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n));
         TRY(sync_be(be));
-        t[r] = 2.0 * n * (double)n * n / (now_s() - t0) / 1e12;
+        t[r] = 2.0 * n * (double)n * n / (hpcml_mono_s() - t0) / 1e12;
     }
     be->free(a), be->free(b), be->free(c);
     return median(t, reps);
@@ -147,11 +141,11 @@ static double step_rate(bench_model *bm, int steps, int reps)
     train_step(bm, 0);
     TRY(sync_be(be));
     for (int r = 0; r < reps; r++) {
-        double t0 = now_s();
+        double t0 = hpcml_mono_s();
         for (int s = 0; s < steps; s++)
             train_step(bm, 1 + (long)r * steps + s);
         TRY(sync_be(be));
-        t[r] = (double)steps * bm->batch / (now_s() - t0);
+        t[r] = (double)steps * bm->batch / (hpcml_mono_s() - t0);
     }
     return median(t, reps);
 }
@@ -169,7 +163,7 @@ static double mlp_gemm_tflops(bench_model *bm, int reps)
     }
     for (int r = -1; r < reps; r++) {
         TRY(sync_be(be));
-        double t0 = now_s();
+        double t0 = hpcml_mono_s();
         const int inner = 20;
         for (int k = 0; k < inner; k++) {
             const float *in = bm->x;
@@ -186,7 +180,7 @@ static double mlp_gemm_tflops(bench_model *bm, int reps)
             }
         }
         TRY(sync_be(be));
-        if (r >= 0) t[r] = inner * flops / (now_s() - t0) / 1e12;
+        if (r >= 0) t[r] = inner * flops / (hpcml_mono_s() - t0) / 1e12;
     }
     return median(t, reps);
 }

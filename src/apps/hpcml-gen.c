@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/app.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
@@ -48,13 +49,6 @@ typedef struct {
     uint32_t sha256[8]; /* of the file's bytes, for hpcml-etl's check (docs/etl.md) */
 } shard_counts;
 #define SHARD_COUNTS_WORDS 8 /* the four counts, then the digest in four words */
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static uint64_t shard_first_row(const gen_job *job, int64_t s)
 {
@@ -358,13 +352,13 @@ static int run(app_ctx *ctx)
 
     /* No early return until the next agreement: every rank must reach it. */
     profile_begin("generate");
-    double t0 = now_s();
+    double t0 = hpcml_mono_s();
     shard_counts local = {0};
     if (!mine)
         rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory for %lld shard counts", (long long)n_mine);
     else
         rc = generate_local(ctx, &job, mine, &local);
-    double dt = now_s() - t0;
+    double dt = hpcml_mono_s() - t0;
     if (rc == HPCML_OK) {
         double mb = (double)local.bytes / 1e6;
         log_rank_info("wrote %lld shards, %.1f MB in %.2f s: %.1f MB/s", (long long)n_mine, mb, dt,

@@ -6,17 +6,12 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "core/clock.h"
+
 static int g_rank;
 static log_level g_level = LOG_INFO;
 static struct timespec g_t0;
 static int g_started;
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 void log_init(int rank, log_level level)
 {
@@ -32,7 +27,7 @@ log_level log_get_level(void) { return g_level; }
 double log_elapsed_s(void)
 {
     if (!g_started) log_init(g_rank, g_level);
-    return now_s() - ((double)g_t0.tv_sec + 1e-9 * (double)g_t0.tv_nsec);
+    return hpcml_mono_s() - ((double)g_t0.tv_sec + 1e-9 * (double)g_t0.tv_nsec);
 }
 
 static void emit(log_level level, const char *tag, const char *fmt, va_list ap)

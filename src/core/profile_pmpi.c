@@ -13,16 +13,10 @@
 #include <mpi.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/profile_internal.h"
 
 static _Thread_local int g_inside;
-
-static double mono_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 __attribute__((constructor)) static void pmpi_mark_linked(void) { hpcml_pmpi_linked = 1; }
 
@@ -30,9 +24,9 @@ __attribute__((constructor)) static void pmpi_mark_linked(void) { hpcml_pmpi_lin
     do {                                                                                           \
         if (g_inside) return call;                                                                 \
         g_inside = 1;                                                                              \
-        double t0_ = mono_s();                                                                     \
+        double t0_ = hpcml_mono_s();                                                                     \
         int rc_ = call;                                                                            \
-        double dt_ = mono_s() - t0_;                                                               \
+        double dt_ = hpcml_mono_s() - t0_;                                                               \
         g_inside = 0;                                                                              \
         hpcml_pmpi_counters[HPCML_PMPI_##name].seconds += dt_;                                     \
         hpcml_pmpi_counters[HPCML_PMPI_##name].calls++;                                            \

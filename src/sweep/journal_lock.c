@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/rng.h"
 #include "core/status.h"
@@ -21,13 +22,6 @@ static double wall_s(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static double mono_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
@@ -119,7 +113,7 @@ int journal_lock_acquire(journal_lock *l)
     uint64_t token = random_token();
     int len = snprintf(l->owner, sizeof l->owner, "%s %d %016llx %.3f\n", host, (int)getpid(),
                        (unsigned long long)token, wall_s());
-    double t0 = mono_s(), backoff = BACKOFF_MIN_S;
+    double t0 = hpcml_mono_s(), backoff = BACKOFF_MIN_S;
     double cap = l->stale_s / 20 < BACKOFF_MAX_S ? l->stale_s / 20 : BACKOFF_MAX_S;
     uint64_t jitter = token;
     int waited = 0;
@@ -137,7 +131,7 @@ int journal_lock_acquire(journal_lock *l)
             l->token = token;
             l->acquired++;
             l->contended += waited;
-            l->wait_s += mono_s() - t0;
+            l->wait_s += hpcml_mono_s() - t0;
             return HPCML_OK;
         }
         HPCML_CHECK(errno == EEXIST, HPCML_EIO, "cannot create the journal lock %s: %s", l->path,

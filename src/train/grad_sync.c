@@ -4,15 +4,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/hpcml_mpi.h"
 #include "core/status.h"
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 void grad_sync_init(grad_sync *g, MPI_Comm comm, size_t n, size_t bucket_bytes)
 {
@@ -37,9 +31,9 @@ int grad_sync_allreduce(float *buf, size_t n, void *ctx)
     g->steps++;
     if (g->size == 1 || n == 0) return HPCML_OK;
     HPCML_CHECK(n <= (size_t)0x7fffffff, HPCML_EINTERNAL, "allreduce of %zu floats", n);
-    double t0 = now_s();
+    double t0 = hpcml_mono_s();
     HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, g->comm));
-    g->wait_s += now_s() - t0;
+    g->wait_s += hpcml_mono_s() - t0;
     g->buckets++;
     return HPCML_OK;
 }
@@ -58,7 +52,7 @@ static int start_bucket(grad_sync *g)
     if (count == 0) return HPCML_OK;
     HPCML_CHECK(g->n_started < GRAD_SYNC_MAX_BUCKETS && count <= (size_t)0x7fffffff,
                 HPCML_EINTERNAL, "grad_sync: bucket %d of %zu floats", g->n_started, count);
-    if (g->n_started == 0) g->first_start_s = now_s();
+    if (g->n_started == 0) g->first_start_s = hpcml_mono_s();
     HPCML_MPI_CHECK(MPI_Iallreduce(MPI_IN_PLACE, g->buf + lo, (int)count, MPI_FLOAT, MPI_SUM,
                                    g->comm, &g->req[g->n_started]));
     g->n_started++;
@@ -84,10 +78,10 @@ int grad_sync_ready(grad_sync *g, size_t lo, size_t hi)
 int grad_sync_finish(grad_sync *g)
 {
     HPCML_TRY(start_bucket(g));
-    double t0 = now_s();
+    double t0 = hpcml_mono_s();
     if (g->n_started > 0) g->window_s += t0 - g->first_start_s;
     HPCML_MPI_CHECK(MPI_Waitall(g->n_started, g->req, MPI_STATUSES_IGNORE));
-    g->wait_s += now_s() - t0;
+    g->wait_s += hpcml_mono_s() - t0;
     g->steps++;
     return HPCML_OK;
 }

@@ -6,16 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/hpcml_mpi.h"
 #include "core/status.h"
 #include "io/dataset_layout.h"
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* This rank's share of window k: R indices [*lo, *hi). */
 static void window_share(const stream_data *sd, uint64_t k, uint64_t *lo, uint64_t *hi)
@@ -63,11 +57,11 @@ static void *reader_main(void *arg)
         pthread_mutex_unlock(&sd->mu);
         /* The buffers and the epoch's order are not touched by the main
          * thread while a job on them is requested. */
-        const double t0 = now_s();
+        const double t0 = hpcml_mono_s();
         uint64_t rows = 0;
         hpcml_error_clear();
         int rc = read_share(sd, b, k, &rows);
-        const double dt = now_s() - t0;
+        const double dt = hpcml_mono_s() - t0;
         pthread_mutex_lock(&sd->mu);
         sd->job_rc[b] = rc;
         snprintf(sd->job_err[b], sizeof sd->job_err[b], "%s", rc ? hpcml_error_message() : "");
@@ -197,7 +191,7 @@ static uint64_t window_local(uint64_t id, const void *ctx)
 static int load_window(stream_data *sd, uint64_t k, const float *class_weights, MPI_Comm comm)
 {
     const int b = (int)(k % 2);
-    const double t0 = now_s();
+    const double t0 = hpcml_mono_s();
     pthread_mutex_lock(&sd->mu);
     while (sd->job_state[b] != 2 || sd->job_window[b] != k)
         pthread_cond_wait(&sd->cv, &sd->mu);
@@ -206,7 +200,7 @@ static int load_window(stream_data *sd, uint64_t k, const float *class_weights, 
     snprintf(err, sizeof err, "%s", sd->job_err[b]);
     sd->job_state[b] = 0;
     pthread_mutex_unlock(&sd->mu);
-    sd->wait_s += now_s() - t0;
+    sd->wait_s += hpcml_mono_s() - t0;
     if (rc != HPCML_OK) hpcml_error_adopt(rc, err, "streaming reader");
     /* read-ahead: the other buffer held window k - 1, already exchanged */
     if (rc == HPCML_OK && k + 1 < stream_windows_used(&sd->o)) request(sd, k + 1);

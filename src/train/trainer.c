@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
 #include "core/profile.h"
@@ -39,13 +40,6 @@ static const char *const stop_names[] = {"running", "completed", "early stopping
 
 /* Rows per evaluation forward (the model's workspace is at least this). */
 #define EVAL_CHUNK_ROWS 2048
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* ---- BLAS threads -------------------------------------------------------- */
 
@@ -561,7 +555,7 @@ static int run_epochs(trainer *t, monitor *mo)
     while (t->prog.epoch < t->epochs && t->prog.stop_reason == STOP_NONE) {
         const uint64_t epoch = (uint64_t)t->prog.epoch;
         profile_begin("epoch");
-        const double t_epoch = now_s();
+        const double t_epoch = hpcml_mono_s();
         grad_sync_reset_stats(&t->gs);
 
         profile_begin("exchange");
@@ -625,7 +619,7 @@ static int run_epochs(trainer *t, monitor *mo)
                       (unsigned long long)epoch + 1, (unsigned long long)t->sd.read_rows,
                       t->sd.read_s, t->sd.wait_s);
         }
-        const double train_s = now_s() - t_epoch;
+        const double train_s = hpcml_mono_s() - t_epoch;
         profile_end();
 
         train_epoch_metrics em;
@@ -658,7 +652,7 @@ static int run_epochs(trainer *t, monitor *mo)
         profile_end();
 
         /* Times: the slowest rank's, so every rank sees the same numbers. */
-        double times[4] = {now_s() - t_epoch, train_s, t->gs.wait_s, t->gs.window_s};
+        double times[4] = {hpcml_mono_s() - t_epoch, train_s, t->gs.wait_s, t->gs.window_s};
         if (t->size > 1) MPI_Allreduce(MPI_IN_PLACE, times, 4, MPI_DOUBLE, MPI_MAX, t->comm);
         em.epoch_s = times[0];
         em.train_s = times[1];

@@ -15,15 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/status.h"
 #include "sweep/journal.h"
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static sweep_params params(int writers)
 {
@@ -67,7 +61,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "WRITERS and OPS must be positive\n");
         return HPCML_EUSAGE;
     }
-    double t0 = now_s();
+    double t0 = hpcml_mono_s();
     for (int w = 0; w < writers; w++) {
         pid_t pid = fork();
         if (pid < 0) {
@@ -80,7 +74,7 @@ int main(int argc, char **argv)
     for (int w = 0; w < writers; w++) {
         if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) failed = 1;
     }
-    double s = now_s() - t0;
+    double s = hpcml_mono_s() - t0;
     if (failed) {
         fprintf(stderr, "a writer failed\n");
         return HPCML_EIO;
