@@ -65,7 +65,7 @@ case $prog in
     ;;
   sweep)
     args=("$bin/hpcml-sweep" -c "$cfg" "${common[@]}" -s "train.dataset=$work/ds-$SWEEP_ROWS.h5"
-      -s sweep.scheduler=none -s "sweep.trials=$trials" -s sweep.max_t=1 -s sweep.grace_period=1 -s sweep.ranks_per_trial=1
+      -s sweep.scheduler=none -s "sweep.trials=$trials" -s sweep.max_t=1 -s sweep.ranks_per_trial=1
       -s "sweep.max_parallel=$ranks" -s train.evaluate=false -s "sweep.output_dir=$out" --pool)
     prof="" work_n=$trials unit=trials
     ;;
