@@ -437,7 +437,7 @@ __global__ static void k_dropout(float *x, float *mask, int rows, int cols, uint
                                  const uint64_t *row_keys, uint64_t key_base, int layer,
                                  uint32_t thr, float scale)
 {
-    GRID_STRIDE(i, (size_t)rows * ((cols + 3) / 4))
+    GRID_STRIDE(i, (size_t)rows * kb_dropout_blocks(cols))
     kb_dropout_group(i, x, mask, cols, seed, row_keys, key_base, layer, thr, scale);
 }
 
@@ -477,7 +477,7 @@ static int cuda_dropout_forward(float *x, float *mask, int rows, int cols, float
     }
     const float scale = 1.0f / (1.0f - p);
     const uint32_t thr = nn_dropout_threshold(p);
-    k_dropout<<<blocks_for((size_t)rows * ((cols + 3) / 4)), THREADS, 0, gpu_state_.compute>>>(
+    k_dropout<<<blocks_for((size_t)rows * kb_dropout_blocks(cols)), THREADS, 0, gpu_state_.compute>>>(
         x, mask, rows, cols, keys->seed, keys_d, keys->row_key_base, layer, thr, scale);
     CUDA_LAUNCHED();
     return HPCML_OK;

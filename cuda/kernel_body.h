@@ -41,27 +41,35 @@ static inline HPCML_HD void kb_dropout_act_backward(size_t i, const float *z, co
     dz[i] = d * nn_act_derivative(act, z[i]);
 }
 
-/* Index i = row * groups + g, groups = ceil(cols / 4): the Philox block
- * rng_block(seed, RNG_STREAM_DROPOUT, key(row), nn_dropout_lane(layer, 4 g))
- * decides units 4 g .. 4 g + 3 of the row (word q for unit 4 g + q): kept
- * iff (word >> 8) >= thr = nn_dropout_threshold(p), mask = scale or 0. */
+/* Philox blocks per row of dropout: 16 for every started group of 128 units. */
+static inline HPCML_HD size_t kb_dropout_blocks(int cols)
+{
+    return (size_t)(cols + NN_DROPOUT_GROUP - 1) / NN_DROPOUT_GROUP * NN_DROPOUT_GROUP_BLOCKS;
+}
+
+/* Index i = row * kb_dropout_blocks(cols) + b: Philox block b of the row,
+ * rng_block(seed, RNG_STREAM_DROPOUT, key(row), layer << 24 | b), decides
+ * units 128 (b / 16) + 16 k + b % 16, k < 8 (elementwise.h's mapping): kept
+ * iff the unit's 16-bit draw >= thr = nn_dropout_threshold(p), mask = scale
+ * or 0. */
 static inline HPCML_HD void kb_dropout_group(size_t i, float *x, float *mask, int cols,
                                              uint64_t seed, const uint64_t *row_keys,
                                              uint64_t key_base, int layer, uint32_t thr,
                                              float scale)
 {
-    const size_t groups = (size_t)(cols + 3) / 4;
-    const size_t r = i / groups;
-    const int grp = (int)(i % groups);
+    const size_t blocks = kb_dropout_blocks(cols);
+    const size_t r = i / blocks;
+    const int b = (int)(i % blocks);
+    const int u0 = b / NN_DROPOUT_GROUP_BLOCKS * NN_DROPOUT_GROUP + b % NN_DROPOUT_GROUP_BLOCKS;
     const uint64_t key = row_keys ? row_keys[r] : key_base + (uint64_t)r;
     rng_u32x4 ctr = {{(uint32_t)key, (uint32_t)(key >> 32), (uint32_t)RNG_STREAM_DROPOUT,
-                      nn_dropout_lane(layer, 4 * grp)}};
+                      nn_dropout_lane(layer, u0)}};
     const rng_u32x4 w = rng_philox4x32_10_inline(ctr, (uint32_t)seed, (uint32_t)(seed >> 32));
-    for (int q = 0; q < 4; q++) {
-        const int u = 4 * grp + q;
+    for (int k = 0; k < 8; k++) {
+        const int u = u0 + k * NN_DROPOUT_GROUP_BLOCKS;
         if (u >= cols) break;
         const size_t at = r * (size_t)cols + (size_t)u;
-        const float m = (w.v[q] >> 8) >= thr ? scale : 0.0f;
+        const float m = nn_dropout_draw(w.v, u) >= thr ? scale : 0.0f;
         mask[at] = m;
         x[at] *= m;
     }

@@ -164,6 +164,9 @@ static const cfg_key train_keys[] = {
     {"stream_window_batches", CFG_INT, "64", 1, 1e6, 0, 0,
      "streaming: global batches per shuffle window (rows are shuffled within a window; memory "
      "per rank is about 6 windows / ranks of rows)"},
+    {"replicate_max_mb", CFG_INT, "256", 0, 1e9, 0, 0,
+     "memory mode: when /train is at most this many MB, every rank holds all of it and gathers "
+     "its rows locally each epoch instead of exchanging them (same batches; 0: always shard)"},
     {"bucket_kb", CFG_INT, "1024", 1, 1e7, 0, 0, "gradient allreduce bucket size"},
     {"preempt_signal", CFG_ENUM, "\"USR1\"", NO_RANGE, "USR1|USR2|TERM", 0,
      "signal that asks for checkpoint-and-exit (SIGTERM is always honoured)"},

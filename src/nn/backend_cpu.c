@@ -185,14 +185,16 @@ HPCML_SIMD_CLONES static int cpu_act_backward(const float *z, const float *da, s
     return HPCML_OK;
 }
 
-/* Dropout of one row, Philox inlined and run over DROPOUT_BLOCKS counters at
- * once (structure of arrays, so the rounds vectorize). Block g of the row has
- * counter {key lo, key hi, RNG_STREAM_DROPOUT, lane0 + g} and key {seed lo,
- * seed hi}, exactly rng_block(seed, RNG_STREAM_DROPOUT, key, lane0 + g) with
- * lane0 + g == nn_dropout_lane(layer, 4 g). Only the lane word differs between
- * blocks, so the first round is computed once per row. Unit 4 g + q is kept
- * iff (word q >> 8) >= thr (nn_dropout_threshold), and mask = scale or 0. */
-#define DROPOUT_BLOCKS 16
+/* Dropout of one row, Philox inlined and run over the NN_DROPOUT_GROUP_BLOCKS
+ * (16) blocks of a group of 128 units at once (structure of arrays, so the
+ * rounds vectorize). Block i of group g has counter {key lo, key hi,
+ * RNG_STREAM_DROPOUT, lane0 + 16 g + i} and key {seed lo, seed hi}, exactly
+ * rng_block(seed, RNG_STREAM_DROPOUT, key, nn_dropout_lane(layer, j)) for
+ * its units j (elementwise.h). Only the lane word differs between blocks, so
+ * the first round is computed once per row. Units 128 g + 16 k + i (k < 8)
+ * take the 16-bit half k % 2 of word k / 2 of block i: kept iff that draw is
+ * >= thr (nn_dropout_threshold), and mask = scale or 0. */
+#define DROPOUT_BLOCKS NN_DROPOUT_GROUP_BLOCKS
 
 /* Philox rounds 2..10 of DROPOUT_BLOCKS blocks held as structure of arrays
  * (w0[i], w1[i], w2[i], w3[i] = block i), key (k0, k1) of round 1. The same
@@ -320,35 +322,29 @@ static void dropout_row(philox_rounds_fn philox_rounds, float *xr, float *mr, in
     const uint32_t r1 = (uint32_t)p1;
     const uint32_t r2 = (uint32_t)(p0 >> 32) ^ k1; /* ^ lane */
     const uint32_t r3 = (uint32_t)p0;
-    const int blocks = (cols + 3) / 4;
-    for (int g0 = 0; g0 < blocks; g0 += DROPOUT_BLOCKS) {
-        uint32_t w0[DROPOUT_BLOCKS], w1[DROPOUT_BLOCKS], w2[DROPOUT_BLOCKS], w3[DROPOUT_BLOCKS];
+    for (int u0 = 0; u0 < cols; u0 += NN_DROPOUT_GROUP) {
+        const uint32_t g = (uint32_t)(u0 / NN_DROPOUT_GROUP);
+        uint32_t w[4][DROPOUT_BLOCKS];
         for (int i = 0; i < DROPOUT_BLOCKS; i++) {
-            w0[i] = r0;
-            w1[i] = r1;
-            w2[i] = r2 ^ (lane0 + (uint32_t)(g0 + i));
-            w3[i] = r3;
+            w[0][i] = r0;
+            w[1][i] = r1;
+            w[2][i] = r2 ^ (lane0 + g * DROPOUT_BLOCKS + (uint32_t)i);
+            w[3][i] = r3;
         }
-        philox_rounds(w0, w1, w2, w3, k0, k1);
-        const int u0 = 4 * g0;
-        if (u0 + 4 * DROPOUT_BLOCKS <= cols) {
-            float *m = mr + u0, *x = xr + u0;
-            for (int i = 0; i < DROPOUT_BLOCKS; i++) {
-                m[4 * i + 0] = (w0[i] >> 8) >= thr ? scale : 0.0f;
-                m[4 * i + 1] = (w1[i] >> 8) >= thr ? scale : 0.0f;
-                m[4 * i + 2] = (w2[i] >> 8) >= thr ? scale : 0.0f;
-                m[4 * i + 3] = (w3[i] >> 8) >= thr ? scale : 0.0f;
-            }
-            for (int j = 0; j < 4 * DROPOUT_BLOCKS; j++)
-                x[j] *= m[j];
-        } else {
-            for (int u = u0; u < cols; u++) {
-                const int i = (u - u0) / 4, q = (u - u0) % 4;
-                const uint32_t w = q == 0 ? w0[i] : q == 1 ? w1[i] : q == 2 ? w2[i] : w3[i];
-                mr[u] = (w >> 8) >= thr ? scale : 0.0f;
-                xr[u] *= mr[u];
-            }
-        }
+        philox_rounds(w[0], w[1], w[2], w[3], k0, k1);
+        /* the group's 128 draws in unit order (< 2^16: signed compares work at
+         * every SIMD width), then mask and product, each a plain loop the
+         * compiler vectorizes */
+        int32_t draw[NN_DROPOUT_GROUP];
+        for (int k = 0; k < 8; k++)
+            for (int i = 0; i < DROPOUT_BLOCKS; i++)
+                draw[k * DROPOUT_BLOCKS + i] = (int32_t)((w[k / 2][i] >> (k % 2 * 16)) & 0xffffu);
+        const int n = cols - u0 < NN_DROPOUT_GROUP ? cols - u0 : NN_DROPOUT_GROUP;
+        float *restrict m = mr + u0, *restrict x = xr + u0;
+        for (int j = 0; j < n; j++)
+            m[j] = draw[j] >= (int32_t)thr ? scale : 0.0f;
+        for (int j = 0; j < n; j++)
+            x[j] *= m[j];
     }
 }
 

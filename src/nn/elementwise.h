@@ -61,27 +61,49 @@ static inline HPCML_HD float nn_dropout_scale(float u01, float p) {
     return u01 >= p ? 1.0f / (1.0f - p) : 0.0f;
 }
 
-/* The same keep decision on the raw 32-bit Philox word w, without a float
- * conversion. The uniform is u = (w >> 8) * 2^-24 exactly (rng_u01f_from_word),
- * so with k = w >> 8 an integer: u >= p <=> k >= p * 2^24 <=> k >= ceil(p * 2^24).
- * p * 2^24 is exact in float (a power-of-two scaling) and so is ceilf, and
- * for 0 <= p < 1 the threshold is an integer in [0, 2^24]: keep a unit iff
- * (w >> 8) >= nn_dropout_threshold(p). Bit-identical to
- * nn_dropout_scale(rng_u01f_from_word(w), p) != 0 for every w (checked
- * exhaustively over all 2^24 values of w >> 8 for p near each threshold). */
-static inline HPCML_HD uint32_t nn_dropout_threshold(float p) {
-    return (uint32_t)ceilf(p * 0x1.0p24f);
+/* Where a unit's draw comes from. Each Philox block (four 32-bit words)
+ * gives eight 16-bit draws, and the units of a row are dealt to the blocks
+ * in groups of NN_DROPOUT_GROUP = 128: unit j, with g = j / 128 and
+ * r = j % 128, takes block rng_block(seed, RNG_STREAM_DROPOUT, row_key,
+ * nn_dropout_lane(layer, j)), whose lane word is 16 g + r % 16, and in it
+ * word r / 32, low half when (r / 16) is even, high half otherwise. So 16
+ * blocks decide 128 consecutive units, and 16 consecutive units read the same
+ * half word of 16 consecutive blocks: one vector operation on the CPU, one
+ * coalesced store per warp on a GPU. The lane word packs the layer (8 bits)
+ * and the block (24 bits): a layer may have at most NN_DROPOUT_MAX_UNITS
+ * units and a model at most NN_DROPOUT_MAX_LAYERS hidden layers. */
+#define NN_DROPOUT_GROUP 128
+#define NN_DROPOUT_GROUP_BLOCKS 16
+#define NN_DROPOUT_MAX_LAYERS 256
+#define NN_DROPOUT_MAX_UNITS (1 << 27)
+static inline HPCML_HD uint32_t nn_dropout_lane(int layer, int unit) {
+    const uint32_t u = (uint32_t)unit;
+    const uint32_t block = u / NN_DROPOUT_GROUP * NN_DROPOUT_GROUP_BLOCKS + u % NN_DROPOUT_GROUP_BLOCKS;
+    return ((uint32_t)layer << 24) | block;
+}
+static inline HPCML_HD int nn_dropout_word(int unit) {
+    return unit % NN_DROPOUT_GROUP / 32;
+}
+static inline HPCML_HD int nn_dropout_shift(int unit) {
+    return unit % NN_DROPOUT_GROUP / NN_DROPOUT_GROUP_BLOCKS % 2 * 16;
+}
+/* The unit's 16-bit draw k from its block's words w[0..3]. */
+static inline HPCML_HD uint32_t nn_dropout_draw(const uint32_t w[4], int unit) {
+    return (w[nn_dropout_word(unit)] >> nn_dropout_shift(unit)) & 0xffffu;
 }
 
-/* Which 32-bit Philox word decides unit j of a row: rng_block(seed,
- * RNG_STREAM_DROPOUT, row_key, nn_dropout_lane(layer, j)).v[j % 4]. The lane
- * packs the layer (8 bits) and the unit's group of four (24 bits), so a
- * layer may have at most NN_DROPOUT_MAX_UNITS units and a model at most
- * NN_DROPOUT_MAX_LAYERS hidden layers. */
-#define NN_DROPOUT_MAX_LAYERS 256
-#define NN_DROPOUT_MAX_UNITS (4 << 24)
-static inline HPCML_HD uint32_t nn_dropout_lane(int layer, int unit) {
-    return ((uint32_t)layer << 24) | ((uint32_t)unit >> 2);
+/* The keep decision on the draw k as an integer compare. The uniform is
+ * u = k * 2^-16 exactly, so u >= p <=> k >= p * 2^16 <=> k >= ceil(p * 2^16):
+ * p * 2^16 is exact in float (a power-of-two scaling) and so is ceilf, and for
+ * 0 <= p < 1 the threshold is an integer in [0, 2^16]. Keep a unit iff
+ * k >= nn_dropout_threshold(p), which equals nn_dropout_scale(k * 2^-16, p)
+ * != 0 for every k. The keep probability is 1 - ceil(p * 2^16) / 2^16, within
+ * 2^-16 of 1 - p. */
+static inline HPCML_HD uint32_t nn_dropout_threshold(float p) {
+    return (uint32_t)ceilf(p * 0x1.0p16f);
+}
+static inline HPCML_HD float nn_dropout_u01(uint32_t draw) {
+    return (float)draw * 0x1.0p-16f;
 }
 
 /* ---- softmax cross-entropy of one row ------------------------------------

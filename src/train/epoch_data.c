@@ -20,9 +20,15 @@ void epoch_data_layout(epoch_data *ed, const sampler *s, int rank, int size, int
     ed->local_rows = s->steps * ed->slice;
 }
 
-int epoch_data_init(epoch_data *ed, const sampler *s, int rank, int size, int n_features)
+int epoch_data_init(epoch_data *ed, const sampler *s, int rank, int size, int n_features,
+                    int replicated)
 {
     epoch_data_layout(ed, s, rank, size, n_features);
+    ed->replicated = replicated != 0;
+    if (ed->replicated) { /* every rank holds all of /train: its "shard" is everything */
+        ed->shard_lo = 0;
+        ed->shard_hi = s->rows;
+    }
     const uint64_t shard = ed->shard_hi - ed->shard_lo, F = (uint64_t)n_features;
     HPCML_CHECK(ed->local_rows < (1ull << 31) && shard + s->global_batch < (1ull << 31),
                 HPCML_EUSAGE,
@@ -33,9 +39,10 @@ int epoch_data_init(epoch_data *ed, const sampler *s, int rank, int size, int n_
     HPCML_ALLOC_ARRAY(ed->x, ed->local_rows * F);
     HPCML_ALLOC_ARRAY(ed->y, ed->local_rows);
     HPCML_ALLOC_ARRAY(ed->req_rows, ed->local_rows);
-    /* padding repeats fewer than a batch of rows, so a shard serves at most shard + batch */
-    HPCML_TRY(row_exchange_init(&ed->ex, rank, size, n_features, ed->local_rows,
-                                shard + s->global_batch));
+    /* padding repeats fewer than a batch of rows, so a shard serves at most shard + batch.
+     * Replicated, the exchange is a one-rank one: a local gather, no MPI. */
+    HPCML_TRY(row_exchange_init(&ed->ex, ed->replicated ? 0 : rank, ed->replicated ? 1 : size,
+                                n_features, ed->local_rows, shard + s->global_batch));
     return HPCML_OK;
 }
 
@@ -80,7 +87,7 @@ int epoch_data_fill(epoch_data *ed, const sampler *s, uint64_t epoch, MPI_Comm c
     sampler_epoch_perm(s, epoch, &perm);
     for (uint64_t k = 0; k < ed->local_rows; k++)
         ed->req_rows[k] = sampler_row_at(s, &perm, position_of(ed, s, k));
-    const shard_owners owners = {s->rows, ed->shard_lo, ed->size};
+    const shard_owners owners = {s->rows, ed->shard_lo, ed->replicated ? 1 : ed->size};
     const row_source src = {shard_owner, shard_local, &owners, ed->shard_x, ed->shard_y,
                             ed->shard_hi - ed->shard_lo};
     return row_exchange_run(&ed->ex, ed->req_rows, ed->local_rows, &src, ed->x, ed->y, comm);

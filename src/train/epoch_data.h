@@ -11,7 +11,14 @@
  * Cost per epoch and rank: (rows_per_epoch / ranks) sampler evaluations and
  * about (ranks - 1) / ranks of the rank's shard sent and received (row
  * features + 4 bytes of label + 8 bytes of request). Memory: the shard, the
- * epoch's rows and one staging copy of each. */
+ * epoch's rows and one staging copy of each.
+ *
+ * Replicated (small /train, train.replicate_max_mb): every rank reads all of
+ * /train once and the per-epoch exchange becomes a local gather of the same
+ * rows in the same order, so the batches, and the weights, are bit-identical
+ * to the sharded exchange. Cost per epoch and rank: the sampler evaluations
+ * and one copy of the rank's rows, no communication. Memory: all of /train
+ * and the epoch's rows, per rank. */
 #ifndef HPCML_TRAIN_EPOCH_DATA_H
 #define HPCML_TRAIN_EPOCH_DATA_H
 
@@ -34,18 +41,22 @@ typedef struct {
     float *x;
     int32_t *y;
     uint64_t *req_rows; /* requested rows in epoch order */
+    int replicated;     /* the shard is all of /train on every rank */
     row_exchange ex;
 } epoch_data;
 
 /* Allocate for the sampler's layout (local, not collective). shard_x/y are
- * allocated for the shard and filled by the caller (the dataset read). */
-int epoch_data_init(epoch_data *ed, const sampler *s, int rank, int size, int n_features);
+ * allocated for the shard (all of /train when replicated) and filled by the
+ * caller (the dataset read). */
+int epoch_data_init(epoch_data *ed, const sampler *s, int rank, int size, int n_features,
+                    int replicated);
 /* Only the layout fields (shard and slice ranges), no buffers: streaming
  * mode (stream_data.h) uses them without holding a shard. */
 void epoch_data_layout(epoch_data *ed, const sampler *s, int rank, int size, int n_features);
 void epoch_data_free(epoch_data *ed);
 
-/* Collective over comm: fill x/y with this rank's rows of epoch. */
+/* Collective over comm (local when replicated): fill x/y with this rank's
+ * rows of epoch. */
 int epoch_data_fill(epoch_data *ed, const sampler *s, uint64_t epoch, MPI_Comm comm);
 
 #endif

@@ -331,7 +331,16 @@ static int load_data(trainer *t)
                               (uint64_t)cfg_int(t->cfg, "train.stream_chunk_rows"),
                               (uint64_t)cfg_int(t->cfg, "train.stream_window_batches"));
     } else if (rc == HPCML_OK) {
-        rc = epoch_data_init(&t->ed, &t->smp, t->rank, t->size, t->n_features);
+        /* small /train: every rank holds all of it and the epoch's exchange is a local gather */
+        const double train_mb = (double)ds.rows[SPLIT_TRAIN] *
+                                ((double)t->n_features * sizeof(float) + sizeof(int32_t)) / 1048576.0;
+        const int replicated =
+            t->size > 1 && train_mb <= (double)cfg_int(t->cfg, "train.replicate_max_mb");
+        rc = epoch_data_init(&t->ed, &t->smp, t->rank, t->size, t->n_features, replicated);
+        if (rc == HPCML_OK && t->rank == 0)
+            log_info("/train (%.1f MB) %s", train_mb,
+                     replicated ? "replicated on every rank: rows are gathered locally each epoch"
+                                : "sharded across ranks: rows are exchanged each epoch");
     }
     uint64_t hi;
     sampler_shard_range(ds.rows[SPLIT_VAL], t->size, t->rank, &t->val_lo, &hi);

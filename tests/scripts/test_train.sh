@@ -74,6 +74,22 @@ h5diff "$out/checkpoints/step-0000000141.h5" "$TMP/bucket/checkpoints/step-00000
 grep -q '"overlap_window_s":[0-9.e-]*[1-9]' "$TMP/bucket/metrics.jsonl" || fail "no overlap window reported"
 pass "bucketed allreduce: same weights, overlap reported"
 
+# --- /train replicated on every rank (the default for small sets) equals the sharded exchange ---
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$train" "${loud[@]}" -s "train.output_dir=$TMP/repl" \
+  -s monitoring.profile=false
+grep -q "replicated on every rank" "$TMP/err" || fail "the default run did not replicate its small /train"
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$train" "${loud[@]}" -s "train.output_dir=$TMP/shard" \
+  -s train.replicate_max_mb=0 -s monitoring.profile=false
+grep -q "sharded across ranks" "$TMP/err" || fail "replicate_max_mb = 0 did not shard /train"
+h5diff "$TMP/repl/checkpoints/step-0000000141.h5" "$TMP/shard/checkpoints/step-0000000141.h5" /model /model ||
+  fail "sharded /train (row exchange) and replicated /train (local gather) differ"
+expect_exit 0 "${MPIRUN[@]}" -np 3 "$train" "${common[@]}" -s "train.output_dir=$TMP/r3"
+expect_exit 0 "${MPIRUN[@]}" -np 3 "$train" "${common[@]}" -s "train.output_dir=$TMP/s3" \
+  -s train.replicate_max_mb=0
+h5diff "$TMP/r3/checkpoints/step-0000000141.h5" "$TMP/s3/checkpoints/step-0000000141.h5" /model /model ||
+  fail "np=3: sharded and replicated /train differ"
+pass "replicated /train (local gather) gives the weights of the sharded exchange on 2 and 3 ranks"
+
 # --- np=1 vs np=2: same global batches, only the summation order differs ---------
 expect_exit 0 "$train" "${common[@]}" -s "train.output_dir=$TMP/np1"
 $PY - "$TMP/np1" "$out" <<'EOF' || fail "np=1 and np=2 disagree"

@@ -102,8 +102,7 @@ static void test_dropout(void)
             CHECK(cpu->dropout_forward(xc, mc, R, C, p, layer, &rows) == 0);
             const uint32_t thr = nn_dropout_threshold(p);
             const float scale = 1.0f / (1.0f - p);
-            const size_t groups = (size_t)(C + 3) / 4;
-            for (size_t i = 0; i < (size_t)R * groups; i++)
+            for (size_t i = 0; i < (size_t)R * kb_dropout_blocks(C); i++)
                 kb_dropout_group(i, xk, mk, C, rows.seed, rows.row_keys, rows.row_key_base, layer,
                                  thr, scale);
             CHECK_MSG(same_bits(mc, mk, n) && same_bits(xc, xk, n), "dropout width %d p %g", C,

@@ -223,6 +223,16 @@ static void test_dropout_masks(void) {
     CHECK_EQ_INT(bad, 0);
     double rate = (double)kept / (R * D); /* 2368 draws: sd of the rate ~ 0.0094 */
     CHECK_MSG(fabs(rate - (1 - p)) < 0.05, "keep rate %g", rate);
+    /* the integer threshold is the float rule for every 16-bit draw */
+    const float ps[] = {0.0f, 0.1f, 0.3f, 0.5f, 0x1.0p-16f, 0.99999f, 1.0f - 0x1.0p-24f};
+    for (size_t t = 0; t < sizeof ps / sizeof ps[0]; t++) {
+        const uint32_t thr = nn_dropout_threshold(ps[t]);
+        int wrong = 0;
+        for (uint32_t k = 0; k < 65536; k++)
+            wrong += (k >= thr) != (nn_dropout_scale(nn_dropout_u01(k), ps[t]) != 0.0f);
+        CHECK_MSG(wrong == 0, "threshold of p %g: %d draws decided differently", (double)ps[t],
+                  wrong);
+    }
 
     /* Rows 10..19 forwarded alone, with explicit keys, as another rank with
      * fewer rows would: the same masks. */
@@ -240,8 +250,12 @@ static void test_dropout_masks(void) {
     CHECK(be->dropout_forward(x2, m2, 10, D, p, 1, &keys2) == 0);
     CHECK(memcmp(m2, mask + 10 * D, sizeof m2) != 0);
     /* the mask is exactly the documented Philox word */
-    rng_u32x4 b = rng_block(42, RNG_STREAM_DROPOUT, 1000 + 3, nn_dropout_lane(1, 8));
-    CHECK(mask[3 * D + 9] == nn_dropout_scale(rng_u01f_from_word(b.v[1]), p));
+    rng_u32x4 b = rng_block(42, RNG_STREAM_DROPOUT, 1000 + 3, nn_dropout_lane(1, 9));
+    CHECK(mask[3 * D + 9] == nn_dropout_scale(nn_dropout_u01(nn_dropout_draw(b.v, 9)), p));
+    /* unit 9 is block 9's word 0, low half; unit 9 + 16 the high half, unit 9 + 32 word 1 */
+    CHECK(nn_dropout_lane(1, 9) == (1u << 24 | 9u) && nn_dropout_lane(1, 9 + 128) == (1u << 24 | 25u));
+    CHECK(nn_dropout_draw(b.v, 9) == (b.v[0] & 0xffff) && nn_dropout_draw(b.v, 25) == b.v[0] >> 16);
+    CHECK(nn_dropout_draw(b.v, 41) == (b.v[1] & 0xffff));
     /* backward multiplies by the mask */
     float dy[D], dx[D];
     for (int j = 0; j < D; j++) dy[j] = (float)j;
@@ -256,7 +270,7 @@ static void test_dropout_masks(void) {
 /* Every mask entry equals the documented Philox word, for each Philox
  * variant of the CPU backend (portable C, AVX2, AVX-512; HPCML_CPU_ISA caps
  * the choice, a variant the CPU lacks falls back to a narrower one), with
- * widths that use whole 64-unit groups and a ragged tail. */
+ * widths that use whole 128-unit groups and a ragged tail. */
 static void test_dropout_variants(void) {
     enum { R = 5, D = 300 };
     const float p = 0.45f;
@@ -275,7 +289,7 @@ static void test_dropout_variants(void) {
             for (int j = 0; j < D; j++) {
                 rng_u32x4 b = rng_block(keys.seed, RNG_STREAM_DROPOUT, 77 + (uint64_t)r,
                                         nn_dropout_lane(3, j));
-                float want = nn_dropout_scale(rng_u01f_from_word(b.v[j % 4]), p);
+                float want = nn_dropout_scale(nn_dropout_u01(nn_dropout_draw(b.v, j)), p);
                 if (mask[r * D + j] != want || x[r * D + j] != 2.0f * want) bad++;
             }
         CHECK_MSG(bad == 0, "dropout variant %s: %d wrong entries", isas[v] ? isas[v] : "widest",
