@@ -381,6 +381,33 @@ HPCML_SIMD_CLONES static int cpu_dropout_backward(const float *dy, const float *
     return HPCML_OK;
 }
 
+/* dz = (da * mask) * act'(z): dropout's and the activation's backward in one
+ * pass, the same two products in the same order as the two calls. */
+HPCML_SIMD_CLONES static int cpu_dropout_act_backward(const float *z, const float *da,
+                                                      const float *mask, size_t n,
+                                                      nn_activation act, float *dz)
+{
+    switch (act) {
+    case NN_ACT_RELU:
+        for (size_t i = 0; i < n; i++) {
+            const uint32_t bits = (0u - (uint32_t)(z[i] > 0.0f)) & 0x3f800000u;
+            float d;
+            memcpy(&d, &bits, sizeof d);
+            dz[i] = (da[i] * mask[i]) * d;
+        }
+        break;
+    case NN_ACT_GELU:
+        for (size_t i = 0; i < n; i++)
+            dz[i] = (da[i] * mask[i]) * nn_act_derivative(NN_ACT_GELU, z[i]);
+        break;
+    default:
+        for (size_t i = 0; i < n; i++)
+            dz[i] = da[i] * mask[i];
+        break;
+    }
+    return HPCML_OK;
+}
+
 static int cpu_softmax_ce_forward(const float *logits, const int32_t *labels,
                                   const float *class_weights, int rows, int classes, float *prob,
                                   double *loss_sum, double *weight_sum)
@@ -482,6 +509,7 @@ const nn_backend nn_backend_cpu = {
     .act_backward = cpu_act_backward,
     .dropout_forward = cpu_dropout_forward,
     .dropout_backward = cpu_dropout_backward,
+    .dropout_act_backward = cpu_dropout_act_backward,
     .softmax_ce_forward = cpu_softmax_ce_forward,
     .softmax_ce_backward = cpu_softmax_ce_backward,
     .sgd_step = cpu_sgd_step,

@@ -76,7 +76,10 @@ static void test_bias_act(void)
         for (size_t i = 0; i < n; i++)
             kb_dropout_act_backward(i, zk, dk3, mask, acts[k], dk3);
         CHECK_MSG(same_bits(d2, dk3, n), "dropout+act backward fused %d", (int)acts[k]);
-        free(mask), free(d2), free(dk3);
+        float *dc4 = dup(da, n); /* the CPU's own fused pass, in place */
+        CHECK(cpu->dropout_act_backward(zc, dc4, mask, n, acts[k], dc4) == 0);
+        CHECK_MSG(same_bits(d2, dc4, n), "CPU dropout+act backward fused %d", (int)acts[k]);
+        free(mask), free(d2), free(dk3), free(dc4);
         free(zc), free(ac), free(zk), free(ak), free(da), free(dc), free(dk), free(dk2);
     }
     free(z0), free(bias);
@@ -84,10 +87,10 @@ static void test_bias_act(void)
 
 static void test_dropout(void)
 {
-    /* widths around the CPU's 64-unit blocks and its ragged tail */
-    const int widths[] = {1, 3, 4, 63, 64, 65, 130};
+    /* widths around the CPU's 16-unit vectors, 128-unit groups and a ragged tail */
+    const int widths[] = {1, 3, 16, 17, 127, 128, 130, 300};
     const float ps[] = {0.1f, 0.5f, 0.3f};
-    for (int w = 0; w < 7; w++) {
+    for (int w = 0; w < (int)(sizeof widths / sizeof widths[0]); w++) {
         for (int k = 0; k < 3; k++) {
             const int R = 9, C = widths[w], layer = 2 + k;
             const size_t n = (size_t)R * C;
