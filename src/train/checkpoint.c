@@ -29,6 +29,7 @@ typedef struct {
     train_progress prog;
     int64_t config_hash;
     int64_t seed, rows, global_batch, drop_last, steps_per_epoch, ranks;
+    int64_t stream_chunk_rows, stream_window_batches; /* 0, 0: memory mode */
 } ckpt_scalars;
 
 /* The scalar items stored after the optimizer moments, in file order (the
@@ -60,6 +61,8 @@ static const struct {
     SMP(drop_last),
     SMP(steps_per_epoch),
     SMP(ranks),
+    SMP(stream_chunk_rows),
+    SMP(stream_window_batches),
 #undef SMP
 };
 
@@ -154,6 +157,8 @@ static int list_export(ckpt_list *l, const trainer *t)
     s->drop_last = t->smp.drop_last;
     s->steps_per_epoch = (int64_t)t->smp.steps;
     s->ranks = t->size;
+    s->stream_chunk_rows = t->streaming ? (int64_t)t->sd.o.chunk_rows : 0;
+    s->stream_window_batches = t->streaming ? (int64_t)t->sd.o.window_batches : 0;
     return HPCML_OK;
 }
 
@@ -334,9 +339,22 @@ static int list_import(trainer *t, const ckpt_list *l)
                 (long long)s->optim_kind);
     HPCML_CHECK(s->activation == (int64_t)t->shape.act, HPCML_EUSAGE,
                 "the checkpoint was written with another train.activation");
+    const int64_t chunk = t->streaming ? (int64_t)t->sd.o.chunk_rows : 0;
+    const int64_t window = t->streaming ? (int64_t)t->sd.o.window_batches : 0;
+    /* streaming mode's chunk and window sizes shape its order (docs/train.md) */
+    HPCML_CHECK(s->prog.step_in_epoch == 0 ||
+                    (s->stream_chunk_rows == chunk && s->stream_window_batches == window),
+                HPCML_EUSAGE,
+                "the checkpoint stopped in the middle of epoch %lld with streaming chunks of %lld "
+                "rows and windows of %lld batches (0, 0: memory mode); this run has %lld and %lld, "
+                "which would give the rest of the epoch other rows: resume with the checkpoint's "
+                "train.streaming, stream_chunk_rows and stream_window_batches",
+                (long long)s->prog.epoch + 1, (long long)s->stream_chunk_rows,
+                (long long)s->stream_window_batches, (long long)chunk, (long long)window);
     const int same_sampler = s->rows == (int64_t)t->smp.rows &&
                              s->global_batch == (int64_t)t->smp.global_batch &&
-                             s->drop_last == t->smp.drop_last && s->seed == (int64_t)t->smp.seed;
+                             s->drop_last == t->smp.drop_last && s->seed == (int64_t)t->smp.seed &&
+                             s->stream_chunk_rows == chunk && s->stream_window_batches == window;
     HPCML_CHECK(same_sampler || s->prog.step_in_epoch == 0, HPCML_EUSAGE,
                 "the checkpoint stopped in the middle of epoch %lld with another data order "
                 "(rows %lld, batch %lld, seed %lld); it cannot continue with rows %llu, batch "
@@ -346,7 +364,7 @@ static int list_import(trainer *t, const ckpt_list *l)
                 (unsigned long long)t->smp.global_batch, (unsigned long long)t->smp.seed);
     if (!same_sampler)
         log_warn("resuming with another data order than the checkpoint's (rows, batch size, "
-                 "drop_last or seed changed)");
+                 "drop_last, seed or streaming settings changed)");
     if ((uint64_t)s->config_hash != t->config_hash)
         log_info("the configuration changed since the checkpoint (e.g. train.epochs); continuing");
     const size_t bytes = m->n_params * sizeof(float);

@@ -73,6 +73,17 @@ print(int(f['state/epoch'][()]), int(f['state/step_in_epoch'][()]))" "$pre")"
 echo "preempted at epoch $epoch, step $step of the epoch (streaming $streaming)"
 # finish that epoch, and compare with an uninterrupted run of as many epochs
 target=$((epoch + 1))
+if [[ $streaming == true && $step -gt 0 ]]; then
+  # other streaming settings would give the rest of the epoch other rows: refused, exit 1
+  for other in "-s train.stream_chunk_rows=32" "-s train.streaming=false"; do
+    # shellcheck disable=SC2086
+    expect_exit 1 "${np2[@]}" "$train" "${common[@]}" "${long[@]}" "${mode[@]}" $other \
+      -s "train.epochs=$target" -s "train.output_dir=$pre"
+    grep -q "stopped in the middle of epoch $target with streaming chunks of 64 rows" "$TMP/err" ||
+      { cat "$TMP/err"; fail "no message for a resume with $other"; }
+  done
+  pass "a mid-epoch streaming checkpoint refuses other streaming settings (exit 1, says which)"
+fi
 expect_exit 0 "${np2[@]}" "$train" "${common[@]}" "${long[@]}" "${mode[@]}" -s "train.epochs=$target" \
   -s "train.output_dir=$pre"
 expect_exit 0 "${np2[@]}" "$train" "${common[@]}" "${long[@]}" "${mode[@]}" -s "train.epochs=$target" \
