@@ -112,9 +112,10 @@ struct nn_backend {
     /* dz[i] = da[i] * act'(z[i]), n elements; dz may equal da. */
     int (*act_backward)(const float *z, const float *da, size_t n, nn_activation act, float *dz);
     /* Inverted dropout of layer `layer`: mask[r][j] = nn_dropout_scale(u, p)
-     * with u from rng_block(keys->seed, RNG_STREAM_DROPOUT, key(r),
-     * nn_dropout_lane(layer, j)).v[j % 4], then x[r][j] *= mask[r][j] in
-     * place. 0 <= p < 1 (p == 0 fills the mask with ones). */
+     * with u = nn_dropout_u01(nn_dropout_draw(w, j)), w the words of
+     * rng_block(keys->seed, RNG_STREAM_DROPOUT, key(r), nn_dropout_lane(layer,
+     * j)), then x[r][j] *= mask[r][j] in place. 0 <= p < 1 (p == 0 fills the
+     * mask with ones). */
     int (*dropout_forward)(float *x, float *mask, int rows, int cols, float p, int layer,
                            const nn_dropout_rows *keys);
     /* dx[i] = dy[i] * mask[i], n elements; dx may equal dy. */

@@ -118,6 +118,7 @@ static int cpu_sumsq(const float *x, size_t n, double *sumsq_host)
 /* One loop per activation kind, so each is a branch-free loop the compiler
  * vectorizes (ReLU as a compare-and-mask); the per-element formulas are
  * elementwise.h's, so the values are bit-for-bit those of nn_act_forward. */
+
 HPCML_SIMD_CLONES static int cpu_bias_act_forward(float *z, const float *bias, int rows, int cols,
                                                   nn_activation act, float *a)
 {
@@ -185,32 +186,36 @@ HPCML_SIMD_CLONES static int cpu_act_backward(const float *z, const float *da, s
     return HPCML_OK;
 }
 
-/* Dropout of one row, Philox inlined and run over the NN_DROPOUT_GROUP_BLOCKS
- * (16) blocks of a group of 128 units at once (structure of arrays, so the
- * rounds vectorize). Block i of group g has counter {key lo, key hi,
- * RNG_STREAM_DROPOUT, lane0 + 16 g + i} and key {seed lo, seed hi}, exactly
- * rng_block(seed, RNG_STREAM_DROPOUT, key, nn_dropout_lane(layer, j)) for
- * its units j (elementwise.h). Only the lane word differs between blocks, so
- * the first round is computed once per row. Units 128 g + 16 k + i (k < 8)
- * take the 16-bit half k % 2 of word k / 2 of block i: kept iff that draw is
- * >= thr (nn_dropout_threshold), and mask = scale or 0. */
-#define DROPOUT_BLOCKS NN_DROPOUT_GROUP_BLOCKS
+/* Dropout of one row, Philox inlined and run over up to DROPOUT_CHUNK_GROUPS
+ * groups of 128 units (16 blocks each) at once, as structure of arrays so the
+ * rounds vectorize and independent vectors hide each other's multiply
+ * latency. Block i of group g has counter {key lo, key hi, RNG_STREAM_DROPOUT,
+ * lane0 + 16 g + i} and key {seed lo, seed hi}, exactly rng_block(seed,
+ * RNG_STREAM_DROPOUT, key, nn_dropout_lane(layer, j)) for its units j
+ * (elementwise.h). Only the lane word differs between blocks, so the first
+ * round is computed once per row. Units 128 g + 16 k + i (k < 8) take the
+ * 16-bit half k % 2 of word k / 2 of block i: kept iff that draw is >= thr
+ * (nn_dropout_threshold), and mask = scale or 0. */
+#define DROPOUT_BLOCKS       NN_DROPOUT_GROUP_BLOCKS
+#define DROPOUT_CHUNK_GROUPS 4
+#define DROPOUT_CHUNK_BLOCKS (DROPOUT_CHUNK_GROUPS * DROPOUT_BLOCKS)
 
-/* Philox rounds 2..10 of DROPOUT_BLOCKS blocks held as structure of arrays
- * (w0[i], w1[i], w2[i], w3[i] = block i), key (k0, k1) of round 1. The same
- * integer arithmetic three ways: portable C, and AVX2 / AVX-512 intrinsics
- * (the compiler does not vectorize the 32 x 32 -> 64-bit products itself);
- * the widest the CPU has is chosen once at run time. */
-typedef void (*philox_rounds_fn)(uint32_t *w0, uint32_t *w1, uint32_t *w2, uint32_t *w3,
+/* Philox rounds 2..10 of n blocks (n a multiple of 16, at most
+ * DROPOUT_CHUNK_BLOCKS) held as structure of arrays (w0[i], w1[i], w2[i],
+ * w3[i] = block i), key (k0, k1) of round 1. The same integer arithmetic
+ * three ways: portable C, and AVX2 / AVX-512 intrinsics (the compiler does
+ * not vectorize the 32 x 32 -> 64-bit products itself); the widest the CPU
+ * has is chosen once at run time. */
+typedef void (*philox_rounds_fn)(uint32_t *w0, uint32_t *w1, uint32_t *w2, uint32_t *w3, int n,
                                  uint32_t k0, uint32_t k1);
 
-static void philox_rounds_c(uint32_t *w0, uint32_t *w1, uint32_t *w2, uint32_t *w3, uint32_t k0,
-                            uint32_t k1)
+static void philox_rounds_c(uint32_t *w0, uint32_t *w1, uint32_t *w2, uint32_t *w3, int n,
+                            uint32_t k0, uint32_t k1)
 {
     for (int round = 1; round < RNG_PHILOX_ROUNDS; round++) {
         k0 += RNG_PHILOX_W0;
         k1 += RNG_PHILOX_W1;
-        for (int i = 0; i < DROPOUT_BLOCKS; i++) {
+        for (int i = 0; i < n; i++) {
             const uint64_t q0 = (uint64_t)RNG_PHILOX_M0 * w0[i];
             const uint64_t q1 = (uint64_t)RNG_PHILOX_M1 * w2[i];
             const uint32_t n0 = (uint32_t)(q1 >> 32) ^ w1[i] ^ k0;
@@ -236,12 +241,13 @@ __attribute__((target("avx2"))) static inline __m256i mulhi_epu32_256(__m256i a,
     return _mm256_blend_epi32(even, odd, 0xAA);
 }
 
-__attribute__((target("avx2"))) static void
-philox_rounds_avx2(uint32_t *w0, uint32_t *w1, uint32_t *w2, uint32_t *w3, uint32_t k0, uint32_t k1)
+__attribute__((target("avx2"))) static void philox_rounds_avx2(uint32_t *w0, uint32_t *w1,
+                                                               uint32_t *w2, uint32_t *w3, int n,
+                                                               uint32_t k0, uint32_t k1)
 {
     const __m256i m0 = _mm256_set1_epi32((int)RNG_PHILOX_M0);
     const __m256i m1 = _mm256_set1_epi32((int)RNG_PHILOX_M1);
-    for (int h = 0; h < DROPOUT_BLOCKS; h += 8) {
+    for (int h = 0; h < n; h += 8) {
         __m256i a = _mm256_loadu_si256((const __m256i *)(w0 + h));
         __m256i b = _mm256_loadu_si256((const __m256i *)(w1 + h));
         __m256i c = _mm256_loadu_si256((const __m256i *)(w2 + h));
@@ -271,29 +277,49 @@ __attribute__((target("avx512f"))) static inline __m512i mulhi_epu32_512(__m512i
     return _mm512_mask_blend_epi32((__mmask16)0xAAAA, even, odd);
 }
 
+/* One Philox round on lanes (a, b, c, d) of 16 blocks. */
+#define PHILOX_ROUND_512(a, b, c, d, kv0, kv1)                                                     \
+    do {                                                                                           \
+        const __m512i hi0_ = mulhi_epu32_512(a, m0), lo0_ = _mm512_mullo_epi32(a, m0);             \
+        const __m512i hi1_ = mulhi_epu32_512(c, m1), lo1_ = _mm512_mullo_epi32(c, m1);             \
+        a = _mm512_xor_si512(_mm512_xor_si512(hi1_, b), kv0);                                      \
+        c = _mm512_xor_si512(_mm512_xor_si512(hi0_, d), kv1);                                      \
+        b = lo1_;                                                                                  \
+        d = lo0_;                                                                                  \
+    } while (0)
+
+/* Up to four vectors of 16 blocks in flight: the rounds of one vector are a
+ * chain of dependent multiplies, so independent vectors fill the pipeline. */
 __attribute__((target("avx512f"))) static void philox_rounds_avx512(uint32_t *w0, uint32_t *w1,
                                                                     uint32_t *w2, uint32_t *w3,
-                                                                    uint32_t k0, uint32_t k1)
+                                                                    int n, uint32_t k0, uint32_t k1)
 {
     const __m512i m0 = _mm512_set1_epi32((int)RNG_PHILOX_M0);
     const __m512i m1 = _mm512_set1_epi32((int)RNG_PHILOX_M1);
-    __m512i a = _mm512_loadu_si512(w0), b = _mm512_loadu_si512(w1);
-    __m512i c = _mm512_loadu_si512(w2), d = _mm512_loadu_si512(w3);
+    enum { V = DROPOUT_CHUNK_GROUPS };
+    const int nv = n / 16;
+    __m512i a[V], b[V], c[V], d[V];
+    for (int v = 0; v < nv; v++) {
+        a[v] = _mm512_loadu_si512(w0 + 16 * v);
+        b[v] = _mm512_loadu_si512(w1 + 16 * v);
+        c[v] = _mm512_loadu_si512(w2 + 16 * v);
+        d[v] = _mm512_loadu_si512(w3 + 16 * v);
+    }
     for (int round = 1; round < RNG_PHILOX_ROUNDS; round++) {
         k0 += RNG_PHILOX_W0;
         k1 += RNG_PHILOX_W1;
-        const __m512i hi0 = mulhi_epu32_512(a, m0), lo0 = _mm512_mullo_epi32(a, m0);
-        const __m512i hi1 = mulhi_epu32_512(c, m1), lo1 = _mm512_mullo_epi32(c, m1);
-        a = _mm512_xor_si512(_mm512_xor_si512(hi1, b), _mm512_set1_epi32((int)k0));
-        c = _mm512_xor_si512(_mm512_xor_si512(hi0, d), _mm512_set1_epi32((int)k1));
-        b = lo1;
-        d = lo0;
+        const __m512i kv0 = _mm512_set1_epi32((int)k0), kv1 = _mm512_set1_epi32((int)k1);
+        for (int v = 0; v < V; v++)
+            if (v < nv) PHILOX_ROUND_512(a[v], b[v], c[v], d[v], kv0, kv1);
     }
-    _mm512_storeu_si512(w0, a);
-    _mm512_storeu_si512(w1, b);
-    _mm512_storeu_si512(w2, c);
-    _mm512_storeu_si512(w3, d);
+    for (int v = 0; v < nv; v++) {
+        _mm512_storeu_si512(w0 + 16 * v, a[v]);
+        _mm512_storeu_si512(w1 + 16 * v, b[v]);
+        _mm512_storeu_si512(w2 + 16 * v, c[v]);
+        _mm512_storeu_si512(w3 + 16 * v, d[v]);
+    }
 }
+#undef PHILOX_ROUND_512
 #endif
 
 /* The widest the CPU has; HPCML_CPU_ISA = "generic" or "avx2" caps it (the
@@ -311,8 +337,11 @@ static philox_rounds_fn philox_rounds_pick(void)
     return philox_rounds_c;
 }
 
-static void dropout_row(philox_rounds_fn philox_rounds, float *xr, float *mr, int cols,
-                        uint64_t seed, uint64_t key, uint32_t lane0, uint32_t thr, float scale)
+/* always inlined: each SIMD clone of cpu_dropout_forward compiles its loops
+ * for its own width */
+static inline __attribute__((always_inline)) void
+dropout_row(philox_rounds_fn philox_rounds, float *xr, float *mr, int cols, uint64_t seed,
+            uint64_t key, uint32_t lane0, uint32_t thr, float scale)
 {
     const uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
     /* round 1 (key k0, k1) of ctr {key lo, key hi, stream, lane} */
@@ -322,24 +351,29 @@ static void dropout_row(philox_rounds_fn philox_rounds, float *xr, float *mr, in
     const uint32_t r1 = (uint32_t)p1;
     const uint32_t r2 = (uint32_t)(p0 >> 32) ^ k1; /* ^ lane */
     const uint32_t r3 = (uint32_t)p0;
-    for (int u0 = 0; u0 < cols; u0 += NN_DROPOUT_GROUP) {
-        const uint32_t g = (uint32_t)(u0 / NN_DROPOUT_GROUP);
-        uint32_t w[4][DROPOUT_BLOCKS];
-        for (int i = 0; i < DROPOUT_BLOCKS; i++) {
+    enum { CHUNK_UNITS = DROPOUT_CHUNK_GROUPS * NN_DROPOUT_GROUP };
+    for (int u0 = 0; u0 < cols; u0 += CHUNK_UNITS) {
+        const int n = cols - u0 < CHUNK_UNITS ? cols - u0 : CHUNK_UNITS;
+        const int groups = (n + NN_DROPOUT_GROUP - 1) / NN_DROPOUT_GROUP;
+        const int nb = groups * DROPOUT_BLOCKS;
+        const uint32_t b0 = lane0 + (uint32_t)(u0 / NN_DROPOUT_GROUP) * DROPOUT_BLOCKS;
+        uint32_t w[4][DROPOUT_CHUNK_BLOCKS];
+        for (int i = 0; i < nb; i++) {
             w[0][i] = r0;
             w[1][i] = r1;
-            w[2][i] = r2 ^ (lane0 + g * DROPOUT_BLOCKS + (uint32_t)i);
+            w[2][i] = r2 ^ (b0 + (uint32_t)i);
             w[3][i] = r3;
         }
-        philox_rounds(w[0], w[1], w[2], w[3], k0, k1);
-        /* the group's 128 draws in unit order (< 2^16: signed compares work at
+        philox_rounds(w[0], w[1], w[2], w[3], nb, k0, k1);
+        /* the chunk's draws in unit order (< 2^16: signed compares work at
          * every SIMD width), then mask and product, each a plain loop the
          * compiler vectorizes */
-        int32_t draw[NN_DROPOUT_GROUP];
-        for (int k = 0; k < 8; k++)
-            for (int i = 0; i < DROPOUT_BLOCKS; i++)
-                draw[k * DROPOUT_BLOCKS + i] = (int32_t)((w[k / 2][i] >> (k % 2 * 16)) & 0xffffu);
-        const int n = cols - u0 < NN_DROPOUT_GROUP ? cols - u0 : NN_DROPOUT_GROUP;
+        int32_t draw[CHUNK_UNITS];
+        for (int g = 0; g < groups; g++)
+            for (int k = 0; k < 8; k++)
+                for (int i = 0; i < DROPOUT_BLOCKS; i++)
+                    draw[g * NN_DROPOUT_GROUP + k * DROPOUT_BLOCKS + i] =
+                        (int32_t)((w[k / 2][g * DROPOUT_BLOCKS + i] >> (k % 2 * 16)) & 0xffffu);
         float *restrict m = mr + u0, *restrict x = xr + u0;
         for (int j = 0; j < n; j++)
             m[j] = draw[j] >= (int32_t)thr ? scale : 0.0f;
@@ -348,13 +382,24 @@ static void dropout_row(philox_rounds_fn philox_rounds, float *xr, float *mr, in
     }
 }
 
-static int cpu_dropout_forward(float *x, float *mask, int rows, int cols, float p, int layer,
-                               const nn_dropout_rows *keys)
+static int dropout_check(float p, int layer, int cols)
 {
     HPCML_CHECK(p >= 0.0f && p < 1.0f, HPCML_EUSAGE, "dropout probability %g not in [0, 1)",
                 (double)p);
     HPCML_CHECK(layer >= 0 && layer < NN_DROPOUT_MAX_LAYERS && cols <= NN_DROPOUT_MAX_UNITS,
                 HPCML_EUSAGE, "dropout: layer %d or width %d out of range", layer, cols);
+    return HPCML_OK;
+}
+
+static uint64_t dropout_row_key(const nn_dropout_rows *keys, int r)
+{
+    return keys->row_keys ? keys->row_keys[r] : keys->row_key_base + (uint64_t)r;
+}
+
+HPCML_SIMD_CLONES static int cpu_dropout_forward(float *x, float *mask, int rows, int cols, float p,
+                                                 int layer, const nn_dropout_rows *keys)
+{
+    HPCML_TRY(dropout_check(p, layer, cols));
     if (p == 0.0f) {
         for (size_t i = 0; i < (size_t)rows * cols; i++)
             mask[i] = 1.0f;
@@ -365,11 +410,9 @@ static int cpu_dropout_forward(float *x, float *mask, int rows, int cols, float 
     const uint32_t thr = nn_dropout_threshold(p);
     const uint32_t lane0 = nn_dropout_lane(layer, 0);
     const philox_rounds_fn rounds = philox_rounds_pick(); /* once per call: cheap */
-    for (int r = 0; r < rows; r++) {
-        uint64_t key = keys->row_keys ? keys->row_keys[r] : keys->row_key_base + (uint64_t)r;
-        dropout_row(rounds, x + (size_t)r * cols, mask + (size_t)r * cols, cols, keys->seed, key,
-                    lane0, thr, scale);
-    }
+    for (int r = 0; r < rows; r++)
+        dropout_row(rounds, x + (size_t)r * cols, mask + (size_t)r * cols, cols, keys->seed,
+                    dropout_row_key(keys, r), lane0, thr, scale);
     return HPCML_OK;
 }
 

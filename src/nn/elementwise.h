@@ -78,7 +78,8 @@ static inline HPCML_HD float nn_dropout_scale(float u01, float p) {
 #define NN_DROPOUT_MAX_UNITS (1 << 27)
 static inline HPCML_HD uint32_t nn_dropout_lane(int layer, int unit) {
     const uint32_t u = (uint32_t)unit;
-    const uint32_t block = u / NN_DROPOUT_GROUP * NN_DROPOUT_GROUP_BLOCKS + u % NN_DROPOUT_GROUP_BLOCKS;
+    const uint32_t block =
+        u / NN_DROPOUT_GROUP * NN_DROPOUT_GROUP_BLOCKS + u % NN_DROPOUT_GROUP_BLOCKS;
     return ((uint32_t)layer << 24) | block;
 }
 static inline HPCML_HD int nn_dropout_word(int unit) {
