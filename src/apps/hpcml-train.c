@@ -23,14 +23,6 @@ static int run(app_ctx *ctx)
 
 int main(int argc, char **argv)
 {
-    /* Open MPI busy-polls while a rank waits in a collective unless told to
-     * yield. A rank that waits for a slower one then takes CPU time from
-     * whatever shares its core — on a loaded node often the very rank it
-     * waits for: 1.6x slower 2-rank training measured on a busy 2-core
-     * machine. Yielding costs a sched_yield (well under a microsecond) per
-     * poll when nothing else is runnable. Read by MPI_Init; a value the user
-     * set wins. */
-    setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);
     static const app_def def = {
         .name = "hpcml-train",
         .summary = "data-parallel MLP training: dataset.h5 -> checkpoints, metrics.jsonl, "
