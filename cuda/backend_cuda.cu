@@ -431,7 +431,7 @@ __global__ static void k_fill(float *x, size_t n, float v)
     GRID_STRIDE(i, n) x[i] = v;
 }
 
-/* One thread per (row, group of four units): the same Philox blocks as the
+/* One thread per (row, Philox block of eight units): the same Philox blocks as the
  * CPU backend's dropout_row, so the masks are identical. */
 __global__ static void k_dropout(float *x, float *mask, int rows, int cols, uint64_t seed,
                                  const uint64_t *row_keys, uint64_t key_base, int layer,
