@@ -71,3 +71,13 @@ echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); po
 $PY "$SRC/benchmarks/sweep_efficiency.py" "${FULL_FROM:-$OUT}/full/journal.jsonl" \
   "$OUT/asha/journal.jsonl" --seconds "${secs[full]}" "${secs[asha]}" --workers "$NP" |
   tee "$OUT/summary.txt"
+
+# How finely the metric separates models on a split of this size: the full search's best
+# config trained again to max_t, evaluated on /test (as large as /val), bootstrapped.
+metric=$(sed -n 's/^ *metric = "\([^"]*\)".*/\1/p' "$CFG" | head -1)
+for a in "$@"; do [[ $a == sweep.metric=* ]] && metric=${a#sweep.metric=} && metric=${metric//\"/}; done
+"$BUILD/bin/hpcml-train" -q -c "${FULL_FROM:-$OUT}/full/best.cfg" -s "train.output_dir=$OUT/best-eval" \
+  -s train.evaluate=true -s train.resume=never -s train.blas_threads=1 >"$OUT/best-eval.log" 2>&1 ||
+  { tail -5 "$OUT/best-eval.log" >&2; echo "retraining best.cfg failed" >&2; exit 1; }
+$PY "$SRC/benchmarks/sweep_efficiency.py" --resolution "$OUT/best-eval/predictions.h5" "$metric" |
+  tee -a "$OUT/summary.txt"
