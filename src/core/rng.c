@@ -151,12 +151,7 @@ double rng_seq_normal(rng_seq *s)
 
 uint64_t rng_mix64(uint64_t x)
 {
-    /* One splitmix64 step: the golden-ratio increment (so 0 does not map to
-     * 0), then Stafford's variant-13 finalizer. A bijection on 64 bits. */
-    uint64_t z = x + 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return rng_mix64_inline(x);
 }
 
 uint64_t rng_hash_bytes(const void *data, size_t n, uint64_t seed)

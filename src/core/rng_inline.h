@@ -1,5 +1,5 @@
-/* rng_inline.h — the Philox4x32-10 round and the word-to-float conversion as
- * static inline functions, shared by rng.c (which exports them through
+/* rng_inline.h — the Philox4x32-10 round, the word-to-float conversion and
+ * the splitmix64 mixer as static inline functions, shared by rng.c (which exports them through
  * rng.h's API) and by hot loops that must inline them (the CPU backend's
  * dropout) and the CUDA kernels (HPCML_HD: __host__ __device__ under nvcc). One
  * definition, so the inlined, exported and device draws cannot drift. */
@@ -49,6 +49,16 @@ static inline HPCML_HD rng_u32x4 rng_philox4x32_10_inline(rng_u32x4 ctr, uint32_
 static inline HPCML_HD float rng_u01f_from_word_inline(uint32_t w)
 {
     return (float)(w >> 8) * 0x1.0p-24f;
+}
+
+/* One splitmix64 step: the golden-ratio increment (so 0 does not map to 0),
+ * then Stafford's variant-13 finalizer. A bijection on 64 bits. */
+static inline HPCML_HD uint64_t rng_mix64_inline(uint64_t x)
+{
+    uint64_t z = x + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
 }
 
 #endif

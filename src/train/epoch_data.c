@@ -40,9 +40,10 @@ int epoch_data_init(epoch_data *ed, const sampler *s, int rank, int size, int n_
     HPCML_ALLOC_ARRAY(ed->y, ed->local_rows);
     HPCML_ALLOC_ARRAY(ed->req_rows, ed->local_rows);
     /* padding repeats fewer than a batch of rows, so a shard serves at most shard + batch.
-     * Replicated, the exchange is a one-rank one: a local gather, no MPI. */
-    HPCML_TRY(row_exchange_init(&ed->ex, ed->replicated ? 0 : rank, ed->replicated ? 1 : size,
-                                n_features, ed->local_rows, shard + s->global_batch));
+     * Replicated, no exchange: epoch_data_fill gathers locally. */
+    if (!ed->replicated)
+        HPCML_TRY(row_exchange_init(&ed->ex, rank, size, n_features, ed->local_rows,
+                                    shard + s->global_batch));
     return HPCML_OK;
 }
 
@@ -85,9 +86,25 @@ int epoch_data_fill(epoch_data *ed, const sampler *s, uint64_t epoch, MPI_Comm c
 {
     sampler_perm perm;
     sampler_epoch_perm(s, epoch, &perm);
-    for (uint64_t k = 0; k < ed->local_rows; k++)
-        ed->req_rows[k] = sampler_row_at(s, &perm, position_of(ed, s, k));
-    const shard_owners owners = {s->rows, ed->shard_lo, ed->replicated ? 1 : ed->size};
+    for (uint64_t k = 0; k < ed->local_rows; k++) /* sampler_row_at, in bulk */
+        ed->req_rows[k] = position_of(ed, s, k) % s->rows;
+    sampler_perm_apply_many(&perm, ed->req_rows, ed->local_rows);
+    if (ed->replicated) { /* every row is here: a gather, rows fetched ahead of use */
+        const size_t F = (size_t)ed->n_features;
+        enum { AHEAD = 16 };
+        for (uint64_t k = 0; k < ed->local_rows; k++) {
+            if (k + AHEAD < ed->local_rows) {
+                const float *next = ed->shard_x + ed->req_rows[k + AHEAD] * F;
+                __builtin_prefetch(next);
+                __builtin_prefetch(next + F - 1);
+            }
+            const uint64_t row = ed->req_rows[k];
+            memcpy(ed->x + k * F, ed->shard_x + row * F, F * sizeof(float));
+            ed->y[k] = ed->shard_y[row];
+        }
+        return HPCML_OK;
+    }
+    const shard_owners owners = {s->rows, ed->shard_lo, ed->size};
     const row_source src = {shard_owner, shard_local, &owners, ed->shard_x, ed->shard_y,
                             ed->shard_hi - ed->shard_lo};
     return row_exchange_run(&ed->ex, ed->req_rows, ed->local_rows, &src, ed->x, ed->y, comm);

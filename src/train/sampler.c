@@ -2,6 +2,7 @@
 #include "train/sampler.h"
 
 #include "core/rng.h"
+#include "core/rng_inline.h"
 #include "core/status.h"
 
 int sampler_init(sampler *s, uint64_t rows, uint64_t global_batch, int ranks, int drop_last,
@@ -70,7 +71,7 @@ static uint64_t feistel(const sampler_perm *p, uint64_t x)
     const uint64_t mask = h >= 64 ? ~0ull : (1ull << h) - 1;
     uint64_t left = x >> h, right = x & mask;
     for (int r = 0; r < SAMPLER_FEISTEL_ROUNDS; r++) {
-        uint64_t f = rng_mix64(right ^ p->key[r]) & mask;
+        uint64_t f = rng_mix64_inline(right ^ p->key[r]) & mask;
         uint64_t next = left ^ f;
         left = right;
         right = next;
@@ -85,6 +86,40 @@ uint64_t sampler_perm_apply(const sampler_perm *p, uint64_t i)
     while (x >= p->n)
         x = feistel(p, x);
     return x;
+}
+
+void sampler_perm_apply_many(const sampler_perm *p, uint64_t *x, size_t count)
+{
+    enum { LANES = 8 };
+    if (p->n <= 1) {
+        for (size_t k = 0; k < count; k++)
+            x[k] = 0;
+        return;
+    }
+    const int h = p->half_bits;
+    const uint64_t mask = h >= 64 ? ~0ull : (1ull << h) - 1;
+    size_t k = 0;
+    for (; k + LANES <= count; k += LANES) {
+        uint64_t left[LANES], right[LANES];
+        for (int i = 0; i < LANES; i++) {
+            left[i] = x[k + i] >> h;
+            right[i] = x[k + i] & mask;
+        }
+        for (int r = 0; r < SAMPLER_FEISTEL_ROUNDS; r++)
+            for (int i = 0; i < LANES; i++) {
+                const uint64_t next = left[i] ^ (rng_mix64_inline(right[i] ^ p->key[r]) & mask);
+                left[i] = right[i];
+                right[i] = next;
+            }
+        for (int i = 0; i < LANES; i++) { /* the few that walk on: one at a time */
+            uint64_t v = left[i] << h | right[i];
+            while (v >= p->n)
+                v = feistel(p, v);
+            x[k + i] = v;
+        }
+    }
+    for (; k < count; k++)
+        x[k] = sampler_perm_apply(p, x[k]);
 }
 
 uint64_t sampler_permute(uint64_t seed, uint64_t epoch, uint64_t n, uint64_t i)

@@ -27,6 +27,7 @@
 #ifndef HPCML_TRAIN_SAMPLER_H
 #define HPCML_TRAIN_SAMPLER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define SAMPLER_FEISTEL_ROUNDS 6
@@ -72,6 +73,9 @@ void sampler_perm_init(sampler_perm *p, uint64_t seed, uint64_t epoch, uint64_t 
 void sampler_perm_init_keyed(sampler_perm *p, uint64_t seed, uint32_t stream, uint64_t counter,
                              uint32_t lane0, uint64_t n);
 uint64_t sampler_perm_apply(const sampler_perm *p, uint64_t i); /* 0 <= i < n */
+/* x[k] = sampler_perm_apply(p, x[k]) for k < count, in place: eight values
+ * at a time through the rounds, so their multiplies overlap. */
+void sampler_perm_apply_many(const sampler_perm *p, uint64_t *x, size_t count);
 /* One-shot form: perm(i) for (seed, epoch, n). */
 uint64_t sampler_permute(uint64_t seed, uint64_t epoch, uint64_t n, uint64_t i);
 

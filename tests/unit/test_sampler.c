@@ -12,7 +12,7 @@
 
 static void test_bijection(void)
 {
-    const uint64_t sizes[] = {1, 2, 3, 5, 7, 16, 17, 100, 1000, 4097, 65536, 100003};
+    const uint64_t sizes[] = {1, 2, 3, 5, 7, 8, 9, 16, 17, 100, 1000, 4097, 65536, 100003, 199365};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         const uint64_t n = sizes[k];
         unsigned char *seen = calloc(n, 1);
@@ -27,6 +27,16 @@ static void test_bijection(void)
                 seen[j] = 1;
         }
         CHECK_MSG(ok, "perm of %llu rows is not a bijection", (unsigned long long)n);
+        /* the bulk form gives the same values, for counts around its 8 lanes */
+        uint64_t *many = malloc(n * sizeof *many);
+        for (uint64_t i = 0; i < n; i++)
+            many[i] = (i * 7919) % n;
+        sampler_perm_apply_many(&p, many, (size_t)n);
+        int same = 1;
+        for (uint64_t i = 0; i < n; i++)
+            same &= many[i] == sampler_perm_apply(&p, (i * 7919) % n);
+        CHECK_MSG(same, "sampler_perm_apply_many differs for %llu rows", (unsigned long long)n);
+        free(many);
         free(seen);
     }
 }
