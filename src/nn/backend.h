@@ -115,7 +115,8 @@ struct nn_backend {
      * with u = nn_dropout_u01(nn_dropout_draw(w, j)), w the words of
      * rng_block(keys->seed, RNG_STREAM_DROPOUT, key(r), nn_dropout_lane(layer,
      * j)), then x[r][j] *= mask[r][j] in place. 0 <= p < 1 (p == 0 fills the
-     * mask with ones). */
+     * mask with ones). mask may be NULL where relu_dropout_backward (below)
+     * will not need it: then only x is scaled. */
     int (*dropout_forward)(float *x, float *mask, int rows, int cols, float p, int layer,
                            const nn_dropout_rows *keys);
     /* dx[i] = dy[i] * mask[i], n elements; dx may equal dy. */
@@ -125,6 +126,14 @@ struct nn_backend {
      * memory, the same products in the same order; dz may equal da. */
     int (*dropout_act_backward)(const float *z, const float *da, const float *mask, size_t n,
                                 nn_activation act, float *dz);
+    /* Optional: ReLU then dropout backward from the layer's output alone,
+     * dz[i] = da[i] * (h[i] > 0 ? scale : 0) with h = relu(z) * mask and
+     * scale = 1 / (1 - p). A unit has h > 0 iff z > 0 and it was kept, so
+     * this is bit for bit dropout_act_backward(z, da, mask, n, RELU) (the
+     * products da * scale, da * 0 are the same, signs of zero included):
+     * the forward then need not write the mask. dz may equal da. */
+    int (*relu_dropout_backward)(const float *h, const float *da, size_t n, float scale,
+                                 float *dz);
 
     /* ---- loss ---- */
     /* Softmax over each row of logits[rows][classes] into prob. With labels

@@ -374,7 +374,8 @@ dropout_row(philox_rounds_fn philox_rounds, float *xr, float *mr, int cols, uint
                 for (int i = 0; i < DROPOUT_BLOCKS; i++)
                     draw[g * NN_DROPOUT_GROUP + k * DROPOUT_BLOCKS + i] =
                         (int32_t)((w[k / 2][g * DROPOUT_BLOCKS + i] >> (k % 2 * 16)) & 0xffffu);
-        float *restrict m = mr + u0, *restrict x = xr + u0;
+        float mbuf[CHUNK_UNITS]; /* the mask when the caller keeps none */
+        float *restrict m = mr ? mr + u0 : mbuf, *restrict x = xr + u0;
         for (int j = 0; j < n; j++)
             m[j] = draw[j] >= (int32_t)thr ? scale : 0.0f;
         for (int j = 0; j < n; j++)
@@ -401,7 +402,7 @@ HPCML_SIMD_CLONES static int cpu_dropout_forward(float *x, float *mask, int rows
 {
     HPCML_TRY(dropout_check(p, layer, cols));
     if (p == 0.0f) {
-        for (size_t i = 0; i < (size_t)rows * cols; i++)
+        for (size_t i = 0; mask && i < (size_t)rows * cols; i++)
             mask[i] = 1.0f;
         return HPCML_OK;
     }
@@ -411,7 +412,8 @@ HPCML_SIMD_CLONES static int cpu_dropout_forward(float *x, float *mask, int rows
     const uint32_t lane0 = nn_dropout_lane(layer, 0);
     const philox_rounds_fn rounds = philox_rounds_pick(); /* once per call: cheap */
     for (int r = 0; r < rows; r++)
-        dropout_row(rounds, x + (size_t)r * cols, mask + (size_t)r * cols, cols, keys->seed,
+        dropout_row(rounds, x + (size_t)r * cols, mask ? mask + (size_t)r * cols : NULL, cols,
+                    keys->seed,
                     dropout_row_key(keys, r), lane0, thr, scale);
     return HPCML_OK;
 }
@@ -447,6 +449,22 @@ HPCML_SIMD_CLONES static int cpu_dropout_act_backward(const float *z, const floa
         for (size_t i = 0; i < n; i++)
             dz[i] = da[i] * mask[i];
         break;
+    }
+    return HPCML_OK;
+}
+
+/* dz = da * (h > 0 ? scale : 0), the factor's bits made from the compare as
+ * in cpu_act_backward (no conditional multiply). */
+HPCML_SIMD_CLONES static int cpu_relu_dropout_backward(const float *h, const float *da, size_t n,
+                                                       float scale, float *dz)
+{
+    uint32_t scale_bits;
+    memcpy(&scale_bits, &scale, sizeof scale_bits);
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t bits = (0u - (uint32_t)(h[i] > 0.0f)) & scale_bits;
+        float d;
+        memcpy(&d, &bits, sizeof d);
+        dz[i] = da[i] * d;
     }
     return HPCML_OK;
 }
@@ -553,6 +571,7 @@ const nn_backend nn_backend_cpu = {
     .dropout_forward = cpu_dropout_forward,
     .dropout_backward = cpu_dropout_backward,
     .dropout_act_backward = cpu_dropout_act_backward,
+    .relu_dropout_backward = cpu_relu_dropout_backward,
     .softmax_ce_forward = cpu_softmax_ce_forward,
     .softmax_ce_backward = cpu_softmax_ce_backward,
     .sgd_step = cpu_sgd_step,

@@ -168,6 +168,11 @@ int mlp_set_params(mlp *m, const float *host)
     return m->be->copy_to_device(m->params, host, m->n_params * sizeof(float));
 }
 
+int mlp_mask_free(const mlp *m)
+{
+    return m->shape.act == NN_ACT_RELU && m->be->relu_dropout_backward != NULL;
+}
+
 int mlp_forward(mlp *m, const float *x, int rows, const nn_dropout_rows *dropout)
 {
     HPCML_CHECK(rows >= 0 && rows <= m->max_batch, HPCML_EINTERNAL,
@@ -185,9 +190,12 @@ int mlp_forward(mlp *m, const float *x, int rows, const nn_dropout_rows *dropout
                                        hidden ? m->shape.act : NN_ACT_NONE,
                                        hidden ? m->h[l] : m->z[l]));
         if (hidden) {
+            /* ReLU layers back-propagate from h alone (relu_dropout_backward):
+             * no mask is written */
+            float *mask = mlp_mask_free(m) ? NULL : m->mask[l];
             if (use_dropout)
-                HPCML_TRY(be->dropout_forward(m->h[l], m->mask[l], rows, nout, m->shape.dropout_p,
-                                              l, dropout));
+                HPCML_TRY(be->dropout_forward(m->h[l], mask, rows, nout, m->shape.dropout_p, l,
+                                              dropout));
             in = m->h[l];
         }
     }
@@ -242,7 +250,10 @@ int mlp_backward_notify(mlp *m, const float *x, int rows, const float *dlogits, 
         HPCML_TRY(be->sgemm(0, 0, rows, nin, nout, 1.0f, dz, nout, m->params + m->w_off[l], nin,
                             0.0f, dh, nin));
         const size_t n = (size_t)rows * (size_t)nin;
-        if (m->last_dropout && be->dropout_act_backward) {
+        if (m->last_dropout && mlp_mask_free(m)) {
+            const float scale = 1.0f / (1.0f - m->shape.dropout_p); /* as dropout_forward's */
+            HPCML_TRY(be->relu_dropout_backward(m->h[l - 1], dh, n, scale, dh));
+        } else if (m->last_dropout && be->dropout_act_backward) {
             HPCML_TRY(
                 be->dropout_act_backward(m->z[l - 1], dh, m->mask[l - 1], n, m->shape.act, dh));
         } else {

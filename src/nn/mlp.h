@@ -64,7 +64,8 @@ typedef struct {
     /* Workspace for max_batch rows, backend memory. */
     float **z;    /* per layer: pre-activation; z[n_layers - 1] are the logits */
     float **h;    /* per hidden layer: act(z) * mask, the next layer's input */
-    float **mask; /* per hidden layer: dropout mask (0 or 1/(1-p)) of the last train forward */
+    float **mask; /* per hidden layer: dropout mask (0 or 1/(1-p)) of the last train
+                   * forward; not written when mlp_mask_free */
     float *prob;    /* [max_batch][classes] softmax of the last mlp_loss_forward */
     float *dlogits; /* [max_batch][classes] from mlp_loss_backward */
     float *dbuf[2]; /* back-propagation ping-pong, [max_batch][widest hidden] */
@@ -88,6 +89,10 @@ int mlp_set_params(mlp *m, const float *host);       /* n_params floats in */
  * applied with the masks keyed by *dropout (backend.h). Logits land in
  * mlp_logits(m), row-major [rows][classes]. */
 int mlp_forward(mlp *m, const float *x, int rows, const nn_dropout_rows *dropout);
+/* Whether forward leaves m->mask unwritten: ReLU layers on a backend with
+ * relu_dropout_backward back-propagate through dropout from h alone. (A test
+ * that wants the masks draws them with the backend's dropout_forward.) */
+int mlp_mask_free(const mlp *m);
 static inline const float *mlp_logits(const mlp *m) { return m->z[m->n_layers - 1]; }
 
 /* Softmax of the last forward's logits into m->prob; with labels also the

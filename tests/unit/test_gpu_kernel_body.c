@@ -79,6 +79,13 @@ static void test_bias_act(void)
         float *dc4 = dup(da, n); /* the CPU's own fused pass, in place */
         CHECK(cpu->dropout_act_backward(zc, dc4, mask, n, acts[k], dc4) == 0);
         CHECK_MSG(same_bits(d2, dc4, n), "CPU dropout+act backward fused %d", (int)acts[k]);
+        if (acts[k] == NN_ACT_RELU) { /* from the layer's output alone: the same bits */
+            float *h = malloc(n * sizeof *h), *dc5 = dup(da, n);
+            for (size_t i = 0; i < n; i++) h[i] = ac[i] * mask[i];
+            CHECK(cpu->relu_dropout_backward(h, dc5, n, 1.0f / 0.7f, dc5) == 0);
+            CHECK_MSG(same_bits(d2, dc5, n), "CPU ReLU+dropout backward from h");
+            free(h), free(dc5);
+        }
         free(mask), free(d2), free(dk3), free(dc4);
         free(zc), free(ac), free(zk), free(ak), free(da), free(dc), free(dk), free(dk2);
     }
