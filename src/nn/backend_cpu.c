@@ -157,23 +157,29 @@ HPCML_SIMD_CLONES static int cpu_bias_act_forward(float *z, const float *bias, i
     return HPCML_OK;
 }
 
-/* dz = da * act'(z), one loop per kind. For ReLU the 0/1 derivative is made
- * from the compare's bits and always multiplied in: the same product as
- * da * nn_act_derivative(RELU, z) (so -0 and NaN propagate alike), but with no
- * conditional multiply (which -ftrapping-math keeps the compiler from
- * vectorizing). */
+/* value where v > 0, else +0, made from the compare's bits: no conditional
+ * (which -ftrapping-math keeps the compiler from vectorizing). Multiplying by
+ * it gives the products of a branch (da * value, da * 0), signs of zero and
+ * NaN included. */
+static inline float where_positive(float v, float value)
+{
+    uint32_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    bits &= 0u - (uint32_t)(v > 0.0f);
+    float r;
+    memcpy(&r, &bits, sizeof r);
+    return r;
+}
+
+/* dz = da * act'(z), one loop per kind. ReLU's 0/1 derivative is
+ * where_positive(z, 1): the same product as da * nn_act_derivative(RELU, z). */
 HPCML_SIMD_CLONES static int cpu_act_backward(const float *z, const float *da, size_t n,
                                               nn_activation act, float *dz)
 {
     switch (act) {
     case NN_ACT_RELU:
-        for (size_t i = 0; i < n; i++) {
-            /* the derivative's bits: 1.0f (0x3f800000) where z > 0, else 0 */
-            const uint32_t bits = (0u - (uint32_t)(z[i] > 0.0f)) & 0x3f800000u;
-            float d;
-            memcpy(&d, &bits, sizeof d);
-            dz[i] = da[i] * d;
-        }
+        for (size_t i = 0; i < n; i++)
+            dz[i] = da[i] * where_positive(z[i], 1.0f);
         break;
     case NN_ACT_GELU:
         for (size_t i = 0; i < n; i++)
@@ -383,24 +389,13 @@ dropout_row(philox_rounds_fn philox_rounds, float *xr, float *mr, int cols, uint
     }
 }
 
-static int dropout_check(float p, int layer, int cols)
+HPCML_SIMD_CLONES static int cpu_dropout_forward(float *x, float *mask, int rows, int cols, float p,
+                                                 int layer, const nn_dropout_rows *keys)
 {
     HPCML_CHECK(p >= 0.0f && p < 1.0f, HPCML_EUSAGE, "dropout probability %g not in [0, 1)",
                 (double)p);
     HPCML_CHECK(layer >= 0 && layer < NN_DROPOUT_MAX_LAYERS && cols <= NN_DROPOUT_MAX_UNITS,
                 HPCML_EUSAGE, "dropout: layer %d or width %d out of range", layer, cols);
-    return HPCML_OK;
-}
-
-static uint64_t dropout_row_key(const nn_dropout_rows *keys, int r)
-{
-    return keys->row_keys ? keys->row_keys[r] : keys->row_key_base + (uint64_t)r;
-}
-
-HPCML_SIMD_CLONES static int cpu_dropout_forward(float *x, float *mask, int rows, int cols, float p,
-                                                 int layer, const nn_dropout_rows *keys)
-{
-    HPCML_TRY(dropout_check(p, layer, cols));
     if (p == 0.0f) {
         for (size_t i = 0; mask && i < (size_t)rows * cols; i++)
             mask[i] = 1.0f;
@@ -411,10 +406,11 @@ HPCML_SIMD_CLONES static int cpu_dropout_forward(float *x, float *mask, int rows
     const uint32_t thr = nn_dropout_threshold(p);
     const uint32_t lane0 = nn_dropout_lane(layer, 0);
     const philox_rounds_fn rounds = philox_rounds_pick(); /* once per call: cheap */
-    for (int r = 0; r < rows; r++)
+    for (int r = 0; r < rows; r++) {
+        const uint64_t key = keys->row_keys ? keys->row_keys[r] : keys->row_key_base + (uint64_t)r;
         dropout_row(rounds, x + (size_t)r * cols, mask ? mask + (size_t)r * cols : NULL, cols,
-                    keys->seed,
-                    dropout_row_key(keys, r), lane0, thr, scale);
+                    keys->seed, key, lane0, thr, scale);
+    }
     return HPCML_OK;
 }
 
@@ -434,12 +430,8 @@ HPCML_SIMD_CLONES static int cpu_dropout_act_backward(const float *z, const floa
 {
     switch (act) {
     case NN_ACT_RELU:
-        for (size_t i = 0; i < n; i++) {
-            const uint32_t bits = (0u - (uint32_t)(z[i] > 0.0f)) & 0x3f800000u;
-            float d;
-            memcpy(&d, &bits, sizeof d);
-            dz[i] = (da[i] * mask[i]) * d;
-        }
+        for (size_t i = 0; i < n; i++)
+            dz[i] = (da[i] * mask[i]) * where_positive(z[i], 1.0f);
         break;
     case NN_ACT_GELU:
         for (size_t i = 0; i < n; i++)
@@ -453,19 +445,12 @@ HPCML_SIMD_CLONES static int cpu_dropout_act_backward(const float *z, const floa
     return HPCML_OK;
 }
 
-/* dz = da * (h > 0 ? scale : 0), the factor's bits made from the compare as
- * in cpu_act_backward (no conditional multiply). */
+/* dz = da * (h > 0 ? scale : 0) */
 HPCML_SIMD_CLONES static int cpu_relu_dropout_backward(const float *h, const float *da, size_t n,
                                                        float scale, float *dz)
 {
-    uint32_t scale_bits;
-    memcpy(&scale_bits, &scale, sizeof scale_bits);
-    for (size_t i = 0; i < n; i++) {
-        const uint32_t bits = (0u - (uint32_t)(h[i] > 0.0f)) & scale_bits;
-        float d;
-        memcpy(&d, &bits, sizeof d);
-        dz[i] = da[i] * d;
-    }
+    for (size_t i = 0; i < n; i++)
+        dz[i] = da[i] * where_positive(h[i], scale);
     return HPCML_OK;
 }
 
