@@ -86,9 +86,9 @@ int epoch_data_fill(epoch_data *ed, const sampler *s, uint64_t epoch, MPI_Comm c
 {
     sampler_perm perm;
     sampler_epoch_perm(s, epoch, &perm);
-    for (uint64_t k = 0; k < ed->local_rows; k++) /* sampler_row_at, in bulk */
-        ed->req_rows[k] = position_of(ed, s, k) % s->rows;
-    sampler_perm_apply_many(&perm, ed->req_rows, ed->local_rows);
+    for (uint64_t k = 0; k < ed->local_rows; k++)
+        ed->req_rows[k] = position_of(ed, s, k);
+    sampler_rows_at(s, &perm, ed->req_rows, ed->local_rows);
     if (ed->replicated) { /* every row is here: a gather, rows fetched ahead of use */
         const size_t F = (size_t)ed->n_features;
         enum { AHEAD = 16 };

@@ -139,6 +139,13 @@ uint64_t sampler_row_at(const sampler *s, const sampler_perm *perm, uint64_t pos
     return sampler_perm_apply(perm, position % s->rows);
 }
 
+void sampler_rows_at(const sampler *s, const sampler_perm *perm, uint64_t *positions, size_t count)
+{
+    for (size_t k = 0; k < count; k++)
+        positions[k] %= s->rows;
+    sampler_perm_apply_many(perm, positions, count);
+}
+
 /* ---- shards ----------------------------------------------------------------- */
 
 void sampler_shard_range(uint64_t n, int parts, int part, uint64_t *lo, uint64_t *hi)

@@ -83,6 +83,9 @@ uint64_t sampler_permute(uint64_t seed, uint64_t epoch, uint64_t n, uint64_t i);
  * permutation is perm (sampler_epoch_perm). */
 void sampler_epoch_perm(const sampler *s, uint64_t epoch, sampler_perm *perm);
 uint64_t sampler_row_at(const sampler *s, const sampler_perm *perm, uint64_t position);
+/* The same for count positions at once, in place (the bulk form the epoch's
+ * row lists use). */
+void sampler_rows_at(const sampler *s, const sampler_perm *perm, uint64_t *positions, size_t count);
 
 /* Block partition of n rows into parts: part k owns [*lo, *hi) with lo =
  * floor(n k / parts); sizes differ by at most one. */

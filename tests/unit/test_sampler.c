@@ -91,6 +91,12 @@ static void test_steps_and_padding(void)
     CHECK(ok);
     for (uint64_t q = 1000; q < 1200; q++)
         CHECK(sampler_row_at(&s, &p, q) == sampler_row_at(&s, &p, q - 1000));
+    uint64_t bulk[1200];
+    for (uint64_t q = 0; q < 1200; q++)
+        bulk[q] = q;
+    sampler_rows_at(&s, &p, bulk, 1200); /* the bulk form, padding included */
+    for (uint64_t q = 0; q < 1200; q++)
+        CHECK(bulk[q] == sampler_row_at(&s, &p, q));
 
     CHECK(sampler_init(&s, 1000, 300, 2, 1, 1) == HPCML_OK);
     CHECK_EQ_INT(s.steps, 3);
