@@ -2,7 +2,7 @@
 """sweep_efficiency.py — compare an ASHA sweep with the full search, from their journals.
 
 usage: sweep_efficiency.py FULL_JOURNAL ASHA_JOURNAL [--seconds FULL_S ASHA_S] [--workers W]
-       sweep_efficiency.py --resolution PREDICTIONS.h5 METRIC
+       sweep_efficiency.py --resolution PREDICTIONS.h5 FULL_JOURNAL
 
 FULL_JOURNAL: the sweep run with sweep.scheduler = "none" (every trial to max_t);
 ASHA_JOURNAL: the same sweep (same seed, space, trials, training config) with "asha".
@@ -24,8 +24,9 @@ Checks and analysis, from the full arm's curves (every trial's metric at every e
 
 --resolution: how finely the metric can tell two models apart on a split of this size. From
 hpcml-train's predictions.h5 (the /test split, as large as /val), the bootstrap standard
-deviation of the metric over 1000 resamples of the rows (val_pr_auc: average precision, as
-scikit-learn computes it; val_auc: ROC AUC), next to the goal's tolerance."""
+deviation of the metric over 1000 resamples of the rows (the sweep's metric, from the journal's header:
+val_pr_auc as scikit-learn's average precision, val_auc as ROC AUC), next to the goal's
+tolerance."""
 import math
 import os
 import random
@@ -147,23 +148,17 @@ def average_precision(y, s):
 
 def roc_auc(y, s):
     """Mann-Whitney U with average ranks for ties."""
-    order = np.argsort(s, kind="mergesort")
-    ranks = np.empty(len(s))
-    ss = s[order]
-    i = 0
-    while i < len(ss):
-        j = i
-        while j + 1 < len(ss) and ss[j + 1] == ss[i]:
-            j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2 + 1
-        i = j + 1
+    _, inverse, counts = np.unique(s, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    ranks = (ends - (counts - 1) / 2.0)[inverse]  # 1-based average rank of each value
     pos = y == 1
     n1, n0 = pos.sum(), (~pos).sum()
     return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
-def resolution(pred_path, metric):
+def resolution(pred_path, journal_path):
     import h5py
+    metric = load(journal_path)[0]["metric"]
     with h5py.File(pred_path, "r") as f:
         y = f["label"][:].astype(np.int64)
         s = f["score"][:].astype(np.float64)
