@@ -19,7 +19,7 @@
 # Extra -s options go to every program (e.g. -s gen.rows=30000 -s sweep.trials=10
 # for a quick run). OUT_DIR (default /tmp/hpcml-sweep-bench) keeps the data, both
 # sweeps and the logs. NP=4 runs 4 groups. Not a test: the goal is reported, not
-# asserted. FULL_FROM=OTHER_OUT_DIR reuses that run's full arm (same data, seed,
+# asserted. FULL_FROM=OTHER_OUT_DIR reuses that run's full arm and its data (seed,
 # space, trials and max_t; e.g. to try other grace_period / reduction_factor).
 set -euo pipefail
 BUILD=$(cd "$1" && pwd)
@@ -40,18 +40,21 @@ ARMS=(full asha)
 for arm in "${ARMS[@]}"; do
   [[ ! -e $OUT/$arm/journal.jsonl ]] || { echo "$OUT/$arm exists: use another OUT_DIR" >&2; exit 1; }
 done
-S=(-s "gen.output_dir=$OUT/raw" -s "etl.input=$OUT/raw/*.csv" -s "etl.output=$OUT/dataset.h5"
-  -s "train.dataset=$OUT/dataset.h5" "$@")
-
-echo "$(date -u +%FT%TZ) data: hpcml-gen + hpcml-etl -> $OUT/dataset.h5"
-"${MPIRUN[@]}" -np 2 "$BUILD/bin/hpcml-gen" -q -c "$CFG" "${S[@]}"
-"${MPIRUN[@]}" -np 2 "$BUILD/bin/hpcml-etl" -q -c "$CFG" "${S[@]}"
-
 declare -A secs
-if [[ -n ${FULL_FROM:-} ]]; then
+if [[ -n ${FULL_FROM:-} ]]; then # the full arm's data too: the same rows for both arms
   FULL_FROM=$(cd "$FULL_FROM" && pwd)
+  DATA=$FULL_FROM/dataset.h5
   secs[full]=$(awk '/full: [0-9.]+ s$/ { v = $(NF - 1) } END { print v }' "$FULL_FROM/bench.log")
-  echo "full: reused from $FULL_FROM (${secs[full]} s)"
+  echo "full: reused from $FULL_FROM (${secs[full]} s), and its $DATA"
+else
+  DATA=$OUT/dataset.h5
+fi
+S=(-s "gen.output_dir=$OUT/raw" -s "etl.input=$OUT/raw/*.csv" -s "etl.output=$DATA"
+  -s "train.dataset=$DATA" "$@")
+if [[ -z ${FULL_FROM:-} ]]; then
+  echo "$(date -u +%FT%TZ) data: hpcml-gen + hpcml-etl -> $DATA"
+  "${MPIRUN[@]}" -np 2 "$BUILD/bin/hpcml-gen" -q -c "$CFG" "${S[@]}"
+  "${MPIRUN[@]}" -np 2 "$BUILD/bin/hpcml-etl" -q -c "$CFG" "${S[@]}"
 fi
 for arm in "${ARMS[@]}"; do
   sched=none
