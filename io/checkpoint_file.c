@@ -10,6 +10,7 @@
 
 #include "core/rng.h"
 #include "core/status.h"
+#include "core/version.h"
 #include "io/atomic_file.h"
 #include "io/h5_util.h"
 
@@ -125,7 +126,8 @@ static int write_items(hid_t file, const ckpt_item *items, int n_items)
     if (write_string_attr(file, "hpcml_format", HPCML_CHECKPOINT_MAGIC) != 0 ||
         write_scalar_attr(file, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version) != 0 ||
         write_scalar_attr(file, "checksum", H5T_STD_U64LE, H5T_NATIVE_UINT64, &sum) != 0 ||
-        write_string_attr(file, "checksum_algorithm", CHECKSUM_ALGORITHM) != 0)
+        write_string_attr(file, "checksum_algorithm", CHECKSUM_ALGORITHM) != 0 ||
+        write_string_attr(file, "hpcml_version", hpcml_version_string()) != 0)
         return -1;
     return 0;
 }

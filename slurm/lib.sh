@@ -2,7 +2,7 @@
 #
 # What it gives them:
 #   hpcml_parse_args         CONFIG [-s section.key=value]... (the programs' contract)
-#   hpcml_find_program NAME  $HPCML_PREFIX/bin/NAME, else NAME on PATH
+#   hpcml_find_program NAME  $HPCML_PREFIX/bin/NAME, else this install's bin/NAME, else PATH
 #   hpcml_load_config PROG   the effective config, from `PROG -c CONFIG -s ... --print-config`
 #   hpcml_cfg section.key    one value of it (strings unquoted); no second config parser
 #   hpcml_choose_launcher    srun --mpi=pmix, srun or mpirun inside the allocation
@@ -88,11 +88,27 @@ hpcml_parse_args() {
 }
 
 # ---- programs and the effective config ------------------------------------------------------
+# An installed copy of these scripts (cmake --install: P/share/hpcml/slurm) has
+# install-paths.sh beside lib.sh, naming the install's bin/ relative to it; a source
+# tree has none. HPCML_INSTALL_BIN is then that directory, else empty.
+HPCML_INSTALL_BIN=""
+_hpcml_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [[ -r $_hpcml_lib_dir/install-paths.sh ]]; then
+  HPCML_INSTALL_BIN_REL=""
+  # shellcheck source=/dev/null
+  source "$_hpcml_lib_dir/install-paths.sh"
+  HPCML_INSTALL_BIN=$(cd "$_hpcml_lib_dir/$HPCML_INSTALL_BIN_REL" 2>/dev/null && pwd) || HPCML_INSTALL_BIN=""
+fi
+
 # hpcml_find_program NAME: print its path. $HPCML_PREFIX/bin first (a Spack or CMake
-# install prefix, or a build tree), then PATH (an Lmod module puts it there).
+# install prefix, or a build tree: an explicit choice wins), then the bin/ of the install
+# these scripts belong to (so P/share/hpcml/slurm runs P/bin's programs, even when the
+# module of another version is loaded), then PATH (where a module puts them).
 hpcml_find_program() {
   if [[ -n ${HPCML_PREFIX:-} && -x $HPCML_PREFIX/bin/$1 ]]; then
     echo "$HPCML_PREFIX/bin/$1"
+  elif [[ -n $HPCML_INSTALL_BIN && -x $HPCML_INSTALL_BIN/$1 ]]; then
+    echo "$HPCML_INSTALL_BIN/$1"
   else
     command -v "$1" 2>/dev/null
   fi
@@ -100,7 +116,7 @@ hpcml_find_program() {
 
 hpcml_require_program() {
   hpcml_find_program "$1" ||
-    hpcml_die 1 "$1 not found in \$HPCML_PREFIX/bin (HPCML_PREFIX=${HPCML_PREFIX:-unset}) or on PATH on $(hostname -s); load the module or set HPCML_PREFIX"
+    hpcml_die 1 "$1 not found in \$HPCML_PREFIX/bin (HPCML_PREFIX=${HPCML_PREFIX:-unset})${HPCML_INSTALL_BIN:+, $HPCML_INSTALL_BIN} or on PATH on $(hostname -s); load the module or set HPCML_PREFIX"
 }
 
 # hpcml_load_config PROG [CONFIG]: HPCML_EFFECTIVE = PROG's --print-config with the -s
@@ -362,10 +378,12 @@ hpcml_run() {
   done
 }
 
-# hpcml_job_banner: what the log needs to tell one run from another.
+# hpcml_job_banner [PROG]: what the log needs to tell one run from another, with the
+# program's path and version (--version starts no MPI).
 hpcml_job_banner() {
   local id=${SLURM_JOB_ID:-none}
   [[ -n ${SLURM_ARRAY_JOB_ID:-} ]] && id="${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} ($SLURM_JOB_ID)"
   hpcml_say "job $id on ${SLURM_JOB_NODELIST:-$(hostname -s)}: SLURM_RESTART_COUNT=${SLURM_RESTART_COUNT:-0}, nodes=${SLURM_NNODES:-1}, tasks=${SLURM_NTASKS:-${SLURM_TASKS_PER_NODE:-?}}, cpus/task=${SLURM_CPUS_PER_TASK:-1}"
+  [[ -n ${1:-} ]] && hpcml_say "program: $1 ($("$1" --version 2>/dev/null || echo "version unknown"))"
   hpcml_say "launcher: ${HPCML_LAUNCH[*]}"
 }

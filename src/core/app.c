@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/profile.h"
 #include "core/status.h"
+#include "core/version.h"
 
 #define MAX_OVERRIDES 256
 
@@ -21,22 +22,31 @@ typedef struct {
     log_level level;
 } cli;
 
+/* One option per line: the spec, at least two spaces, the text. cmake/hpcml_man.cmake
+ * turns this shape into the man pages, so keep it. */
+static void print_option(FILE *fp, const char *spec, const char *help)
+{
+    fprintf(fp, "  %-22s  %s\n", spec, help);
+}
+
 static void print_usage(const app_def *def, FILE *fp)
 {
-    fprintf(fp,
-            "usage: %s -c CONFIG [-s section.key=value]... [options]\n"
-            "%s\n\n"
-            "  -c, --config FILE      libconfig file (may hold every section)\n"
-            "  -s, --set K=V          override a key, e.g. -s train.lr=0.01 (repeatable)\n"
-            "      --print-config     print the effective config and exit\n"
-            "      --config-reference print the configuration reference (markdown) and exit\n"
-            "  -q, --quiet            errors only\n"
-            "  -v, --verbose          debug messages from every rank\n"
-            "  -h, --help             this text\n"
-            "      --version          print the version\n",
-            def->name, def->summary);
-    for (const app_option *o = def->options; o && o->long_name; o++)
-        fprintf(fp, "      --%-16s %s\n", o->long_name, o->help);
+    fprintf(fp, "usage: %s -c CONFIG [-s section.key=value]... [options]\n%s\n\n", def->name,
+            def->summary);
+    print_option(fp, "-c, --config FILE", "libconfig file (may hold every section)");
+    print_option(fp, "-s, --set K=V", "override a key, e.g. -s train.lr=0.01 (repeatable)");
+    print_option(fp, "    --print-config", "print the effective config and exit");
+    print_option(fp, "    --config-reference", "print the configuration reference (markdown) and exit");
+    print_option(fp, "-q, --quiet", "errors only");
+    print_option(fp, "-v, --verbose", "debug messages from every rank");
+    print_option(fp, "-h, --help", "this text");
+    print_option(fp, "    --version", "print the release and the git commit it was built from");
+    for (const app_option *o = def->options; o && o->long_name; o++) {
+        char spec[64];
+        snprintf(spec, sizeof spec, "    --%s%s", o->long_name,
+                 o->has_int_arg ? " N" : o->has_str_arg ? " VALUE" : "");
+        print_option(fp, spec, o->help);
+    }
     fputs("\nexit codes: 0 ok, 1 usage/config, 2 bad data, 3 I/O, 4 internal/MPI, 75 preempted\n",
           fp);
 }
@@ -162,6 +172,20 @@ static void print_error(const app_def *def, int rc)
                 hpcml_error_where(), rc, hpcml_status_name(rc));
 }
 
+/* The rank a launcher gave this process (0 when started alone), read from the
+ * environment because --help and --version run before MPI_Init: under mpirun -np 4
+ * only rank 0 prints. */
+static int launcher_rank(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK",
+                                       "SLURM_PROCID"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v) return atoi(v);
+    }
+    return 0;
+}
+
 int app_main(const app_def *def, int argc, char **argv)
 {
     app_ctx ctx;
@@ -176,6 +200,19 @@ int app_main(const app_def *def, int argc, char **argv)
      * costs a sched_yield (well under a microsecond) per poll when nothing
      * else is runnable. Read by MPI_Init; a value the user set wins. */
     setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);
+    /* The command line is parsed before MPI starts: --help, --version and
+     * --config-reference then need no MPI at all, so they work on a login node whose
+     * MPI refuses to start outside a job, and the build runs --help for the man pages
+     * (cmake/hpcml_man.cmake) without a launcher. parse_cli uses no MPI. */
+    cli c;
+    int rc = parse_cli(def, &ctx, &c, argc, argv);
+    if (rc == HPCML_OK && (c.help || c.version || c.reference)) {
+        if (launcher_rank() != 0) return HPCML_OK;
+        if (c.help) print_usage(def, stdout);
+        else if (c.version) printf("%s %s\n", def->name, hpcml_version_string());
+        else hpcml_config_write_reference(stdout);
+        return HPCML_OK;
+    }
     if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
         fprintf(stderr, "%s: error: MPI_Init failed\n", def->name);
         return HPCML_EINTERNAL;
@@ -186,24 +223,13 @@ int app_main(const app_def *def, int argc, char **argv)
     /* Return MPI errors as codes so they reach the agreement points. */
     MPI_Comm_set_errhandler(ctx.comm, MPI_ERRORS_RETURN);
 
-    cli c;
-    int rc = parse_cli(def, &ctx, &c, argc, argv);
     log_set_level(rc == HPCML_OK ? c.level : LOG_INFO);
-    if (rc == HPCML_OK && (c.help || c.version || c.reference)) {
-        if (ctx.rank == 0) {
-            if (c.help) print_usage(def, stdout);
-            else if (c.version) printf("%s %s\n", def->name, HPCML_VERSION);
-            else hpcml_config_write_reference(stdout);
-        }
-        MPI_Finalize();
-        return HPCML_OK;
-    }
     if (rc == HPCML_OK) rc = load_config(&ctx, &c);
     if (rc == HPCML_OK && c.print_config) {
         if (ctx.rank == 0) rc = hpcml_config_print(ctx.cfg, stdout);
     } else if (rc == HPCML_OK) {
         profile_init(def->name);
-        log_debug("%s %s on %d ranks, config %s", def->name, HPCML_VERSION, ctx.size,
+        log_debug("%s %s on %d ranks, config %s", def->name, hpcml_version_string(), ctx.size,
                   hpcml_config_source(ctx.cfg));
         rc = def->run(&ctx);
     }

@@ -31,6 +31,7 @@
 #include "core/profile_internal.h"
 #include "core/profile_stages.h"
 #include "core/status.h"
+#include "core/version.h"
 #include "io/atomic_file.h"
 
 /* ---- the MPI counters shared with profile_pmpi.c -------------------------- */
@@ -229,6 +230,7 @@ static int write_profile_json(const profile_table *t, const reduced *red, size_t
     json_object_set_new(root, "format", json_string("hpcml-profile"));
     json_object_set_new(root, "version", json_integer(1));
     json_object_set_new(root, "program", name_json(g.program));
+    json_object_set_new(root, "hpcml_version", json_string(hpcml_version_string()));
     json_object_set_new(root, "ranks", json_integer(red->ranks));
     json_object_set_new(root, "time_origin",
                         json_string("seconds since the earliest profile_init of all ranks"));

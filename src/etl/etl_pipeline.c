@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/profile.h"
 #include "core/status.h"
+#include "core/version.h"
 #include "etl/etl_extract.h"
 #include "etl/etl_schema.h"
 #include "etl/etl_sha256.h"
@@ -280,6 +281,7 @@ static int write_meta(etl_job *j, const char *path)
     META(h5_meta_attr_str(f, "/", "hpcml_format", HPCML_DATASET_MAGIC));
     META(h5_meta_attr_i32(f, "/", "format_version", HPCML_DATASET_VERSION));
     META(h5_meta_group(f, "/meta"));
+    META(h5_meta_attr_str(f, "/meta", "hpcml_version", hpcml_version_string()));
     META(h5_meta_strings(f, "/meta/feature_names", (const char *const *)j->fit.feature_names,
                          j->fit.n_features));
     const char *class_names[N_CLASSES] = {j->o.negative_labels[0], j->o.positive_labels[0]};

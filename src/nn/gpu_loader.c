@@ -11,10 +11,14 @@
  *
  * Where the plugin is looked for, first hit wins:
  *   1. $HPCML_CUDA_PLUGIN (a path),
- *   2. <directory of the executable>/../lib/libhpcml_cuda.so (build tree, and
- *      an install prefix with bin/ and lib/),
- *   3. <directory of the executable>/libhpcml_cuda.so,
- *   4. libhpcml_cuda.so through the dynamic loader's search (LD_LIBRARY_PATH).
+ *   2. <directory of the executable>/HPCML_PLUGIN_RELDIR/libhpcml_cuda.so: an
+ *      install (`cmake --install`: bin/ and lib/hpcml/, CMake computes the
+ *      relative path from GNUInstallDirs), wherever the prefix was moved,
+ *   3. <directory of the executable>/../lib/libhpcml_cuda.so (the build tree),
+ *   4. <directory of the executable>/libhpcml_cuda.so,
+ *   5. libhpcml_cuda.so through the dynamic loader's search (LD_LIBRARY_PATH).
+ * The executable's directory comes from /proc/self/exe, so neither PATH nor a
+ * symlink to the program changes which plugin a program opens.
  * The plugin resolves hpcml's own functions (the error record, the log) from
  * the executable, which exports them (ENABLE_EXPORTS), so there is one error
  * record, and it binds its own symbols locally (-Bsymbolic). Without the
@@ -36,6 +40,9 @@
 #include "nn/gpu.h"
 
 #define PLUGIN_NAME "libhpcml_cuda.so"
+#ifndef HPCML_PLUGIN_RELDIR
+#define HPCML_PLUGIN_RELDIR "../lib/hpcml"
+#endif
 
 static struct {
     void *handle;
@@ -113,12 +120,13 @@ static void load_plugin(void)
             exe[n] = '\0';
             char *slash = strrchr(exe, '/');
             if (slash) *slash = '\0';
+            /* install, build tree, beside the program: the first that exists */
+            static const char *const dirs[] = {"/" HPCML_PLUGIN_RELDIR "/", "/../lib/", "/"};
             char path[PATH_MAX + 64];
-            snprintf(path, sizeof path, "%s/../lib/%s", exe, PLUGIN_NAME);
-            if (access(path, F_OK) == 0) plugin.handle = try_open(path, tried, sizeof tried);
-            snprintf(path, sizeof path, "%s/%s", exe, PLUGIN_NAME);
-            if (!plugin.handle && access(path, F_OK) == 0)
-                plugin.handle = try_open(path, tried, sizeof tried);
+            for (size_t i = 0; i < sizeof dirs / sizeof dirs[0] && !plugin.handle; i++) {
+                snprintf(path, sizeof path, "%s%s%s", exe, dirs[i], PLUGIN_NAME);
+                if (access(path, F_OK) == 0) plugin.handle = try_open(path, tried, sizeof tried);
+            }
         }
         if (!plugin.handle) plugin.handle = try_open(PLUGIN_NAME, tried, sizeof tried);
     }

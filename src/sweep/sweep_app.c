@@ -14,7 +14,7 @@
 enum { OPT_TRIAL = 0, OPT_POOL = 1, OPT_STATUS = 2 };
 
 const app_option sweep_app_options[] = {
-    {"trial", 1, 0, OPT_TRIAL, "N: run trial N (default: $SLURM_ARRAY_TASK_ID)"},
+    {"trial", 1, 0, OPT_TRIAL, "run trial N (default: $SLURM_ARRAY_TASK_ID)"},
     {"pool", 0, 0, OPT_POOL, "run trials in groups of sweep.ranks_per_trial ranks"},
     {"status", 0, 0, OPT_STATUS,
      "print the progress table; rewrite results.csv, best.cfg, curves.svg"},
