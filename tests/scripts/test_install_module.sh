@@ -48,8 +48,7 @@ version=$(sed -n 's/^project(hpcml VERSION \([0-9.]*\).*/\1/p' "$COPY/CMakeLists
 programs=()
 for f in "$COPY"/src/apps/*.c; do programs+=("$(basename "$f" .c)"); done
 cuda=(-DHPCML_CUDA=OFF)
-if grep -q "^HPCML_HAVE_CUDA:INTERNAL=ON" "$BUILD/CMakeCache.txt" 2>/dev/null ||
-  grep -q "hpcml: CUDA compiler: ON" "$BUILD/hpcml-build.log" 2>/dev/null; then
+if [[ -e $BUILD/lib/libhpcml_cuda.so ]]; then # this build has CUDA: so does the copy
   cuda=(-DHPCML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=80) # one architecture: a shorter build
 fi
 cmake -S "$COPY" -B "$COPY_BUILD" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF "${cuda[@]}" \
