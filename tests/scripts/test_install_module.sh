@@ -269,6 +269,24 @@ if {![info complete \$text] || ![string match {#%Module*} \$text]} { exit 1 }
 EOF
 pass "prefix: ${#programs[@]} programs with man pages, Slurm scripts, configs, docs, Lua + Tcl modulefiles$( ((have_plugin)) && echo ", CUDA plugin in lib/hpcml"); nothing else; no path into the build"
 
+# The site options of the generated modulefiles (HPCML_MODULE_DEPENDS and an
+# LD_LIBRARY_PATH for builds without RPATH), rendered by the install step's own script
+# with those set, and loaded by Lmod: the site module comes first, the order is kept.
+M=$TMP/mtest
+mkdir -p "$M/mods/sitempi"
+echo 'setenv("SITE_MPI_LOADED", "1")' >"$M/mods/sitempi/1.0.lua"
+sed -e 's|^set(HPCML_M_DEPENDS .*|set(HPCML_M_DEPENDS [==[sitempi/1.0]==])|' \
+  -e 's|^set(HPCML_M_LD_PATH .*|set(HPCML_M_LD_PATH [==[/opt/a/lib;/opt/b/lib]==])|' \
+  "$BUILD/hpcml_module_vars.cmake" >"$M/vars.cmake"
+printf 'include(%s)\ninclude(%s)\n' "$M/vars.cmake" "$SRC/cmake/hpcml_modulefiles.cmake" >"$M/run.cmake"
+cmake -DCMAKE_INSTALL_PREFIX="$M/p" -P "$M/run.cmake" >/dev/null || fail "rendering the modulefiles with site options failed"
+for kind in modulefiles modulefiles-tcl; do
+  got=$(env -u LD_LIBRARY_PATH -u SITE_MPI_LOADED bash -c 'source "$1"; module use "$2"; module use "$3"; module load hpcml >/dev/null 2>&1
+    echo "${SITE_MPI_LOADED:-no} ${LD_LIBRARY_PATH:-}"' _ "$LMOD_INIT" "$M/mods" "$M/p/share/hpcml/$kind")
+  [[ $got == "1 /opt/a/lib:/opt/b/lib" ]] || fail "$kind with HPCML_MODULE_DEPENDS/LD_LIBRARY_PATH: got '$got'"
+done
+pass "modulefiles with site options: the site's MPI module loaded first, LD_LIBRARY_PATH in the order given (Lua and Tcl)"
+
 # --- phase 2: Lmod, the pipeline on Slurm, the plugin, the version in the outputs ------------
 # Its helpers are copied first: the tmpfs hides the originals.
 INFRA=$TMP/infra
