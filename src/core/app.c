@@ -36,15 +36,17 @@ static void print_usage(const app_def *def, FILE *fp)
     print_option(fp, "-c, --config FILE", "libconfig file (may hold every section)");
     print_option(fp, "-s, --set K=V", "override a key, e.g. -s train.lr=0.01 (repeatable)");
     print_option(fp, "    --print-config", "print the effective config and exit");
-    print_option(fp, "    --config-reference", "print the configuration reference (markdown) and exit");
+    print_option(fp, "    --config-reference",
+                 "print the configuration reference (markdown) and exit");
     print_option(fp, "-q, --quiet", "errors only");
     print_option(fp, "-v, --verbose", "debug messages from every rank");
     print_option(fp, "-h, --help", "this text");
     print_option(fp, "    --version", "print the release and the git commit it was built from");
     for (const app_option *o = def->options; o && o->long_name; o++) {
+        const char *metavar = o->has_int_arg ? " N" : "";
+        if (o->has_str_arg) metavar = " VALUE";
         char spec[64];
-        snprintf(spec, sizeof spec, "    --%s%s", o->long_name,
-                 o->has_int_arg ? " N" : o->has_str_arg ? " VALUE" : "");
+        snprintf(spec, sizeof spec, "    --%s%s", o->long_name, metavar);
         print_option(fp, spec, o->help);
     }
     fputs("\nexit codes: 0 ok, 1 usage/config, 2 bad data, 3 I/O, 4 internal/MPI, 75 preempted\n",
