@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/profile.h"
 #include "core/status.h"
+#include "etl/etl_drift.h"
 #include "etl/etl_extract.h"
 #include "etl/etl_schema.h"
 #include "etl/etl_sha256.h"
@@ -25,6 +26,7 @@
 #include "etl/parse_number.h"
 #include "io/atomic_file.h"
 #include "io/dataset_layout.h"
+#include "io/drift_file.h"
 #include "io/h5_dataset_write.h"
 
 #define N_CLASSES 2
@@ -48,6 +50,8 @@ typedef struct {
     etl_table t;
     etl_validation v;
     etl_fit fit;
+    drift_set drift;       /* the train split's drift reference (/meta/drift) */
+    int64_t drift_rows;
     etl_resample_plan resample;
     char **sha256; /* [file] hex */
     char *sha_buf;
@@ -349,6 +353,7 @@ static int write_meta(etl_job *j, const char *path)
         free(vocab);
         free(vc);
     }
+    META(drift_reference_write(f, "/meta/drift", &j->drift, j->drift_rows));
 #undef META
     int crc = h5_meta_close(f);
     return rc != HPCML_OK ? rc : crc;
@@ -656,6 +661,7 @@ static int write_quality(etl_job *j, const char *path)
 static void job_free(etl_job *j)
 {
     etl_fit_free(&j->fit);
+    drift_set_free(&j->drift);
     etl_validation_free(&j->v);
     etl_table_free(&j->t);
     etl_schema_free(&j->s);
@@ -741,6 +747,9 @@ static int run_stages(etl_job *j)
 
     profile_begin("fit");
     rc = etl_fit_columns(comm, &j->o, &j->s, &j->t, &j->fit);
+    rc = hpcml_mpi_agree(comm, rc);
+    if (rc == HPCML_OK)
+        rc = etl_drift_reference(comm, &j->s, &j->t, &j->fit, &j->drift, &j->drift_rows);
     profile_end();
     HPCML_TRY(hpcml_mpi_agree(comm, rc));
 
