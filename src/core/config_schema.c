@@ -26,6 +26,14 @@ static const cfg_key gen_keys[] = {
     {"malformed_fraction", CFG_FLOAT, "0.0", 0, 1, 0, 0,
      "share of rows made malformed on purpose (ETL tests)"},
     {"header", CFG_BOOL, "true", NO_RANGE, 0, 0, "write a header line in every shard"},
+    {"drift_columns", CFG_STRING_LIST, "[]", NO_RANGE, 0, 0,
+     "drifted data: these columns (V1..V28, Amount) get x' = drift_scale * x + drift_shift * sd "
+     "(docs/drift.md)"},
+    {"drift_shift", CFG_FLOAT, "0.0", -1e3, 1e3, 0, 0,
+     "shift of the drift_columns, in standard deviations of each column"},
+    {"drift_scale", CFG_FLOAT, "1.0", 0, 1e3, 0, 0, "spread factor of the drift_columns"},
+    {"new_category_fraction", CFG_FLOAT, "0.0", 0, 1, 0, 0,
+     "share of categorical cells set to a level never generated otherwise (c<category_levels>)"},
     {0},
 };
 
