@@ -367,8 +367,13 @@ double drift_kolmogorov_sf(double lambda)
 double drift_ks_pvalue(double d, int64_t n, int64_t m)
 {
     if (isnan(d) || n <= 0 || m <= 0) return NAN;
-    double en = (double)n * (double)m / ((double)n + (double)m);
-    return drift_kolmogorov_sf(sqrt(en) * d);
+    /* Smirnov: sqrt(n m / (n + m)) D tends to Kolmogorov's distribution.
+     * Stephens' (1970) finite-size factor sqrt(en) + 0.12 + 0.11 / sqrt(en)
+     * brings Q within a few percent of the exact one-sample law kstwo.sf(D,
+     * round(en)) that scipy's ks_2samp(method="asymp") evaluates (measured in
+     * tests/scripts/test_drift_scipy.sh). */
+    double en = (double)n * (double)m / ((double)n + (double)m), s = sqrt(en);
+    return drift_kolmogorov_sf((s + 0.12 + 0.11 / s) * d);
 }
 
 double drift_gamma_q(double a, double x)

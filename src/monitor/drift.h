@@ -31,7 +31,9 @@
  * unknown slot, as in dataset.h5's vocabularies) and the null count.
  *
  * Comparison (reference = train split, current = new data), per column:
- *   numeric: KS statistic + asymptotic p-value (Kolmogorov distribution),
+ *   numeric: KS statistic + asymptotic p-value (Kolmogorov distribution with
+ *            Stephens' finite-size factor; within a few % of scipy's
+ *            ks_2samp(method="asymp"), which evaluates kstwo.sf(D, round(en))),
  *            PSI and Jensen-Shannon distance on coarse bins of the buckets
  *            (reference quantile bins, plus one bin each for current mass
  *            below / above everything the reference holds);
@@ -218,7 +220,8 @@ void drift_result_free(drift_result *r);
 /* ---- the statistics, on plain arrays (exposed for tests) ------------------ */
 /* Two-sample KS statistic on counts over the same ordered bins. */
 double drift_ks_statistic(const int64_t *a, const int64_t *b, int n_bins);
-/* Asymptotic two-sided p-value of KS statistic d for sample sizes n, m. */
+/* Asymptotic two-sided p-value of KS statistic d for sample sizes n, m:
+ * Q((sqrt(en) + 0.12 + 0.11 / sqrt(en)) d), en = n m / (n + m) (Stephens). */
 double drift_ks_pvalue(double d, int64_t n, int64_t m);
 /* Kolmogorov's limiting survival function Q(lambda) = 2 sum (-1)^(k-1) exp(-2 k^2 lambda^2). */
 double drift_kolmogorov_sf(double lambda);

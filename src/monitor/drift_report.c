@@ -4,10 +4,12 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/hpcml_mpi.h"
+#include "core/svg.h"
 #include "core/status.h"
 #include "io/atomic_file.h"
 
@@ -159,5 +161,171 @@ int drift_write_json(const char *path, const char *model, const drift_result *r)
     withnl[len + 1] = '\0';
     int rc = atomic_write_text(path, withnl);
     free(withnl);
+    return rc;
+}
+
+/* ---- drift.svg ---------------------------------------------------------------------- */
+#define SVG_CHART_W 460
+#define SVG_CHART_H 270
+#define SVG_COLS 2
+#define SVG_MAX_CATEGORIES 30 /* the most used slots of a wide vocabulary, unknown always */
+#define SVG_DRIFT_RED "#d62728"
+
+/* Slots to draw for a categorical column: all, or the unknown slot and the
+ * SVG_MAX_CATEGORIES - 1 slots with the largest share in either sample. */
+static int pick_slots(const drift_column_result *c, int *slots)
+{
+    int n = c->n_bins;
+    int64_t nr = 0, nc = 0;
+    for (int k = 0; k < n; k++) {
+        nr += c->reference_counts[k];
+        nc += c->current_counts[k];
+    }
+    if (n <= SVG_MAX_CATEGORIES) {
+        for (int k = 0; k < n; k++)
+            slots[k] = k == n - 1 ? 0 : k + 1; /* unknown last, as in drift.json */
+        return n;
+    }
+    int m = 0;
+    for (int k = 1; k < n; k++) {
+        double s = fmax(nr ? (double)c->reference_counts[k] / (double)nr : 0,
+                        nc ? (double)c->current_counts[k] / (double)nc : 0);
+        /* insertion into the top list, largest first (ties: lower slot) */
+        int pos = m < SVG_MAX_CATEGORIES - 1 ? m : SVG_MAX_CATEGORIES - 1;
+        while (pos > 0) {
+            int q = slots[pos - 1];
+            double sq = fmax(nr ? (double)c->reference_counts[q] / (double)nr : 0,
+                             nc ? (double)c->current_counts[q] / (double)nc : 0);
+            if (sq >= s) break;
+            if (pos < SVG_MAX_CATEGORIES - 1) slots[pos] = q;
+            pos--;
+        }
+        if (pos < SVG_MAX_CATEGORIES - 1) {
+            slots[pos] = k;
+            if (m < SVG_MAX_CATEGORIES - 1) m++;
+        }
+    }
+    slots[m++] = 0;
+    return m;
+}
+
+static void column_chart(svg_buf *b, const drift_column_result *c)
+{
+    int n = c->n_bins;
+    int *slots = malloc((size_t)(n > 0 ? n : 1) * sizeof *slots);
+    const char **labels = malloc((size_t)(n > 0 ? n : 1) * sizeof *labels);
+    if (!slots || !labels) {
+        free(slots);
+        free(labels);
+        b->oom = 1;
+        return;
+    }
+    int shown = n;
+    if (c->type == DRIFT_CATEGORICAL) {
+        shown = pick_slots(c, slots);
+        for (int i = 0; i < shown; i++)
+            labels[i] = slots[i] == 0 ? "<unknown>" : c->categories ? c->categories[slots[i]] : "?";
+    } else {
+        for (int i = 0; i < n; i++)
+            slots[i] = i;
+    }
+    int64_t nr = 0, nc = 0;
+    for (int k = 0; k < n; k++) {
+        nr += c->reference_counts[k];
+        nc += c->current_counts[k];
+    }
+    double ymax = 0;
+    for (int i = 0; i < shown; i++) {
+        int k = slots[i];
+        if (nr) ymax = fmax(ymax, (double)c->reference_counts[k] / (double)nr);
+        if (nc) ymax = fmax(ymax, (double)c->current_counts[k] / (double)nc);
+    }
+    char title[400], xlabel[200];
+    char stat[64];
+    if (isfinite(c->statistic))
+        snprintf(stat, sizeof stat, "%.4g", c->statistic);
+    else
+        snprintf(stat, sizeof stat, "n/a");
+    if (c->p_value == c->p_value)
+        snprintf(title, sizeof title, "%s%s: %s %s, p = %.3g (drift if p < %g)",
+                 c->drifted ? "DRIFT  " : "", c->name ? c->name : "", drift_method_name(c->method),
+                 stat, c->p_value, c->threshold);
+    else
+        snprintf(title, sizeof title, "%s%s: %s %s (drift if >= %g)", c->drifted ? "DRIFT  " : "",
+                 c->name ? c->name : "", drift_method_name(c->method), stat, c->threshold);
+    if (c->type == DRIFT_NUMERIC)
+        snprintf(xlabel, sizeof xlabel, "bin (reference quantiles), %.4g .. %.4g",
+                 n > 0 ? c->edges[0] : 0.0, n > 0 ? c->edges[n] : 0.0);
+    else
+        snprintf(xlabel, sizeof xlabel, "category%s",
+                 shown < n ? " (the most frequent and <unknown>)" : "");
+    svg_plot p;
+    svg_plot_begin(&p, b,
+                   &(svg_axes){.width = SVG_CHART_W,
+                               .height = SVG_CHART_H,
+                               .title = title,
+                               .x_label = xlabel,
+                               .y_label = "share of rows",
+                               .x_min = 0,
+                               .x_max = shown > 0 ? shown : 1,
+                               .x_integer = 1,
+                               .y_min = 0,
+                               .y_max = ymax > 0 ? ymax * 1.1 : 1,
+                               .x_categories = c->type == DRIFT_CATEGORICAL ? labels : NULL,
+                               .n_x_categories = c->type == DRIFT_CATEGORICAL ? shown : 0});
+    svg_style ref = {.color = svg_palette(0), .label = "reference (train)"};
+    svg_style cur = {.color = svg_palette(1), .label = "current"};
+    for (int i = 0; i < shown; i++) {
+        int k = slots[i];
+        if (nr) svg_plot_bar(&p, i + 0.1, i + 0.5, 0, (double)c->reference_counts[k] / (double)nr, &ref);
+        if (nc) svg_plot_bar(&p, i + 0.5, i + 0.9, 0, (double)c->current_counts[k] / (double)nc, &cur);
+    }
+    svg_plot_legend(&p, &ref, 1);
+    svg_plot_legend(&p, &cur, 1);
+    if (c->drifted)
+        svg_plot_text(&p, 0.2, ymax > 0 ? ymax * 1.05 : 0.95, "start", "drifted",
+                      &(svg_style){.color = SVG_DRIFT_RED, .cls = "drifted"});
+    svg_plot_end(&p);
+    free(slots);
+    free(labels);
+}
+
+int drift_write_svg(const char *path, const drift_result *r)
+{
+    int rows = (r->n_cols + SVG_COLS - 1) / SVG_COLS;
+    double top = 40, w = SVG_COLS * SVG_CHART_W, h = top + rows * SVG_CHART_H;
+    svg_buf b;
+    svg_buf_init(&b);
+    svg_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    svg_buf_printf(&b,
+                   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+                   "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n",
+                   w, h, w, h);
+    svg_buf_printf(&b,
+                   "<text x=\"12\" y=\"26\" font-size=\"16\" fill=\"%s\">data drift: %s "
+                   "(%d of %d columns drifted, dataset drift when share &gt;= %g); "
+                   "reference %lld rows, current %lld rows</text>\n",
+                   r->dataset_drift ? SVG_DRIFT_RED : SVG_INK,
+                   r->dataset_drift ? "DATASET DRIFT" : "no dataset drift", r->drifted_columns,
+                   r->n_cols, r->drift_share, (long long)r->rows_reference,
+                   (long long)r->rows_current);
+    for (int i = 0; i < r->n_cols; i++) {
+        const drift_column_result *c = &r->cols[i];
+        svg_buf_printf(&b, "<g transform=\"translate(%d %.0f)\" class=\"column%s\">\n",
+                       (i % SVG_COLS) * SVG_CHART_W, top + (i / SVG_COLS) * SVG_CHART_H,
+                       c->drifted ? " drifted" : "");
+        if (c->drifted)
+            svg_buf_printf(&b,
+                           "<rect x=\"2\" y=\"2\" width=\"%d\" height=\"%d\" fill=\"none\" "
+                           "stroke=\"%s\" stroke-width=\"2\"/>\n",
+                           SVG_CHART_W - 4, SVG_CHART_H - 4, SVG_DRIFT_RED);
+        column_chart(&b, c);
+        svg_buf_puts(&b, "</g>\n");
+    }
+    svg_buf_puts(&b, "</svg>\n");
+    char *text = svg_buf_take(&b);
+    if (!text) return HPCML_FAIL(HPCML_EINTERNAL, "out of memory drawing %s", path);
+    int rc = atomic_write_text(path, text);
+    free(text);
     return rc;
 }
