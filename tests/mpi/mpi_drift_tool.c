@@ -10,7 +10,8 @@
  *       statistic, df, p-value, PSI, Jensen-Shannon, the counts
  *   mpi_drift_tool compare REF.h5 CUR.h5 OUT.json OUT.svg [-s monitoring.key=value]...
  *       the drift references at /meta/drift of two files (io/drift_file.h),
- *       compared with the monitoring options; writes drift.json and drift.svg,
+ *       the second one's categories matched to the first one's vocabulary by
+ *       name, compared with the monitoring options; writes drift.json and drift.svg,
  *       prints "dataset_drift=0|1 drifted=K of N"
  * tests/scripts/test_drift_scipy.sh and test_drift_etl.sh drive it. */
 #include <jansson.h>
@@ -132,6 +133,34 @@ static int mode_categorical(char **argv)
     return 0;
 }
 
+/* The current set in the reference's slots: an ETL of new data has its own
+ * vocabulary, so categories are matched by name (unknown names and the
+ * current unknown slot go to the reference's unknown slot, as hpcml-predict's
+ * transform maps them). */
+static int align(const drift_set *ref, const drift_set *cur, drift_set *out)
+{
+    if (drift_set_clone_empty(ref, out)) return HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+    for (int i = 0; i < ref->n_cols; i++) {
+        int k = drift_set_find(cur, ref->cols[i].name);
+        if (k < 0 || cur->cols[k].type != ref->cols[i].type)
+            return HPCML_FAIL(HPCML_EDATA, "column %s missing", ref->cols[i].name);
+        const drift_column *c = &cur->cols[k];
+        drift_column *o = &out->cols[i];
+        if (c->type == DRIFT_NUMERIC) {
+            *o->num = *c->num;
+            continue;
+        }
+        o->cat.nulls = c->cat.nulls;
+        for (int32_t s = 0; s < c->cat.n_slots; s++) {
+            int32_t idx = 0;
+            for (int32_t r = 1; s > 0 && r < o->cat.n_slots; r++)
+                if (!strcmp(o->categories[r], c->categories[s])) idx = r;
+            o->cat.counts[idx] += c->cat.counts[s];
+        }
+    }
+    return HPCML_OK;
+}
+
 static int mode_compare(int argc, char **argv)
 {
     const char *sets[64];
@@ -148,9 +177,12 @@ static int mode_compare(int argc, char **argv)
     int64_t rows_ref = 0, rows_cur = 0;
     if (rc == HPCML_OK) rc = drift_reference_load(argv[2], "/meta/drift", &ref, &rows_ref);
     if (rc == HPCML_OK) rc = drift_reference_load(argv[3], "/meta/drift", &cur, &rows_cur);
+    drift_set aligned;
+    drift_set_init(&aligned);
+    if (rc == HPCML_OK) rc = align(&ref, &cur, &aligned);
     drift_result res = {0};
     const char *bad = NULL;
-    if (rc == HPCML_OK && drift_compare(&ref, &cur, &o, &res, &bad) != 0)
+    if (rc == HPCML_OK && drift_compare(&ref, &aligned, &o, &res, &bad) != 0)
         rc = HPCML_FAIL(HPCML_EDATA, "column %s does not match", bad ? bad : "?");
     if (rc == HPCML_OK) rc = drift_write_json(argv[4], argv[2], &res);
     if (rc == HPCML_OK) rc = drift_write_svg(argv[5], &res);
@@ -162,6 +194,7 @@ static int mode_compare(int argc, char **argv)
     drift_result_free(&res);
     drift_set_free(&ref);
     drift_set_free(&cur);
+    drift_set_free(&aligned);
     hpcml_config_free(cfg);
     return rc;
 }
