@@ -148,7 +148,7 @@ int drift_write_json(const char *path, const char *model, const drift_result *r)
     for (int i = 0; i < r->n_cols; i++)
         json_array_append_new(cols, column_json(&r->cols[i]));
     json_object_set_new(root, "columns", cols);
-    char *text = json_dumps(root, JSON_PRESERVE_ORDER | JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+    char *text = json_dumps(root, JSON_PRESERVE_ORDER | JSON_INDENT(1) | JSON_REAL_PRECISION(15));
     json_decref(root);
     if (!text) return HPCML_FAIL(HPCML_EINTERNAL, "out of memory writing %s", path);
     size_t len = strlen(text);
@@ -268,9 +268,10 @@ static void column_chart(svg_buf *b, const drift_column_result *c)
                                .y_label = "share of rows",
                                .x_min = 0,
                                .x_max = shown > 0 ? shown : 1,
+                               .x_exact = 1,
                                .x_integer = 1,
                                .y_min = 0,
-                               .y_max = ymax > 0 ? ymax * 1.1 : 1,
+                               .y_max = ymax > 0 ? ymax * 1.4 : 1, /* room for the legend */
                                .x_categories = c->type == DRIFT_CATEGORICAL ? labels : NULL,
                                .n_x_categories = c->type == DRIFT_CATEGORICAL ? shown : 0});
     svg_style ref = {.color = svg_palette(0), .label = "reference (train)"};
@@ -283,7 +284,7 @@ static void column_chart(svg_buf *b, const drift_column_result *c)
     svg_plot_legend(&p, &ref, 1);
     svg_plot_legend(&p, &cur, 1);
     if (c->drifted)
-        svg_plot_text(&p, 0.2, ymax > 0 ? ymax * 1.05 : 0.95, "start", "drifted",
+        svg_plot_text(&p, 0.2, ymax > 0 ? ymax * 1.3 : 0.95, "start", "drifted",
                       &(svg_style){.color = SVG_DRIFT_RED, .cls = "drifted"});
     svg_plot_end(&p);
     free(slots);
@@ -314,12 +315,12 @@ int drift_write_svg(const char *path, const drift_result *r)
         svg_buf_printf(&b, "<g transform=\"translate(%d %.0f)\" class=\"column%s\">\n",
                        (i % SVG_COLS) * SVG_CHART_W, top + (i / SVG_COLS) * SVG_CHART_H,
                        c->drifted ? " drifted" : "");
-        if (c->drifted)
+        column_chart(&b, c);
+        if (c->drifted) /* after the chart, which paints its own background */
             svg_buf_printf(&b,
                            "<rect x=\"2\" y=\"2\" width=\"%d\" height=\"%d\" fill=\"none\" "
                            "stroke=\"%s\" stroke-width=\"2\"/>\n",
                            SVG_CHART_W - 4, SVG_CHART_H - 4, SVG_DRIFT_RED);
-        column_chart(&b, c);
         svg_buf_puts(&b, "</g>\n");
     }
     svg_buf_puts(&b, "</svg>\n");
