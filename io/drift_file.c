@@ -259,9 +259,8 @@ int drift_reference_read(hid_t file, const char *group, const char *where, drift
     h5_quiet q;
     h5_quiet_begin(&q);
     int rc = HPCML_OK;
-    hid_t top = H5Oexists_by_name(file, group, H5P_DEFAULT) > 0
-                    ? H5Gopen2(file, group, H5P_DEFAULT)
-                    : -1;
+    hid_t top =
+        H5Oexists_by_name(file, group, H5P_DEFAULT) > 0 ? H5Gopen2(file, group, H5P_DEFAULT) : -1;
     if (top < 0) {
         h5_quiet_end(&q);
         return BAD("%s: no drift reference at %s (written by hpcml-etl since format %s %d)", where,

@@ -26,7 +26,7 @@
 
 #include "monitor/drift.h"
 
-#define DRIFT_REFERENCE_FORMAT "hpcml-drift-reference"
+#define DRIFT_REFERENCE_FORMAT  "hpcml-drift-reference"
 #define DRIFT_REFERENCE_VERSION 1
 
 /* Serial. Creates group (e.g. "/meta/drift") in the open file and writes set

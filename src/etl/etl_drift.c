@@ -29,8 +29,8 @@ static int add_columns(const etl_schema *s, const etl_fit *fit, drift_set *out)
     return HPCML_OK;
 }
 
-int etl_drift_reference(MPI_Comm comm, const etl_schema *s, const etl_table *t,
-                        const etl_fit *fit, drift_set *out, int64_t *rows)
+int etl_drift_reference(MPI_Comm comm, const etl_schema *s, const etl_table *t, const etl_fit *fit,
+                        drift_set *out, int64_t *rows)
 {
     drift_set_init(out);
     int rc = add_columns(s, fit, out);

@@ -19,7 +19,7 @@
  * merged over comm with integer sums: the same set on every rank and for
  * every rank count. Columns in schema order; label, id and ignored columns
  * are left out. *rows: the train rows summarized. */
-int etl_drift_reference(MPI_Comm comm, const etl_schema *s, const etl_table *t,
-                        const etl_fit *fit, drift_set *out, int64_t *rows);
+int etl_drift_reference(MPI_Comm comm, const etl_schema *s, const etl_table *t, const etl_fit *fit,
+                        drift_set *out, int64_t *rows);
 
 #endif

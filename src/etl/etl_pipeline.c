@@ -50,7 +50,7 @@ typedef struct {
     etl_table t;
     etl_validation v;
     etl_fit fit;
-    drift_set drift;       /* the train split's drift reference (/meta/drift) */
+    drift_set drift; /* the train split's drift reference (/meta/drift) */
     int64_t drift_rows;
     etl_resample_plan resample;
     char **sha256; /* [file] hex */

@@ -55,13 +55,13 @@
 
 #include <stdint.h>
 
-#define DRIFT_ALPHA 0.01
+#define DRIFT_ALPHA         0.01
 #define DRIFT_MIN_MAGNITUDE 1e-9
 #define DRIFT_MAX_MAGNITUDE 1e18
 /* ceil(ln(DRIFT_MAX_MAGNITUDE / DRIFT_MIN_MAGNITUDE) / ln(gamma)); a unit test checks it */
 #define DRIFT_SIDE_BUCKETS 3109
 /* -outer, negative k = SIDE..1, zero, positive k = 1..SIDE, +outer */
-#define DRIFT_BUCKETS (2 * DRIFT_SIDE_BUCKETS + 3)
+#define DRIFT_BUCKETS     (2 * DRIFT_SIDE_BUCKETS + 3)
 #define DRIFT_ZERO_BUCKET (DRIFT_SIDE_BUCKETS + 1)
 /* int64 words of one numeric summary: the buckets, then the null count */
 #define DRIFT_NUMERIC_WORDS (DRIFT_BUCKETS + 1)
@@ -128,9 +128,9 @@ int64_t drift_categorical_count(const drift_categorical *c); /* non-null values 
 typedef struct {
     char *name; /* the column name (owned) */
     drift_column_type type;
-    drift_numeric *num;     /* DRIFT_NUMERIC (owned) */
-    drift_categorical cat;  /* DRIFT_CATEGORICAL */
-    char **categories;      /* DRIFT_CATEGORICAL: [n_slots] names, [0] = "<unknown>" (owned) */
+    drift_numeric *num;    /* DRIFT_NUMERIC (owned) */
+    drift_categorical cat; /* DRIFT_CATEGORICAL */
+    char **categories;     /* DRIFT_CATEGORICAL: [n_slots] names, [0] = "<unknown>" (owned) */
 } drift_column;
 
 typedef struct {

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "core/hpcml_mpi.h"
-#include "core/svg.h"
 #include "core/status.h"
+#include "core/svg.h"
 #include "io/atomic_file.h"
 
 int drift_options_load(const hpcml_config *cfg, drift_options *o)
@@ -106,7 +106,8 @@ static json_t *column_json(const drift_column_result *c)
 {
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(c->name ? c->name : ""));
-    json_object_set_new(o, "type", json_string(c->type == DRIFT_NUMERIC ? "numeric" : "categorical"));
+    json_object_set_new(o, "type",
+                        json_string(c->type == DRIFT_NUMERIC ? "numeric" : "categorical"));
     json_object_set_new(o, "method", json_string(drift_method_name(c->method)));
     json_object_set_new(o, "statistic", real_or_null(c->statistic));
     json_object_set_new(o, "p_value", real_or_null(c->p_value));
@@ -165,11 +166,11 @@ int drift_write_json(const char *path, const char *model, const drift_result *r)
 }
 
 /* ---- drift.svg ---------------------------------------------------------------------- */
-#define SVG_CHART_W 460
-#define SVG_CHART_H 270
-#define SVG_COLS 2
+#define SVG_CHART_W        460
+#define SVG_CHART_H        270
+#define SVG_COLS           2
 #define SVG_MAX_CATEGORIES 30 /* the most used slots of a wide vocabulary, unknown always */
-#define SVG_DRIFT_RED "#d62728"
+#define SVG_DRIFT_RED      "#d62728"
 
 /* Slots to draw for a categorical column: all, or the unknown slot and the
  * SVG_MAX_CATEGORIES - 1 slots with the largest share in either sample. */
@@ -278,8 +279,11 @@ static void column_chart(svg_buf *b, const drift_column_result *c)
     svg_style cur = {.color = svg_palette(1), .label = "current"};
     for (int i = 0; i < shown; i++) {
         int k = slots[i];
-        if (nr) svg_plot_bar(&p, i + 0.1, i + 0.5, 0, (double)c->reference_counts[k] / (double)nr, &ref);
-        if (nc) svg_plot_bar(&p, i + 0.5, i + 0.9, 0, (double)c->current_counts[k] / (double)nc, &cur);
+        if (nr)
+            svg_plot_bar(&p, i + 0.1, i + 0.5, 0, (double)c->reference_counts[k] / (double)nr,
+                         &ref);
+        if (nc)
+            svg_plot_bar(&p, i + 0.5, i + 0.9, 0, (double)c->current_counts[k] / (double)nc, &cur);
     }
     svg_plot_legend(&p, &ref, 1);
     svg_plot_legend(&p, &cur, 1);

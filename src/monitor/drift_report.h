@@ -10,7 +10,7 @@
 #include "core/config.h"
 #include "monitor/drift.h"
 
-#define DRIFT_JSON_FORMAT "hpcml-drift"
+#define DRIFT_JSON_FORMAT  "hpcml-drift"
 #define DRIFT_JSON_VERSION 1
 
 /* monitoring.numeric_method, categorical_method, auto_max_rows, the four

@@ -33,7 +33,8 @@ static double sample(uint64_t i, double shift, double scale)
 static void test_grid(void)
 {
     double lg = log((1 + DRIFT_ALPHA) / (1 - DRIFT_ALPHA));
-    CHECK_EQ_INT(DRIFT_SIDE_BUCKETS, (int)ceil(log(DRIFT_MAX_MAGNITUDE / DRIFT_MIN_MAGNITUDE) / lg));
+    CHECK_EQ_INT(DRIFT_SIDE_BUCKETS,
+                 (int)ceil(log(DRIFT_MAX_MAGNITUDE / DRIFT_MIN_MAGNITUDE) / lg));
     CHECK_EQ_INT(drift_bucket_of(0.0), DRIFT_ZERO_BUCKET);
     CHECK_EQ_INT(drift_bucket_of(-0.0), DRIFT_ZERO_BUCKET);
     CHECK_EQ_INT(drift_bucket_of(5e-10), DRIFT_ZERO_BUCKET);
