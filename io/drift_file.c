@@ -10,22 +10,6 @@
 #include "io/h5_dataset_write.h"
 #include "io/h5_util.h"
 
-/* Group names: '/' and '%' escaped, as /meta/columns does. */
-static void group_name(const char *name, char *out, size_t n)
-{
-    size_t w = 0;
-    for (const char *p = name; *p && w + 4 < n; p++) {
-        if (*p == '/')
-            w += (size_t)snprintf(out + w, n - w, "%%2F");
-        else if (*p == '%')
-            w += (size_t)snprintf(out + w, n - w, "%%25");
-        else
-            out[w++] = *p;
-    }
-    out[w] = '\0';
-    if (!strcmp(out, ".")) snprintf(out, n, "%%2E");
-}
-
 int drift_reference_write(hid_t f, const char *group, const drift_set *set, int64_t rows)
 {
     int rc = HPCML_OK;
@@ -52,7 +36,7 @@ int drift_reference_write(hid_t f, const char *group, const drift_set *set, int6
     for (int i = 0; i < set->n_cols && rc == HPCML_OK; i++) {
         const drift_column *c = &set->cols[i];
         char gn[600], g[1200];
-        group_name(c->name, gn, sizeof gn);
+        h5_group_name(c->name, gn, sizeof gn);
         snprintf(g, sizeof g, "%s/%s", group, gn);
         PUT(h5_meta_group(f, g));
         PUT(h5_meta_attr_str(f, g, "name", c->name));
@@ -87,53 +71,6 @@ int drift_reference_write(hid_t f, const char *group, const drift_set *set, int6
 }
 
 /* ---- reading ---------------------------------------------------------------------- */
-static char *attr_string(hid_t obj, const char *name)
-{
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return NULL;
-    hid_t t = H5Aget_type(a);
-    char *out = NULL;
-    if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
-        hid_t mt = H5Tcopy(t);
-        if (H5Tis_variable_str(t) > 0) {
-            char *s = NULL;
-            if (H5Aread(a, mt, &s) >= 0 && s) {
-                out = strdup(s);
-                H5free_memory(s);
-            }
-        } else {
-            size_t len = H5Tget_size(t);
-            out = calloc(len + 1, 1);
-            if (out && H5Aread(a, mt, out) < 0) {
-                free(out);
-                out = NULL;
-            }
-        }
-        H5Tclose(mt);
-    }
-    if (t >= 0) H5Tclose(t);
-    H5Aclose(a);
-    return out;
-}
-
-static int attr_i64(hid_t obj, const char *name, int64_t *v)
-{
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    int rc = H5Aread(a, H5T_NATIVE_INT64, v) >= 0 ? 0 : -1;
-    H5Aclose(a);
-    return rc;
-}
-
-static int attr_f64(hid_t obj, const char *name, double *v)
-{
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    int rc = H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0 ? 0 : -1;
-    H5Aclose(a);
-    return rc;
-}
-
 /* A 1-D dataset's length, or -1. */
 static int64_t dset_len(hid_t obj, const char *name)
 {
@@ -191,17 +128,17 @@ static int read_column(hid_t top, const char *where, const char *group, const ch
                        drift_set *set)
 {
     char gn[600];
-    group_name(name, gn, sizeof gn);
+    h5_group_name(name, gn, sizeof gn);
     hid_t g = H5Gopen2(top, gn, H5P_DEFAULT);
     if (g < 0) return BAD("%s: %s/%s: missing (listed in %s/columns)", where, group, gn, group);
     int rc = HPCML_OK;
-    char *type = attr_string(g, "type");
+    char *type = h5_attr_string(g, "type");
     int64_t nulls = 0, count = 0;
-    if (!type || attr_i64(g, "nulls", &nulls) || attr_i64(g, "count", &count) || nulls < 0) {
+    if (!type || h5_attr_i64(g, "nulls", &nulls) || h5_attr_i64(g, "count", &count) || nulls < 0) {
         rc = BAD("%s: %s/%s: attributes type, nulls and count expected", where, group, gn);
     } else if (!strcmp(type, "numeric")) {
         int64_t first = 0, n = dset_len(g, "bucket_counts");
-        if (attr_i64(g, "bucket_first", &first) || n < 1 || first < 0 ||
+        if (h5_attr_i64(g, "bucket_first", &first) || n < 1 || first < 0 ||
             first + n > DRIFT_BUCKETS) {
             rc = BAD("%s: %s/%s: bucket_first and bucket_counts (within %d buckets) expected",
                      where, group, gn, DRIFT_BUCKETS);
@@ -266,24 +203,25 @@ int drift_reference_read(hid_t file, const char *group, const char *where, drift
         return BAD("%s: no drift reference at %s (written by hpcml-etl since format %s %d)", where,
                    group, DRIFT_REFERENCE_FORMAT, DRIFT_REFERENCE_VERSION);
     }
-    char *format = attr_string(top, "format");
+    char *format = h5_attr_string(top, "format");
     int64_t version = 0, side = 0, n_rows = 0;
     double alpha = 0, mn = 0, mx = 0;
     if (!format || strcmp(format, DRIFT_REFERENCE_FORMAT))
         rc = BAD("%s: %s: attribute format = \"%s\", expected \"%s\"", where, group,
                  format ? format : "(missing)", DRIFT_REFERENCE_FORMAT);
-    else if (attr_i64(top, "version", &version) || version < 1 || version > DRIFT_REFERENCE_VERSION)
+    else if (h5_attr_i64(top, "version", &version) || version < 1 ||
+             version > DRIFT_REFERENCE_VERSION)
         rc = BAD("%s: %s: version %lld, this hpcml reads up to %d", where, group,
                  (long long)version, DRIFT_REFERENCE_VERSION);
-    else if (attr_f64(top, "alpha", &alpha) || attr_f64(top, "min_magnitude", &mn) ||
-             attr_f64(top, "max_magnitude", &mx) || attr_i64(top, "side_buckets", &side) ||
+    else if (h5_attr_f64(top, "alpha", &alpha) || h5_attr_f64(top, "min_magnitude", &mn) ||
+             h5_attr_f64(top, "max_magnitude", &mx) || h5_attr_i64(top, "side_buckets", &side) ||
              alpha != DRIFT_ALPHA || mn != DRIFT_MIN_MAGNITUDE || mx != DRIFT_MAX_MAGNITUDE ||
              side != DRIFT_SIDE_BUCKETS)
         rc = BAD("%s: %s: bucket grid alpha %g, magnitudes %g..%g, %lld buckets a side; this "
                  "hpcml uses %g, %g..%g, %d",
                  where, group, alpha, mn, mx, (long long)side, DRIFT_ALPHA, DRIFT_MIN_MAGNITUDE,
                  DRIFT_MAX_MAGNITUDE, DRIFT_SIDE_BUCKETS);
-    else if (attr_i64(top, "rows", &n_rows))
+    else if (h5_attr_i64(top, "rows", &n_rows))
         rc = BAD("%s: %s: attribute rows expected", where, group);
     free(format);
     int64_t n = rc == HPCML_OK ? dset_len(top, "columns") : -1;

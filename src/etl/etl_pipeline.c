@@ -28,6 +28,7 @@
 #include "io/dataset_layout.h"
 #include "io/drift_file.h"
 #include "io/h5_dataset_write.h"
+#include "io/h5_util.h"
 
 #define N_CLASSES 2
 
@@ -256,22 +257,6 @@ static void drop_summary(const etl_job *j, char *out, size_t n)
 
 /* ---- writing the dataset ---------------------------------------------------------- */
 
-/* HDF5 object names cannot hold '/': it becomes "%2F" (and '%' "%25"). */
-static void h5_name(const char *name, char *out, size_t n)
-{
-    size_t w = 0;
-    for (const char *p = name; *p && w + 4 < n; p++) {
-        if (*p == '/')
-            w += (size_t)snprintf(out + w, n - w, "%%2F");
-        else if (*p == '%')
-            w += (size_t)snprintf(out + w, n - w, "%%25");
-        else
-            out[w++] = *p;
-    }
-    out[w] = '\0';
-    if (!strcmp(out, ".")) snprintf(out, n, "%%2E");
-}
-
 static int write_meta(etl_job *j, const char *path)
 {
     hid_t f;
@@ -315,7 +300,7 @@ static int write_meta(etl_job *j, const char *path)
         const etl_col_fit *cf = &j->fit.cols[c];
         if (col->type == ETL_COL_IGNORE) continue;
         char name[600], g[700];
-        h5_name(col->name, name, sizeof name);
+        h5_group_name(col->name, name, sizeof name);
         snprintf(g, sizeof g, "/meta/columns/%s", name);
         META(h5_meta_group(f, g));
         META(h5_meta_attr_str(f, g, "name", col->name));
