@@ -42,6 +42,20 @@ static const char *param_text(const trial_state *ts, const char *key)
     return s ? s : "";
 }
 
+/* The searcher as the header records it ("random" for older journals). */
+static const char *search_name(const sweep_params *p)
+{
+    return p->search[0] ? p->search : "random";
+}
+
+/* Its short name: "random" or "tpe". */
+static void search_short(const sweep_params *p, char *out, size_t n)
+{
+    const char *s = search_name(p);
+    size_t k = strcspn(s, "(");
+    snprintf(out, n, "%.*s", (int)k, s);
+}
+
 static const trial_result *last_result(const trial_state *ts)
 {
     return ts->n_results ? &ts->results[ts->n_results - 1] : NULL;
@@ -168,7 +182,7 @@ void sweep_report_table(const sweep_state *st, const sweep_space *sp, FILE *fp)
     char now[64];
     time_t tt = time(NULL);
     strftime(now, sizeof now, "%Y-%m-%d %H:%M:%S", localtime(&tt));
-    fprintf(fp, "== Status ==\nCurrent time: %s\n", now);
+    fprintf(fp, "== Status ==\nCurrent time: %s\nSearch: %s\n", now, search_name(p));
     if (p->scheduler == SCHED_ASHA) {
         fprintf(fp, "Using AsyncHyperBand: num_stopped=%lld\nBracket:",
                 (long long)counts[TRIAL_STOPPED]);
@@ -283,7 +297,10 @@ static int write_csv(const sweep_state *st, const sweep_space *sp, const char *p
         fputc(',', fp);
         csv_field(fp, sp->dims[d].key, 0);
     }
-    fprintf(fp, ",iter,last_%s,best_%s,rung,rung_iter,attempts,seconds,reason\n", metric, metric);
+    fprintf(fp, ",iter,last_%s,best_%s,rung,rung_iter,attempts,seconds,reason,search\n", metric,
+            metric);
+    char search[64];
+    search_short(&st->params, search, sizeof search);
     for (int64_t t = 0; t < st->params.trials; t++) {
         const trial_state *ts = &st->trials[t];
         if (ts->status == TRIAL_PENDING) continue;
@@ -302,7 +319,8 @@ static int write_csv(const sweep_state *st, const sweep_space *sp, const char *p
         fmt_num(at_s, sizeof at_s, at);
         fprintf(fp, "%lld,%s,%s,%d,%s,%d,%.3f,", last ? (long long)last->iter : 0LL, a, b, r, at_s,
                 ts->attempts, trial_seconds(ts));
-        csv_field(fp, ts->reason, '\n');
+        csv_field(fp, ts->reason, ',');
+        csv_field(fp, search, '\n');
     }
     return atomic_file_commit(&af);
 }
@@ -316,7 +334,15 @@ static int write_best_cfg(const sweep_state *st, const sweep_space *sp, const hp
     HPCML_TRY(hpcml_config_clone(base, &cfg));
     char epochs[32];
     snprintf(epochs, sizeof epochs, "%lld", (long long)llround(st->params.max_t));
-    int rc = space_apply(sp, best, cfg);
+    const json_t *values = st->trials[best].config;
+    int rc = HPCML_OK;
+    for (int d = 0; d < sp->n_dims && rc == HPCML_OK; d++) {
+        const char *text = json_string_value(json_object_get(values, sp->dims[d].key));
+        rc = text ? hpcml_config_set(cfg, sp->dims[d].key, text)
+                  : HPCML_FAIL(HPCML_EDATA,
+                               "best.cfg: trial %lld has no value for %s in the journal",
+                               (long long)best, sp->dims[d].key);
+    }
     if (rc == HPCML_OK) rc = hpcml_config_set(cfg, "train.epochs", epochs);
     atomic_file af;
     if (rc == HPCML_OK) rc = atomic_file_open(&af, path);
@@ -325,13 +351,13 @@ static int write_best_cfg(const sweep_state *st, const sweep_space *sp, const hp
         fmt_num(v, sizeof v, last_result(&st->trials[best])->value);
         fprintf(af.fp,
                 "# best.cfg — written by hpcml-sweep: the sweep's config with the values of\n"
-                "# trial %lld (last %s = %s, mode %s), for the final hpcml-train run.\n",
-                (long long)best, st->params.metric, v, st->params.mode_max ? "max" : "min");
-        for (int d = 0; d < sp->n_dims; d++) {
-            char text[4096];
-            if (space_value(sp, best, d, text, sizeof text) == HPCML_OK)
-                fprintf(af.fp, "#   %s = %s\n", sp->dims[d].key, text);
-        }
+                "# trial %lld (last %s = %s, mode %s), for the final hpcml-train run.\n"
+                "# search: %s\n",
+                (long long)best, st->params.metric, v, st->params.mode_max ? "max" : "min",
+                search_name(&st->params));
+        for (int d = 0; d < sp->n_dims; d++)
+            fprintf(af.fp, "#   %s = %s\n", sp->dims[d].key,
+                    json_string_value(json_object_get(values, sp->dims[d].key)));
         rc = hpcml_config_print(cfg, af.fp);
         if (rc == HPCML_OK)
             rc = atomic_file_commit(&af);
@@ -361,6 +387,9 @@ char *sweep_report_svg(const sweep_state *st)
     size_t len = 0;
     FILE *fp = open_memstream(&buf, &len);
     if (!fp) return NULL;
+    char search_title[64];
+    search_short(&st->params, search_title, sizeof search_title);
+    if (!strcmp(search_title, "tpe")) snprintf(search_title, sizeof search_title, "TPE");
     const double W = 900, H = 560, L = 80, R = 170, T = 50, B = 60;
     const double pw = W - L - R, ph = H - T - B;
     double xmax = st->params.max_t > 1 ? st->params.max_t : 1;
@@ -384,11 +413,13 @@ char *sweep_report_svg(const sweep_state *st)
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
             "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-            "<text x=\"%.0f\" y=\"28\" font-size=\"16\">%s per epoch, every trial (%s)</text>\n",
+            "<text x=\"%.0f\" y=\"28\" font-size=\"16\">%s per epoch, every trial (%s, "
+            "%s search)</text>\n",
             W, H, W, H, L, st->params.metric,
             st->params.scheduler == SCHED_ASHA             ? "ASHA, Ray Tune's rule"
             : st->params.scheduler == SCHED_ASHA_PROMOTION ? "ASHA with promotions"
-                                                           : "no early stopping");
+                                                           : "no early stopping",
+            search_title);
     /* axes and ticks */
     fprintf(fp,
             "<g stroke=\"black\" fill=\"none\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
