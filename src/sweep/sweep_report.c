@@ -335,14 +335,7 @@ static int write_best_cfg(const sweep_state *st, const sweep_space *sp, const hp
     char epochs[32];
     snprintf(epochs, sizeof epochs, "%lld", (long long)llround(st->params.max_t));
     const json_t *values = st->trials[best].config;
-    int rc = HPCML_OK;
-    for (int d = 0; d < sp->n_dims && rc == HPCML_OK; d++) {
-        const char *text = json_string_value(json_object_get(values, sp->dims[d].key));
-        rc = text ? hpcml_config_set(cfg, sp->dims[d].key, text)
-                  : HPCML_FAIL(HPCML_EDATA,
-                               "best.cfg: trial %lld has no value for %s in the journal",
-                               (long long)best, sp->dims[d].key);
-    }
+    int rc = space_apply_values(sp, values, best, cfg);
     if (rc == HPCML_OK) rc = hpcml_config_set(cfg, "train.epochs", epochs);
     atomic_file af;
     if (rc == HPCML_OK) rc = atomic_file_open(&af, path);

@@ -130,15 +130,7 @@ int sweep_trial_config(const sweep_ctx *s, int64_t trial, const json_t *values, 
     sweep_trial_dir(s, trial, dir, sizeof dir);
     quote_string(dir, quoted, sizeof quoted);
     snprintf(epochs, sizeof epochs, "%lld", (long long)llround(s->params.max_t));
-    int rc = HPCML_OK;
-    for (int d = 0; d < s->space.n_dims && rc == HPCML_OK; d++) {
-        const char *key = s->space.dims[d].key;
-        const char *text = json_string_value(json_object_get(values, key));
-        rc = text ? hpcml_config_set(cfg, key, text)
-                  : HPCML_FAIL(HPCML_EDATA,
-                               "trial %lld: the journal's started record has no value for %s",
-                               (long long)trial, key);
-    }
+    int rc = space_apply_values(&s->space, values, trial, cfg);
     if (rc == HPCML_OK) rc = hpcml_config_set(cfg, "train.epochs", epochs);
     if (rc == HPCML_OK) rc = hpcml_config_set(cfg, "train.output_dir", quoted);
     if (rc == HPCML_OK) rc = hpcml_config_set(cfg, "train.resume", "\"auto\"");
