@@ -38,7 +38,10 @@ SPACE = [
 def run_optuna(argv):
     import optuna
     (train, cfg, out, trials, seed, max_t, grace, rf, metric), extra = argv[:9], argv[9:]
-    trials, seed, max_t, grace, rf = int(trials), int(seed), int(max_t), int(grace), float(rf)
+    trials, seed, max_t, grace = int(trials), int(seed), int(max_t), int(grace)
+    rf = int(float(rf))  # Optuna's SuccessiveHalvingPruner takes an integer factor
+    if os.path.exists(out):
+        sys.exit(f"{out} exists (an interrupted Optuna arm?): remove it first")
     os.makedirs(out, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     rows = []

@@ -41,6 +41,7 @@ cd "$SRC" # configs/adult.cfg names its inputs relative to the repository root
 max_t=$(sed -n 's/^ *max_t = \([0-9]*\);.*/\1/p' "$CFG" | head -1)
 grace=$(sed -n 's/^ *grace_period = \([0-9]*\);.*/\1/p' "$CFG" | head -1)
 rf=$(sed -n 's/^ *reduction_factor = \([0-9.]*\);.*/\1/p' "$CFG" | head -1)
+[[ $rf =~ ^[0-9]+(\.0*)?$ ]] || { echo "Optuna's pruner needs an integer reduction_factor" >&2; exit 1; }
 echo "$(date -u +%FT%TZ) search_vs_optuna: datasets '$DATASETS', seeds '$SEEDS', $TRIALS trials," \
   "max_t $max_t, grace $grace, rf $rf; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
