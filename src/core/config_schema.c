@@ -196,7 +196,8 @@ static const cfg_key sweep_space_fields[] = {
 
 static const cfg_key sweep_keys[] = {
     {"trials", CFG_INT, "100", 1, 1e7, 0, 0, "number of sampled configurations"},
-    {"seed", CFG_INT, "0", 0, 9.2e18, 0, 0, "trial i's configuration is a function of (seed, i)"},
+    {"seed", CFG_INT, "0", 0, 9.2e18, 0, 0,
+     "trial i's configuration is a function of (seed, i), with TPE of (seed, i, the journal read)"},
     {"scheduler", CFG_ENUM, "\"asha\"", NO_RANGE, "asha|asha_promotion|none", 0,
      "asha: Ray Tune's AsyncHyperBand stopping rule; asha_promotion: the ASHA paper's promotions "
      "(pool mode); none: every trial to max_t"},
@@ -213,6 +214,21 @@ static const cfg_key sweep_keys[] = {
     {"heartbeat_timeout_s", CFG_FLOAT, "600.0", 1, 1e9, 0, 0,
      "a running trial silent this long is marked failed"},
     {"lock_stale_s", CFG_FLOAT, "60.0", 0.1, 1e9, 0, 0, "journal lock older than this is broken"},
+    {"search", CFG_ENUM, "\"random\"", NO_RANGE, "random|tpe", 0,
+     "random: trial i's values are a function of (seed, i); tpe: Optuna 3.1's TPE over the "
+     "journal's history when trial i begins"},
+    {"tpe_n_startup_trials", CFG_INT, "10", 0, 1e7, 0, 0,
+     "tpe: random values until this many trials have completed or been stopped"},
+    {"tpe_n_ei_candidates", CFG_INT, "24", 1, 1e6, 0, 0,
+     "tpe: candidates drawn from l(x) per suggestion"},
+    {"tpe_prior_weight", CFG_FLOAT, "1.0", 1e-12, 1e12, 0, 0, "tpe: weight of the prior kernel"},
+    {"tpe_consider_magic_clip", CFG_BOOL, "true", NO_RANGE, 0, 0,
+     "tpe: smallest bandwidth (high - low) / min(100, 1 + kernels)"},
+    {"tpe_consider_endpoints", CFG_BOOL, "false", NO_RANGE, 0, 0,
+     "tpe: the range's ends count as neighbours for the outer kernels' bandwidths"},
+    {"tpe_multivariate", CFG_BOOL, "false", NO_RANGE, 0, 0,
+     "tpe: one joint estimator over all parameters (Scott's rule bandwidths) instead of one "
+     "per parameter"},
     {0},
 };
 

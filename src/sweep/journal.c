@@ -150,12 +150,12 @@ static json_t *header_record(const sweep_params *p)
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)p->space_hash);
     char seed[24];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)p->seed);
-    return json_pack("{s:s, s:i, s:s, s:s, s:s, s:f, s:f, s:f, s:I, s:s, s:s, s:f}", "event",
-                     "sweep", "version", JOURNAL_VERSION, "scheduler",
-                     scheduler_names[p->scheduler], "metric", p->metric, "mode",
-                     p->mode_max ? "max" : "min", "max_t", p->max_t, "grace_period",
-                     p->grace_period, "reduction_factor", p->rf, "trials", (json_int_t)p->trials,
-                     "seed", seed, "space_hash", hash, "time", wall_s());
+    return json_pack(
+        "{s:s, s:i, s:s, s:s, s:s, s:f, s:f, s:f, s:I, s:s, s:s, s:s, s:f}", "event", "sweep",
+        "version", JOURNAL_VERSION, "scheduler", scheduler_names[p->scheduler], "metric", p->metric,
+        "mode", p->mode_max ? "max" : "min", "max_t", p->max_t, "grace_period", p->grace_period,
+        "reduction_factor", p->rf, "trials", (json_int_t)p->trials, "seed", seed, "space_hash",
+        hash, "search", p->search[0] ? p->search : "random", "time", wall_s());
 }
 
 /* The journal's header against this process's parameters. */
@@ -163,12 +163,15 @@ static int check_header(const sweep_params *p, json_t *rec)
 {
     json_t *mine = header_record(p);
     HPCML_CHECK(mine, HPCML_EINTERNAL, "out of memory");
-    static const char *keys[] = {"version", "scheduler",    "metric",           "mode",
-                                 "max_t",   "grace_period", "reduction_factor", "trials",
-                                 "seed",    "space_hash"};
+    static const char *keys[] = {"version",      "scheduler",        "metric", "mode", "max_t",
+                                 "grace_period", "reduction_factor", "trials", "seed", "space_hash",
+                                 "search"};
+    /* Journals written before the searcher was chosen searched at random. */
+    json_t *random = json_string("random");
     int rc = HPCML_OK;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0] && rc == HPCML_OK; i++) {
         json_t *a = json_object_get(rec, keys[i]), *b = json_object_get(mine, keys[i]);
+        if (!a && !strcmp(keys[i], "search")) a = random;
         int same = a && (json_is_number(a) && json_is_number(b)
                              ? json_number_value(a) == json_number_value(b)
                              : json_equal(a, b));
@@ -185,6 +188,7 @@ static int check_header(const sweep_params *p, json_t *rec)
         }
     }
     json_decref(mine);
+    json_decref(random);
     return rc;
 }
 
@@ -605,9 +609,24 @@ static int append_new(journal *j, int fd, json_t *rec)
 
 typedef struct {
     int64_t trial;
-    json_t *config;
+    journal_config_fn make_config;
+    void *arg;
     trial_status *prior;
 } begin_arg;
+
+/* The config of trial's next started record: its own from an earlier
+ * attempt, else a new one from the state under the lock (new reference). */
+static json_t *trial_config(journal *j, int64_t trial, journal_config_fn make_config, void *arg,
+                            int *failed)
+{
+    const trial_state *ts = &j->state.trials[trial];
+    *failed = 0;
+    if (ts->config) return json_incref(ts->config);
+    if (!make_config) return NULL;
+    json_t *c = make_config(&j->state, trial, arg);
+    *failed = c == NULL;
+    return c;
+}
 
 static json_t *started_record(int64_t trial, int attempt, json_t *config)
 {
@@ -626,16 +645,35 @@ static int begin_txn(journal *j, int fd, void *varg)
     trial_state *ts = &j->state.trials[a->trial];
     *a->prior = ts->status;
     if (ts->status == TRIAL_COMPLETED || ts->status == TRIAL_STOPPED) return HPCML_OK;
-    return append_new(j, fd, started_record(a->trial, ts->attempts + 1, a->config));
+    int failed;
+    json_t *cfg = trial_config(j, a->trial, a->make_config, a->arg, &failed);
+    HPCML_CHECK(!failed, HPCML_EINTERNAL, "cannot choose the values of trial %lld",
+                (long long)a->trial);
+    int rc = append_new(j, fd, started_record(a->trial, ts->attempts + 1, cfg));
+    json_decref(cfg);
+    return rc;
 }
 
-int journal_begin_trial(journal *j, int64_t trial, json_t *config, trial_status *prior)
+int journal_begin_trial_with(journal *j, int64_t trial, journal_config_fn make_config, void *arg,
+                             trial_status *prior)
 {
     HPCML_CHECK(trial >= 0 && trial < j->params.trials, HPCML_EUSAGE,
                 "trial %lld is outside the sweep's [0, %lld)", (long long)trial,
                 (long long)j->params.trials);
-    begin_arg a = {trial, config, prior};
+    begin_arg a = {trial, make_config, arg, prior};
     return transact(j, trial, begin_txn, &a);
+}
+
+static json_t *given_config(const sweep_state *st, int64_t trial, void *arg)
+{
+    (void)st;
+    (void)trial;
+    return arg ? json_incref((json_t *)arg) : json_object();
+}
+
+int journal_begin_trial(journal *j, int64_t trial, json_t *config, trial_status *prior)
+{
+    return journal_begin_trial_with(j, trial, given_config, config, prior);
 }
 
 typedef struct {
@@ -653,7 +691,8 @@ static int report_txn(journal *j, int fd, void *varg)
         *a->decision = old->decision;
         /* ...unless it was a pause the trial has been promoted past since (it
          * died before that epoch's checkpoint and trains it again): go on. */
-        if (old->decision == DECIDE_PAUSE && !sweep_state_pause_stands(&j->state, a->trial, a->iter))
+        if (old->decision == DECIDE_PAUSE &&
+            !sweep_state_pause_stands(&j->state, a->trial, a->iter))
             *a->decision = DECIDE_CONTINUE;
         return HPCML_OK;
     }
@@ -730,7 +769,7 @@ int journal_heartbeat(journal *j, int64_t trial)
 }
 
 typedef struct {
-    json_t *(*make_config)(int64_t, void *);
+    journal_config_fn make_config;
     void *arg;
     int *kind;
     int64_t *trial, *target;
@@ -771,7 +810,10 @@ static int claim_txn(journal *j, int fd, void *varg)
             if (pass == 0 ? ts->status != TRIAL_PENDING
                           : ts->status != TRIAL_FAILED || ts->attempts >= JOURNAL_MAX_ATTEMPTS)
                 continue;
-            json_t *cfg = a->make_config ? a->make_config(t, a->arg) : NULL;
+            int failed;
+            json_t *cfg = trial_config(j, t, a->make_config, a->arg, &failed);
+            HPCML_CHECK(!failed, HPCML_EINTERNAL, "cannot choose the values of trial %lld",
+                        (long long)t);
             int rc = append_new(j, fd, started_record(t, ts->attempts + 1, cfg));
             json_decref(cfg);
             HPCML_TRY(rc);
@@ -791,8 +833,8 @@ static int claim_txn(journal *j, int fd, void *varg)
     return HPCML_OK;
 }
 
-int journal_claim(journal *j, json_t *(*make_config)(int64_t trial, void *arg), void *arg,
-                  int *kind, int64_t *trial, int64_t *target_iter)
+int journal_claim(journal *j, journal_config_fn make_config, void *arg, int *kind, int64_t *trial,
+                  int64_t *target_iter)
 {
     claim_arg a = {make_config, arg, kind, trial, target_iter};
     return transact(j, -1, claim_txn, &a);

@@ -66,6 +66,7 @@ typedef struct {
     double max_t, grace_period, rf;
     int64_t trials;
     uint64_t seed, space_hash;
+    char search[256]; /* the searcher (search.h describe); "" reads as "random" */
     double lock_stale_s, heartbeat_timeout_s; /* not part of the identity */
 } sweep_params;
 
@@ -120,9 +121,22 @@ void journal_close(journal *j);
 int journal_refresh(journal *j);
 const sweep_state *journal_state(const journal *j);
 
+/* A trial's values (object key -> libconfig text, new reference; NULL on
+ * out of memory), chosen under the journal lock from the state just
+ * replayed: the searcher's hook (search.h). */
+typedef json_t *(*journal_config_fn)(const sweep_state *st, int64_t trial, void *arg);
+
 /* Append "started" for trial unless it has already stopped or completed;
  * *prior is its status before (COMPLETED/STOPPED: nothing appended, the
- * caller should not run it). config: object of sampled values (borrowed). */
+ * caller should not run it). The config of a trial that has one (from an
+ * earlier attempt) is kept: a requeued task re-runs the same values. A new
+ * trial's config is make_config(state, trial, arg), called under the lock
+ * after replaying, so the values and the record that claims them are one
+ * step: no other process sees the trial begun without its values. The
+ * trial's config is then journal_state(j)->trials[trial].config. */
+int journal_begin_trial_with(journal *j, int64_t trial, journal_config_fn make_config, void *arg,
+                             trial_status *prior);
+/* The same with a config given in advance (borrowed; NULL: none). */
 int journal_begin_trial(journal *j, int64_t trial, json_t *config, trial_status *prior);
 /* The decision for trial's result after iter epochs, taken under the lock
  * from the journal before it and recorded with it; idempotent per (trial,
@@ -142,9 +156,10 @@ int journal_heartbeat(journal *j, int64_t trial);
  * 2 resume trial after a promotion, 3 nothing now but trials are running
  * (ask again later). For kinds 1/2, *target_iter is the epochs to reach
  * before the trial pauses (max_t without promotions). make_config builds
- * the started record's config object for a trial (new reference). */
-int journal_claim(journal *j, json_t *(*make_config)(int64_t trial, void *arg), void *arg,
-                  int *kind, int64_t *trial, int64_t *target_iter);
+ * the started record's config of a trial that has none yet, as in
+ * journal_begin_trial_with. */
+int journal_claim(journal *j, journal_config_fn make_config, void *arg, int *kind, int64_t *trial,
+                  int64_t *target_iter);
 
 /* Run fn on the fresh state while holding the lock (reports that must not
  * be overwritten by an older view). */

@@ -361,3 +361,16 @@ int space_apply(const sweep_space *sp, int64_t trial, hpcml_config *cfg)
     }
     return HPCML_OK;
 }
+
+int space_apply_values(const sweep_space *sp, const json_t *values, int64_t trial,
+                       hpcml_config *cfg)
+{
+    for (int d = 0; d < sp->n_dims; d++) {
+        const char *text = json_string_value(json_object_get(values, sp->dims[d].key));
+        HPCML_CHECK(text, HPCML_EDATA,
+                    "trial %lld: the journal's started record has no value for %s",
+                    (long long)trial, sp->dims[d].key);
+        HPCML_TRY(hpcml_config_set(cfg, sp->dims[d].key, text));
+    }
+    return HPCML_OK;
+}

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "core/config.h"
 
 typedef enum {
@@ -55,6 +57,12 @@ int space_value(const sweep_space *sp, int64_t trial, int d, char *out, size_t n
 
 /* Set every dimension's value for trial in cfg (hpcml_config_set). */
 int space_apply(const sweep_space *sp, int64_t trial, hpcml_config *cfg);
+
+/* Set every dimension's value from values (a JSON object key -> libconfig
+ * text, as a journal's started record holds it). A missing key is
+ * HPCML_EDATA naming trial. */
+int space_apply_values(const sweep_space *sp, const json_t *values, int64_t trial,
+                       hpcml_config *cfg);
 
 /* A double as the shortest text that reads back to the same value, with a
  * decimal point or an exponent so libconfig reads it as a float. */

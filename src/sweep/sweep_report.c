@@ -43,6 +43,20 @@ static const char *param_text(const trial_state *ts, const char *key)
     return s ? s : "";
 }
 
+/* The searcher as the header records it ("random" for older journals). */
+static const char *search_name(const sweep_params *p)
+{
+    return p->search[0] ? p->search : "random";
+}
+
+/* Its short name: "random" or "tpe". */
+static void search_short(const sweep_params *p, char *out, size_t n)
+{
+    const char *s = search_name(p);
+    size_t k = strcspn(s, "(");
+    snprintf(out, n, "%.*s", (int)k, s);
+}
+
 static const trial_result *last_result(const trial_state *ts)
 {
     return ts->n_results ? &ts->results[ts->n_results - 1] : NULL;
@@ -169,7 +183,7 @@ void sweep_report_table(const sweep_state *st, const sweep_space *sp, FILE *fp)
     char now[64];
     time_t tt = time(NULL);
     strftime(now, sizeof now, "%Y-%m-%d %H:%M:%S", localtime(&tt));
-    fprintf(fp, "== Status ==\nCurrent time: %s\n", now);
+    fprintf(fp, "== Status ==\nCurrent time: %s\nSearch: %s\n", now, search_name(p));
     if (p->scheduler == SCHED_ASHA) {
         fprintf(fp, "Using AsyncHyperBand: num_stopped=%lld\nBracket:",
                 (long long)counts[TRIAL_STOPPED]);
@@ -284,7 +298,10 @@ static int write_csv(const sweep_state *st, const sweep_space *sp, const char *p
         fputc(',', fp);
         csv_field(fp, sp->dims[d].key, 0);
     }
-    fprintf(fp, ",iter,last_%s,best_%s,rung,rung_iter,attempts,seconds,reason\n", metric, metric);
+    fprintf(fp, ",iter,last_%s,best_%s,rung,rung_iter,attempts,seconds,reason,search\n", metric,
+            metric);
+    char search[64];
+    search_short(&st->params, search, sizeof search);
     for (int64_t t = 0; t < st->params.trials; t++) {
         const trial_state *ts = &st->trials[t];
         if (ts->status == TRIAL_PENDING) continue;
@@ -303,7 +320,8 @@ static int write_csv(const sweep_state *st, const sweep_space *sp, const char *p
         fmt_num(at_s, sizeof at_s, at);
         fprintf(fp, "%lld,%s,%s,%d,%s,%d,%.3f,", last ? (long long)last->iter : 0LL, a, b, r, at_s,
                 ts->attempts, trial_seconds(ts));
-        csv_field(fp, ts->reason, '\n');
+        csv_field(fp, ts->reason, ',');
+        csv_field(fp, search, '\n');
     }
     return atomic_file_commit(&af);
 }
@@ -317,7 +335,8 @@ static int write_best_cfg(const sweep_state *st, const sweep_space *sp, const hp
     HPCML_TRY(hpcml_config_clone(base, &cfg));
     char epochs[32];
     snprintf(epochs, sizeof epochs, "%lld", (long long)llround(st->params.max_t));
-    int rc = space_apply(sp, best, cfg);
+    const json_t *values = st->trials[best].config;
+    int rc = space_apply_values(sp, values, best, cfg);
     if (rc == HPCML_OK) rc = hpcml_config_set(cfg, "train.epochs", epochs);
     atomic_file af;
     if (rc == HPCML_OK) rc = atomic_file_open(&af, path);
@@ -326,13 +345,13 @@ static int write_best_cfg(const sweep_state *st, const sweep_space *sp, const hp
         fmt_num(v, sizeof v, last_result(&st->trials[best])->value);
         fprintf(af.fp,
                 "# best.cfg — written by hpcml-sweep: the sweep's config with the values of\n"
-                "# trial %lld (last %s = %s, mode %s), for the final hpcml-train run.\n",
-                (long long)best, st->params.metric, v, st->params.mode_max ? "max" : "min");
-        for (int d = 0; d < sp->n_dims; d++) {
-            char text[4096];
-            if (space_value(sp, best, d, text, sizeof text) == HPCML_OK)
-                fprintf(af.fp, "#   %s = %s\n", sp->dims[d].key, text);
-        }
+                "# trial %lld (last %s = %s, mode %s), for the final hpcml-train run.\n"
+                "# search: %s\n",
+                (long long)best, st->params.metric, v, st->params.mode_max ? "max" : "min",
+                search_name(&st->params));
+        for (int d = 0; d < sp->n_dims; d++)
+            fprintf(af.fp, "#   %s = %s\n", sp->dims[d].key,
+                    json_string_value(json_object_get(values, sp->dims[d].key)));
         rc = hpcml_config_print(cfg, af.fp);
         if (rc == HPCML_OK)
             rc = atomic_file_commit(&af);
@@ -369,11 +388,15 @@ char *sweep_report_svg(const sweep_state *st)
             if (v < ymin) ymin = v;
             if (v > ymax) ymax = v;
         }
-    char title[200];
-    snprintf(title, sizeof title, "%s per epoch, every trial (%s)", st->params.metric,
+    char search_title[64];
+    search_short(&st->params, search_title, sizeof search_title);
+    if (!strcmp(search_title, "tpe")) snprintf(search_title, sizeof search_title, "TPE");
+    char title[240];
+    snprintf(title, sizeof title, "%s per epoch, every trial (%s, %s search)", st->params.metric,
              st->params.scheduler == SCHED_ASHA             ? "ASHA, Ray Tune's rule"
              : st->params.scheduler == SCHED_ASHA_PROMOTION ? "ASHA with promotions"
-                                                            : "no early stopping");
+                                                            : "no early stopping",
+             search_title);
     svg_buf b;
     svg_buf_init(&b);
     svg_plot p;

@@ -68,12 +68,19 @@ int sweep_ctx_init(sweep_ctx *s, const hpcml_config *cfg)
     sweep_state_free(&probe);
     HPCML_TRY(space_from_config(cfg, &s->space));
     p->space_hash = space_hash(&s->space);
+    int rc = search_init(&s->search, cfg, &s->space);
+    if (rc != HPCML_OK) {
+        space_free(&s->space);
+        return rc;
+    }
+    snprintf(p->search, sizeof p->search, "%s", s->search.describe);
     return HPCML_OK;
 }
 
 void sweep_ctx_free(sweep_ctx *s)
 {
     journal_close(s->j);
+    search_free(&s->search);
     space_free(&s->space);
     memset(s, 0, sizeof *s);
 }
@@ -84,18 +91,16 @@ int sweep_ctx_open_journal(sweep_ctx *s)
     return journal_open(&s->j, s->output_dir, &s->params);
 }
 
-json_t *sweep_trial_values(const sweep_ctx *s, int64_t trial)
+/* The journal's hook: trial's values from the state just replayed under the lock. */
+static json_t *choose_values(const sweep_state *st, int64_t trial, void *arg)
 {
-    json_t *o = json_object();
-    for (int d = 0; o && d < s->space.n_dims; d++) {
-        char text[4096];
-        if (space_value(&s->space, trial, d, text, sizeof text) != HPCML_OK ||
-            json_object_set_new(o, s->space.dims[d].key, json_string(text)) != 0) {
-            json_decref(o);
-            return NULL;
-        }
-    }
-    return o;
+    const sweep_ctx *s = arg;
+    int model = 0;
+    json_t *v = search_values(&s->search, &s->space, st, trial, &model);
+    if (v && s->search.kind == SEARCH_TPE)
+        log_info("trial %lld: values from %s", (long long)trial,
+                 model ? "TPE" : "random search (TPE's start-up)");
+    return v;
 }
 
 void sweep_trial_dir(const sweep_ctx *s, int64_t trial, char *out, size_t n)
@@ -116,7 +121,7 @@ static void quote_string(const char *in, char *out, size_t n)
     out[k] = '\0';
 }
 
-int sweep_trial_config(const sweep_ctx *s, int64_t trial, hpcml_config **out)
+int sweep_trial_config(const sweep_ctx *s, int64_t trial, const json_t *values, hpcml_config **out)
 {
     *out = NULL;
     hpcml_config *cfg = NULL;
@@ -125,7 +130,7 @@ int sweep_trial_config(const sweep_ctx *s, int64_t trial, hpcml_config **out)
     sweep_trial_dir(s, trial, dir, sizeof dir);
     quote_string(dir, quoted, sizeof quoted);
     snprintf(epochs, sizeof epochs, "%lld", (long long)llround(s->params.max_t));
-    int rc = space_apply(&s->space, trial, cfg);
+    int rc = space_apply_values(&s->space, values, trial, cfg);
     if (rc == HPCML_OK) rc = hpcml_config_set(cfg, "train.epochs", epochs);
     if (rc == HPCML_OK) rc = hpcml_config_set(cfg, "train.output_dir", quoted);
     if (rc == HPCML_OK) rc = hpcml_config_set(cfg, "train.resume", "\"auto\"");
@@ -295,12 +300,9 @@ static int run_one(sweep_ctx *s, MPI_Comm comm, int64_t trial, const sweep_trial
     if (rank == 0) {
         rc = sweep_ctx_open_journal(s);
         if (rc == HPCML_OK && begin) {
-            json_t *values = sweep_trial_values(s, trial);
             trial_status p = TRIAL_PENDING;
-            rc = values ? journal_begin_trial(s->j, trial, values, &p)
-                        : HPCML_FAIL(HPCML_EINTERNAL, "cannot sample trial %lld", (long long)trial);
+            rc = journal_begin_trial_with(s->j, trial, choose_values, s, &p);
             prior = (int)p;
-            json_decref(values);
         }
         if (rc == HPCML_OK && prior != TRIAL_COMPLETED && prior != TRIAL_STOPPED &&
             end_if_decided(s, trial, &rc))
@@ -318,8 +320,39 @@ static int run_one(sweep_ctx *s, MPI_Comm comm, int64_t trial, const sweep_trial
         return HPCML_OK;
     }
 
+    /* The values are the journal's (chosen when the trial first began):
+     * rank 0 sends them to the trial's other ranks. */
+    json_t *values = NULL;
+    char *text = NULL;
+    int64_t len = 0;
+    if (rank == 0) {
+        const json_t *c = journal_state(s->j)->trials[trial].config;
+        text = c ? json_dumps(c, JSON_COMPACT) : strdup("{}");
+        if (!text) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+        len = text ? (int64_t)strlen(text) : 0;
+    }
+    rc = hpcml_mpi_agree(comm, rc); /* collective calls stay matched on every path */
+    if (rc == HPCML_OK && MPI_Bcast(&len, 1, MPI_INT64_T, 0, comm) != MPI_SUCCESS)
+        rc = HPCML_FAIL(HPCML_EINTERNAL, "MPI_Bcast of trial %lld's values failed",
+                        (long long)trial);
+    if (rc == HPCML_OK && rank != 0) {
+        text = calloc((size_t)len + 1, 1);
+        if (!text) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+    }
+    rc = hpcml_mpi_agree(comm, rc);
+    if (rc == HPCML_OK && MPI_Bcast(text, (int)len, MPI_CHAR, 0, comm) != MPI_SUCCESS)
+        rc = HPCML_FAIL(HPCML_EINTERNAL, "MPI_Bcast of trial %lld's values failed",
+                        (long long)trial);
+    if (rc == HPCML_OK) {
+        values = json_loads(text, 0, NULL);
+        if (!values)
+            rc = HPCML_FAIL(HPCML_EINTERNAL, "trial %lld's values do not parse", (long long)trial);
+    }
+    free(text);
     hpcml_config *tcfg = NULL;
-    rc = hpcml_mpi_agree(comm, sweep_trial_config(s, trial, &tcfg));
+    if (rc == HPCML_OK) rc = sweep_trial_config(s, trial, values, &tcfg);
+    json_decref(values);
+    rc = hpcml_mpi_agree(comm, rc);
     if (rc != HPCML_OK) {
         hpcml_config_free(tcfg);
         if (rank == 0) record_end(s, &(epoch_state){.trial = trial}, rc);
@@ -358,11 +391,6 @@ int sweep_run_trial(sweep_ctx *s, MPI_Comm comm, int64_t trial, const sweep_tria
 
 /* ---- pool mode ---------------------------------------------------------------------- */
 
-static json_t *claim_values(int64_t trial, void *arg)
-{
-    return sweep_trial_values(arg, trial);
-}
-
 static void sleep_s(double s)
 {
     struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
@@ -383,14 +411,14 @@ int sweep_run_pool(sweep_ctx *s, MPI_Comm comm, int ranks_per_trial,
     int grank = hpcml_mpi_rank(group), rc = HPCML_OK;
     int64_t done = 0;
     if (rank == 0)
-        log_info("pool: %d group(s) of %d rank(s), scheduler %s", size / ranks_per_trial,
-                 ranks_per_trial, cfg_str(s->base, "sweep.scheduler"));
+        log_info("pool: %d group(s) of %d rank(s), scheduler %s, search %s", size / ranks_per_trial,
+                 ranks_per_trial, cfg_str(s->base, "sweep.scheduler"), s->search.describe);
     for (;;) {
         int kind = 0;
         int64_t trial = -1, target = 0;
         if (grank == 0) {
             rc = sweep_ctx_open_journal(s);
-            if (rc == HPCML_OK) rc = journal_claim(s->j, claim_values, s, &kind, &trial, &target);
+            if (rc == HPCML_OK) rc = journal_claim(s->j, choose_values, s, &kind, &trial, &target);
         }
         rc = hpcml_mpi_agree(group, rc);
         if (rc != HPCML_OK) break;

@@ -25,6 +25,7 @@
 
 #include "core/config.h"
 #include "sweep/journal.h"
+#include "sweep/search.h"
 #include "sweep/space.h"
 
 /* Called by the runner after each epoch, collectively on every rank of the
@@ -56,6 +57,7 @@ typedef struct {
     const hpcml_config *base; /* the sweep's config */
     sweep_params params;
     sweep_space space;
+    sweep_search search; /* sweep.search: random or TPE */
     char output_dir[4096];
     journal *j; /* opened on ranks that write (rank 0 of a trial) */
 } sweep_ctx;
@@ -66,10 +68,9 @@ void sweep_ctx_free(sweep_ctx *s);
 /* Open the journal on this rank (idempotent). */
 int sweep_ctx_open_journal(sweep_ctx *s);
 
-/* The trial's sampled values: object key -> libconfig text (new reference). */
-json_t *sweep_trial_values(const sweep_ctx *s, int64_t trial);
-/* The complete config of a trial (see sweep_trial_runner.run). */
-int sweep_trial_config(const sweep_ctx *s, int64_t trial, hpcml_config **out);
+/* The complete config of a trial (see sweep_trial_runner.run) with its
+ * values (object key -> libconfig text, as its started record holds them). */
+int sweep_trial_config(const sweep_ctx *s, int64_t trial, const json_t *values, hpcml_config **out);
 /* The trial's directory: sweep.output_dir/trial-NNNNN. */
 void sweep_trial_dir(const sweep_ctx *s, int64_t trial, char *out, size_t n);
 
