@@ -36,7 +36,10 @@ static void print_usage(const app_def *def, FILE *fp)
             "      --version          print the version\n",
             def->name, def->summary);
     for (const app_option *o = def->options; o && o->long_name; o++)
-        fprintf(fp, "      --%-16s %s\n", o->long_name, o->help);
+        if (!strcmp(o->long_name, "output"))
+            fprintf(fp, "  -o, --%-16s %s\n", o->long_name, o->help);
+        else
+            fprintf(fp, "      --%-16s %s\n", o->long_name, o->help);
     fputs("\nexit codes: 0 ok, 1 usage/config, 2 bad data, 3 I/O, 4 internal/MPI, 75 preempted\n",
           fp);
 }
@@ -90,10 +93,11 @@ static int parse_cli(const app_def *def, app_ctx *ctx, cli *c, int argc, char **
                 if (strncmp(a, "--", 2) == 0 && strncmp(a + 2, o->long_name, n) == 0 &&
                     (a[2 + n] == '\0' || a[2 + n] == '='))
                     break;
+                if (!strcmp(a, "-o") && !strcmp(o->long_name, "output")) break;
             }
             HPCML_CHECK(o && o->long_name, HPCML_EUSAGE, "unknown option '%s' (see %s --help)", a,
                         def->name);
-            const char *val = strchr(a, '=');
+            const char *val = a[1] == '-' ? strchr(a, '=') : NULL;
             if (o->has_int_arg || o->has_str_arg) {
                 if (val) val++;
                 else {
