@@ -230,6 +230,12 @@ static int write_contents(hid_t f, const model_write_args *a, char **etl_config)
         rc = HPCML_FAIL(HPCML_EDATA, "%s: /meta/class_names does not have %lld entries", a->dataset,
                         (long long)nc);
     W(h5_meta_strings(f, "/class_names", (const char *const *)classes, nc));
+    double *cw = calloc((size_t)nc + 1, sizeof *cw);
+    if (!cw && rc == HPCML_OK) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+    for (int64_t c = 0; cw && c < nc; c++)
+        cw[c] = a->class_weights ? a->class_weights[c] : 1.0;
+    W(h5_meta_f64(f, "/class_weights", cw, nc));
+    free(cw);
     free_strings(classes, nc);
     W(h5_meta_string(f, "/train_config", a->train_config));
     /* The label column's name from /meta/columns: the group of type "label". */
@@ -484,10 +490,10 @@ int model_file_open(const char *path, model_file *m)
     if (rc == HPCML_OK) {
         m->class_weights = calloc((size_t)m->n_classes + 1, sizeof *m->class_weights);
         if (!m->class_weights) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
-        else if (ds_len(m->file, "/meta/class_weights") != m->n_classes ||
-                 ds_read(m->file, "/meta/class_weights", H5T_NATIVE_DOUBLE, m->class_weights))
-            for (int c = 0; c < m->n_classes; c++)
-                m->class_weights[c] = 1.0;
+        else if (ds_len(m->file, "/class_weights") != m->n_classes ||
+                 ds_read(m->file, "/class_weights", H5T_NATIVE_DOUBLE, m->class_weights))
+            rc = BAD("%s: /class_weights is missing or does not have %d entries", path,
+                     m->n_classes);
     }
     if (rc == HPCML_OK) rc = read_columns(m);
     h5_quiet_end(&q);

@@ -26,7 +26,8 @@ typedef struct {
     const float *params;      /* mlp flat layout, mlp_shape_param_count floats */
     double threshold;
     const char *train_config; /* effective config text of the training run */
-    const char *weights;      /* "best" | "last" */
+    const double *class_weights; /* the loss's class weights in training; NULL: all 1 */
+    const char *weights;      /* "best" | "last" | "checkpoint" */
     int64_t epoch;
 } model_write_args;
 
@@ -46,7 +47,7 @@ typedef struct {
     char *train_config;
     char *etl_config;     /* /meta/config */
     int n_features;
-    double *class_weights; /* [n_classes] */
+    double *class_weights; /* [n_classes] the training loss's class weights (/class_weights) */
     /* The model's input columns (those with a /meta/columns group), in feature order. */
     int n_cols;
     char **col_names;

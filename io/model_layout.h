@@ -14,6 +14,8 @@
  *   /model/layer{k}.weight  float32 [out][in]  (PyTorch nn.Linear layout)
  *   /model/layer{k}.bias    float32 [out]
  *   /class_names      strings [n_classes]  the label texts, class index order
+ *   /class_weights    float64 [n_classes]  the training loss's class weights (all 1: none),
+ *                     for a loss on labelled data scored later that equals evaluation.json's
  *   /train_config     string  the training run's effective config text
  *   /meta             a copy of the dataset's /meta group, whole (io/dataset_layout.h):
  *                     the fitted transform (columns, vocabularies, imputation

@@ -1,6 +1,7 @@
 /* predict.c — hpcml-predict's stages in order. See predict.h. */
 #include "predict/predict.h"
 
+#include <cblas.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <math.h>
@@ -208,9 +209,91 @@ static int reduce_counts(predict_job *j)
 
 /* ---- transform and forward ---------------------------------------------------------- */
 
+/* Collective. OpenBLAS's result for a row depends on where the row sits in
+ * the matrix it is multiplied in, so rows are scored in chunks of
+ * FORWARD_CHUNK_ROWS aligned on the global scored-row number, as the
+ * trainer's evaluation does for /test on one rank: chunk k goes whole to
+ * the rank holding its first row (one MPI_Alltoallv of the encoded rows,
+ * one back of the probabilities). The probabilities are then the same bits
+ * for any rank count. Volume: at most one chunk per rank boundary. */
+static int forward_aligned(predict_job *j, const float *x, const int32_t *y, const float *cw)
+{
+    const int F = j->fit.n_features, C = j->m.n_classes, P = j->size;
+    const int64_t CH = FORWARD_CHUNK_ROWS;
+    int64_t n = j->n_scored;
+    int64_t *first = calloc((size_t)P + 1, sizeof *first);
+    int *sc = calloc((size_t)P, sizeof *sc), *sd = calloc((size_t)P, sizeof *sd);
+    int *rcnt = calloc((size_t)P, sizeof *rcnt), *rd = calloc((size_t)P, sizeof *rd);
+    HPCML_CHECK(first && sc && sd && rcnt && rd, HPCML_EINTERNAL, "out of memory");
+    HPCML_MPI_CHECK(MPI_Allgather(&n, 1, MPI_INT64_T, first + 1, 1, MPI_INT64_T, j->comm));
+    for (int r = 0; r < P; r++)
+        first[r + 1] += first[r];
+    /* owner of global row g: the rank holding the first row of g's chunk */
+#define OWNER(g, out)                                                                                  do {                                                                                                   int64_t c0_ = (g) / CH * CH;                                                                       int o_ = 0;                                                                                        while (o_ + 1 < P && first[o_ + 1] <= c0_)                                                             o_++;                                                                                          (out) = o_;                                                                                    } while (0)
+    int64_t g0 = first[j->rank];
+    for (int64_t k = 0; k < n;) {
+        int o;
+        OWNER(g0 + k, o);
+        int64_t end = ((g0 + k) / CH + 1) * CH - g0; /* the chunk's end, local */
+        if (end > n) end = n;
+        sc[o] += (int)(end - k);
+        k = end;
+    }
+    HPCML_MPI_CHECK(MPI_Alltoall(sc, 1, MPI_INT, rcnt, 1, MPI_INT, j->comm));
+    int64_t nr = 0;
+    for (int r = 0, acc = 0; r < P; r++) {
+        sd[r] = acc;
+        acc += sc[r];
+        rd[r] = (int)nr;
+        nr += rcnt[r];
+    }
+    float *xr = malloc(((size_t)nr * (size_t)F + 1) * sizeof *xr);
+    float *pr = malloc(((size_t)nr * (size_t)C + 1) * sizeof *pr);
+    int32_t *yr = malloc(((size_t)nr + 1) * sizeof *yr);
+    if (!xr || !pr || !yr) {
+        HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+        hpcml_mpi_abort(j->comm, HPCML_EINTERNAL);
+    }
+    MPI_Datatype row_x, row_p;
+    MPI_Type_contiguous(F, MPI_FLOAT, &row_x);
+    MPI_Type_contiguous(C, MPI_FLOAT, &row_p);
+    MPI_Type_commit(&row_x);
+    MPI_Type_commit(&row_p);
+    int rc = HPCML_OK;
+    if (MPI_Alltoallv(x, sc, sd, row_x, xr, rcnt, rd, row_x, j->comm) != MPI_SUCCESS ||
+        MPI_Alltoallv(y, sc, sd, MPI_INT32_T, yr, rcnt, rd, MPI_INT32_T, j->comm) != MPI_SUCCESS)
+        hpcml_mpi_abort(j->comm, HPCML_EINTERNAL);
+    if (j->has_label) {
+        rc = dist_metrics_evaluate(&j->net, xr, yr, (uint64_t)nr, cw, j->threshold, j->comm,
+                                   &j->metrics, pr);
+        j->have_metrics = rc == HPCML_OK;
+    } else {
+        rc = hpcml_mpi_agree(j->comm, dist_metrics_predict(&j->net, xr, (uint64_t)nr, pr));
+    }
+    if (rc == HPCML_OK &&
+        MPI_Alltoallv(pr, rcnt, rd, row_p, j->probs, sc, sd, row_p, j->comm) != MPI_SUCCESS)
+        hpcml_mpi_abort(j->comm, HPCML_EINTERNAL);
+#undef OWNER
+    MPI_Type_free(&row_x);
+    MPI_Type_free(&row_p);
+    free(xr);
+    free(pr);
+    free(yr);
+    free(first);
+    free(sc);
+    free(sd);
+    free(rcnt);
+    free(rd);
+    return rc;
+}
+
 static int score(predict_job *j)
 {
     const int F = j->fit.n_features, C = j->m.n_classes;
+    /* One BLAS thread per rank: OpenBLAS splits a product differently for
+     * another thread count, and the bits of a row's result would then
+     * depend on how many ranks share a node. */
+    openblas_set_num_threads(1);
     int rc = mlp_create(&j->net, &nn_backend_cpu, &j->m.shape, FORWARD_CHUNK_ROWS);
     if (rc == HPCML_OK) rc = mlp_set_params(&j->net, j->m.params);
     int64_t n = j->n_scored;
@@ -231,13 +314,7 @@ static int score(predict_job *j)
     }
     rc = hpcml_mpi_agree(j->comm, rc);
     profile_begin("forward");
-    if (rc == HPCML_OK && j->has_label) {
-        rc = dist_metrics_evaluate(&j->net, x, y, (uint64_t)n, cw, j->threshold, j->comm,
-                                   &j->metrics, j->probs);
-        j->have_metrics = rc == HPCML_OK;
-    } else if (rc == HPCML_OK) {
-        rc = hpcml_mpi_agree(j->comm, dist_metrics_predict(&j->net, x, (uint64_t)n, j->probs));
-    }
+    if (rc == HPCML_OK) rc = forward_aligned(j, x, y, cw);
     profile_end();
     free(x);
     free(y);

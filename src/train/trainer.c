@@ -846,6 +846,7 @@ static int write_package(trainer *t, const char *path, const float *params, cons
         .shape = &t->shape,
         .params = params,
         .threshold = t->threshold,
+        .class_weights = t->class_weights_d,
         .train_config = text,
         .weights = weights,
         .epoch = epoch,
@@ -891,6 +892,13 @@ static int package_checkpoint(trainer *t)
             snprintf(path, sizeof path, "%s", t->hooks.package_output);
         else
             snprintf(path, sizeof path, "%s/model.h5", t->output_dir);
+        char dir[4300];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = '\0';
+            if (rc == HPCML_OK) rc = fs_mkdir_p(dir);
+        }
         if (rc == HPCML_OK) rc = write_package(t, path, params, "checkpoint", epoch);
         free(params);
     }
