@@ -256,6 +256,19 @@ static int write_contents(hid_t f, const model_write_args *a, char **etl_config)
 
 static int find_label_column(hid_t f, char **label);
 
+int model_file_dataset_has_meta(const char *dataset)
+{
+    h5_quiet q;
+    h5_quiet_begin(&q);
+    hid_t src = H5Fopen(dataset, H5F_ACC_RDONLY, H5P_DEFAULT);
+    int ok = src >= 0 && H5Lexists(src, "/meta", H5P_DEFAULT) > 0 &&
+             H5Lexists(src, "/meta/config", H5P_DEFAULT) > 0 &&
+             H5Lexists(src, "/meta/columns", H5P_DEFAULT) > 0;
+    if (src >= 0) H5Fclose(src);
+    h5_quiet_end(&q);
+    return ok;
+}
+
 int model_file_write(const char *path, const model_write_args *a)
 {
     char tmp[4300];

@@ -31,6 +31,9 @@ typedef struct {
     int64_t epoch;
 } model_write_args;
 
+/* Whether dataset has the /meta a model package copies (written by hpcml-etl). */
+int model_file_dataset_has_meta(const char *dataset);
+
 /* Writes path atomically (temp name, fsync, rename, fsync of the directory). */
 int model_file_write(const char *path, const model_write_args *a);
 

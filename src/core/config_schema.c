@@ -257,7 +257,6 @@ static const cfg_key predict_keys[] = {
     {"unseen", CFG_ENUM, "\"unknown\"", NO_RANGE, "unknown|error", 0,
      "a category not in the training vocabulary: unknown = its unknown slot, counted in "
      "predict_quality.json; error = exit 2 naming FILE:LINE"},
-    {"chunk_rows", CFG_INT, "65536", 1, 1e9, 0, 0, "rows encoded and scored per forward batch group"},
     {0},
 };
 

@@ -863,6 +863,13 @@ static int write_package(trainer *t, const char *path, const float *params, cons
 static int write_final_package(trainer *t)
 {
     int rc = HPCML_OK;
+    const char *ds = cfg_str(t->cfg, "train.dataset");
+    if (t->rank == 0 && !model_file_dataset_has_meta(ds)) {
+        log_warn("%s has no /meta/config and /meta/columns (not written by hpcml-etl): no "
+                 "model.h5, as scoring needs the fitted transform",
+                 ds);
+        return hpcml_mpi_agree(t->comm, HPCML_OK);
+    }
     if (t->rank == 0) {
         float *last = t->have_best ? NULL : malloc(t->model.n_params * sizeof(float) + 1);
         if (!t->have_best && !last) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
