@@ -20,6 +20,7 @@
 #include "etl/etl_validate.h"
 #include "io/atomic_file.h"
 #include "io/model_file.h"
+#include "io/predictions_file.h"
 #include "nn/backend.h"
 #include "nn/mlp.h"
 #include "train/dist_metrics.h"
@@ -482,6 +483,31 @@ static int write_collective(predict_job *j, const char *path, const text_buf *b)
     return hpcml_mpi_agree(j->comm, rc);
 }
 
+/* Collective: the output as io/predictions_file.h's layout (split
+ * "predict"): /row_id = the record's number in the input (0-based, over
+ * all files, as the ETL's row ids), /label = the true class or -1. */
+static int write_h5(predict_job *j)
+{
+    int64_t n = j->n_scored, off = 0;
+    HPCML_MPI_CHECK(MPI_Exscan(&n, &off, 1, MPI_INT64_T, MPI_SUM, j->comm));
+    if (j->rank == 0) off = 0;
+    int64_t *rid = malloc(((size_t)n + 1) * sizeof *rid);
+    int32_t *lab = malloc(((size_t)n + 1) * sizeof *lab);
+    int rc = rid && lab ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+    for (int64_t k = 0; rc == HPCML_OK && k < n; k++) {
+        rid[k] = j->t.first_row + j->rows[k];
+        lab[k] = j->t.label[j->rows[k]];
+    }
+    rc = hpcml_mpi_agree(j->comm, rc);
+    if (rc == HPCML_OK)
+        rc = predictions_write(j->output, j->comm, "predict", (uint64_t)j->rows_scored,
+                               (uint64_t)off, (uint64_t)n, j->m.n_classes, rid, lab, j->probs,
+                               j->threshold);
+    free(rid);
+    free(lab);
+    return rc;
+}
+
 /* ---- predict_quality.json ------------------------------------------------------------ */
 
 static int write_quality(predict_job *j, const char *path)
@@ -557,8 +583,8 @@ static int run_stages(predict_job *j)
     j->threshold = cfg_float(cfg, "predict.threshold");
     j->skip_bad = !strcmp(cfg_str(cfg, "predict.on_bad_row"), "skip");
     j->unseen_error = !strcmp(cfg_str(cfg, "predict.unseen"), "error");
-    HPCML_CHECK(ends_with(j->output, ".csv"), HPCML_EUSAGE,
-                "predict.output: '%s' must end in .csv", j->output);
+    HPCML_CHECK(ends_with(j->output, ".csv") || ends_with(j->output, ".h5"), HPCML_EUSAGE,
+                "predict.output: '%s' must end in .csv or .h5", j->output);
     dir_of(j->output, j->outdir, sizeof j->outdir);
     int rc = j->rank == 0 ? fs_mkdir_p(j->outdir) : HPCML_OK;
     HPCML_TRY(hpcml_mpi_agree(j->comm, rc));
@@ -589,10 +615,14 @@ static int run_stages(predict_job *j)
     HPCML_TRY(score(j));
 
     profile_begin("write");
-    text_buf b = {0};
-    rc = hpcml_mpi_agree(j->comm, format_predictions(j, &b));
-    if (rc == HPCML_OK) rc = write_collective(j, j->output, &b);
-    free(b.buf);
+    if (ends_with(j->output, ".h5")) {
+        rc = write_h5(j);
+    } else {
+        text_buf b = {0};
+        rc = hpcml_mpi_agree(j->comm, format_predictions(j, &b));
+        if (rc == HPCML_OK) rc = write_collective(j, j->output, &b);
+        free(b.buf);
+    }
     char path[4300];
     if (rc == HPCML_OK && j->skip_bad) {
         text_buf r = {0};

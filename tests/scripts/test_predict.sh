@@ -152,3 +152,15 @@ if grep -q '"weights": "best"' train/evaluation.json; then
   cmp pkg/p.csv np1/p.csv || fail "--package of best.h5 scores differently from model.h5"
 fi
 pass "hpcml-train --package CHECKPOINT -o PATH writes a model that scores"
+
+# --- HDF5 output ----------------------------------------------------------------------
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${q[@]}" -s predict.output=h5/p.h5
+$PY - <<'EOF' || fail "p.h5 against p.csv"
+import h5py, numpy as np
+f = h5py.File("h5/p.h5")
+csv = np.loadtxt("np1/p.csv", delimiter=",", skiprows=1, usecols=(2, 3), dtype=np.float64)
+assert (f["row_id"][:] == np.arange(12000)).all()
+assert np.array_equal(f["prob"][:], csv.astype(np.float32))
+assert f.attrs["hpcml_format"] in (b"hpcml-predictions", "hpcml-predictions")
+EOF
+pass "output .h5: the predictions layout, same probabilities, row ids in input order"
