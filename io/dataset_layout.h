@@ -28,6 +28,11 @@
  *   /meta/source_sha256   variable-length strings [n_files]  hex SHA-256 of each input file
  *   /meta/config          variable-length string  the effective config text
  *   /meta attribute n_features, n_classes, rows_train, rows_val, rows_test (int64)
+ *   /meta/drift/          the drift reference of the train split (before resampling), raw
+ *                           values before imputation and scaling: io/drift_file.h has the
+ *                           layout (per numeric column a log-bucket summary and its nulls, per
+ *                           category column the count of every vocabulary index, unknown slot
+ *                           included, and nulls); identical for any rank count; docs/drift.md
  *
  * No time stamps or host names anywhere: the same input and config give the
  * same file contents. */

@@ -14,46 +14,10 @@
 /* Read a string attribute (fixed or variable length) into out. */
 static int read_string_attr(hid_t obj, const char *name, char *out, size_t n)
 {
-    out[0] = '\0';
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    hid_t t = H5Aget_type(a);
-    int rc = -1;
-    if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
-        if (H5Tis_variable_str(t) > 0) {
-            char *s = NULL;
-            hid_t mt = H5Tcopy(t); /* same character set: HDF5 does not convert ASCII/UTF-8 */
-            hid_t sp = H5Aget_space(a);
-            if (H5Sget_simple_extent_npoints(sp) == 1 && H5Aread(a, mt, &s) >= 0 && s) {
-                snprintf(out, n, "%s", s);
-                H5free_memory(s);
-                rc = 0;
-            }
-            H5Sclose(sp);
-            H5Tclose(mt);
-        } else {
-            size_t len = H5Tget_size(t);
-            char *buf = calloc(len + 1, 1);
-            hid_t mt = H5Tcopy(t);
-            if (buf && H5Aread(a, mt, buf) >= 0) {
-                snprintf(out, n, "%s", buf);
-                rc = 0;
-            }
-            H5Tclose(mt);
-            free(buf);
-        }
-    }
-    if (t >= 0) H5Tclose(t);
-    H5Aclose(a);
-    return rc;
-}
-
-static int read_int_attr(hid_t obj, const char *name, int64_t *v)
-{
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    int rc = H5Aread(a, H5T_NATIVE_INT64, v) >= 0 ? 0 : -1;
-    H5Aclose(a);
+    char *s = h5_attr_string(obj, name);
+    int rc = s ? 0 : -1;
+    snprintf(out, n, "%s", s ? s : "");
+    free(s);
     return rc;
 }
 
@@ -111,7 +75,7 @@ static int open_checked(h5_dataset *d)
                 "%s is not an hpcml dataset (root attribute hpcml_format is not \"%s\")", d->path,
                 HPCML_DATASET_MAGIC);
     int64_t version = -1;
-    HPCML_CHECK(read_int_attr(d->file, "format_version", &version) == 0, HPCML_EDATA,
+    HPCML_CHECK(h5_attr_i64(d->file, "format_version", &version) == 0, HPCML_EDATA,
                 "%s: no format_version attribute", d->path);
     HPCML_CHECK(version == HPCML_DATASET_VERSION, HPCML_EDATA,
                 "%s: dataset format version %lld, this hpcml-train reads version %d", d->path,
@@ -124,7 +88,7 @@ static int open_checked(h5_dataset *d)
     hid_t meta = H5Gopen2(d->file, "/meta", H5P_DEFAULT);
     HPCML_CHECK(meta >= 0, HPCML_EDATA, "%s: no /meta group", d->path);
     int64_t nc = -1;
-    if (read_int_attr(meta, "n_classes", &nc) != 0) {
+    if (h5_attr_i64(meta, "n_classes", &nc) != 0) {
         int r;
         hsize_t dims[2];
         if (dataset_shape(d->file, "/meta/class_names", &r, dims) == 0 && r == 1)

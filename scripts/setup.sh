@@ -9,7 +9,7 @@ set -euo pipefail
 core=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
       hdf5-tools libopenblas-dev libconfig-dev libjansson-dev zlib1g-dev python3)
 slurm=(munge slurmctld slurmd slurm-client)
-test_extra=(python3-numpy python3-h5py python3-pandas python3-sklearn python3-torch
+test_extra=(python3-numpy python3-scipy python3-h5py python3-pandas python3-sklearn python3-torch
             python3-matplotlib clang libclang-rt-14-dev gzip "${slurm[@]}")
 
 want=("${core[@]}")

@@ -89,6 +89,19 @@ static int job_from_config(const hpcml_config *cfg, gen_job *job)
     p->missing_fraction = cfg_float(cfg, "gen.missing_fraction");
     p->malformed_fraction = cfg_float(cfg, "gen.malformed_fraction");
     job->header = cfg_bool(cfg, "gen.header");
+    const char *const *drift = NULL;
+    int n_drift = cfg_str_list(cfg, "gen.drift_columns", &drift);
+    for (int k = 0; k < n_drift; k++) {
+        int bit = gen_drift_bit(drift[k]);
+        HPCML_CHECK(bit >= 0, HPCML_EUSAGE,
+                    "gen.drift_columns: \"%s\" is not a column that can drift (expected V1..V%d "
+                    "or Amount)",
+                    drift[k], GEN_V_COLUMNS);
+        p->drift_mask |= 1u << bit;
+    }
+    p->drift_shift = cfg_float(cfg, "gen.drift_shift");
+    p->drift_scale = cfg_float(cfg, "gen.drift_scale");
+    p->new_category_fraction = cfg_float(cfg, "gen.new_category_fraction");
     return HPCML_OK;
 }
 
@@ -194,6 +207,22 @@ static int build_manifest(const gen_job *job, const uint64_t *per_shard, const s
     HPCML_TRY(json_put(root, "missing_cells", json_integer((json_int_t)total->missing_cells)));
     HPCML_TRY(json_put(root, "bytes", json_integer((json_int_t)total->bytes)));
     HPCML_TRY(json_put(root, "label_column", json_string("Class")));
+    if (p->drift_mask || p->new_category_fraction > 0) { /* only for drifted data */
+        json_t *d = json_object();
+        HPCML_TRY(json_put(root, "drift", d));
+        json_t *dc = json_array();
+        HPCML_TRY(json_put(d, "columns", dc));
+        for (int b = 0; b <= GEN_V_COLUMNS; b++) {
+            if (!(p->drift_mask >> b & 1)) continue;
+            char name[32];
+            HPCML_CHECK(json_array_append_new(
+                            dc, json_string(gen_column_name(p, b + 1, name, sizeof name))) == 0,
+                        HPCML_EINTERNAL, "out of memory building manifest.json");
+        }
+        HPCML_TRY(json_put(d, "shift", json_real(p->drift_shift)));
+        HPCML_TRY(json_put(d, "scale", json_real(p->drift_scale)));
+        HPCML_TRY(json_put(d, "new_category_fraction", json_real(p->new_category_fraction)));
+    }
 
     json_t *cols = json_array();
     HPCML_TRY(json_put(root, "columns", cols));

@@ -26,6 +26,14 @@ static const cfg_key gen_keys[] = {
     {"malformed_fraction", CFG_FLOAT, "0.0", 0, 1, 0, 0,
      "share of rows made malformed on purpose (ETL tests)"},
     {"header", CFG_BOOL, "true", NO_RANGE, 0, 0, "write a header line in every shard"},
+    {"drift_columns", CFG_STRING_LIST, "[]", NO_RANGE, 0, 0,
+     "drifted data: these columns (V1..V28, Amount) get x' = drift_scale * x + drift_shift * sd "
+     "(docs/drift.md)"},
+    {"drift_shift", CFG_FLOAT, "0.0", -1e3, 1e3, 0, 0,
+     "shift of the drift_columns, in standard deviations of each column"},
+    {"drift_scale", CFG_FLOAT, "1.0", 0, 1e3, 0, 0, "spread factor of the drift_columns"},
+    {"new_category_fraction", CFG_FLOAT, "0.0", 0, 1, 0, 0,
+     "share of categorical cells set to a level never generated otherwise (c<category_levels>)"},
     {0},
 };
 
@@ -274,6 +282,26 @@ static const cfg_key monitoring_keys[] = {
     {"alerts", CFG_GROUPS, "()", NO_RANGE, 0, alert_fields, "alert rules on epoch metrics"},
     {"profile", CFG_BOOL, "true", NO_RANGE, 0, 0, "write profile.json"},
     {"trace", CFG_BOOL, "true", NO_RANGE, 0, 0, "write trace.json (Chrome trace events)"},
+    {"numeric_method", CFG_ENUM, "\"auto\"", NO_RANGE, "auto|ks|psi|jensenshannon", 0,
+     "drift test of numeric columns; auto: ks when the new data has <= auto_max_rows values, "
+     "else jensenshannon (docs/drift.md)"},
+    {"categorical_method", CFG_ENUM, "\"auto\"", NO_RANGE, "auto|chisquare|psi|jensenshannon", 0,
+     "drift test of categorical columns; auto: chisquare up to auto_max_rows values, else "
+     "jensenshannon"},
+    {"auto_max_rows", CFG_INT, "1000", 0, 9e15, 0, 0,
+     "method auto: statistical tests up to this many new values per column, distances above"},
+    {"ks_threshold", CFG_FLOAT, "0.05", 0, 1, 0, 0, "ks: a column drifts when the p-value < this"},
+    {"chisquare_threshold", CFG_FLOAT, "0.05", 0, 1, 0, 0,
+     "chisquare: a column drifts when the p-value < this"},
+    {"psi_threshold", CFG_FLOAT, "0.1", 0, 1e300, 0, 0, "psi: a column drifts when PSI >= this"},
+    {"jensenshannon_threshold", CFG_FLOAT, "0.1", 0, 1, 0, 0,
+     "jensenshannon: a column drifts when the distance (base 2, 0..1) >= this"},
+    {"bins", CFG_INT, "20", 1, 10000, 0, 0,
+     "numeric PSI / Jensen-Shannon: bins at reference quantiles (plus out-of-range bins)"},
+    {"drift_share", CFG_FLOAT, "0.5", 0, 1, 0, 0,
+     "the dataset drifts when at least this share of its columns drift"},
+    {"retrain_on_drift", CFG_BOOL, "false", NO_RANGE, 0, 0,
+     "slurm/monitor.sh: a drifted dataset submits the retraining chain"},
     {0},
 };
 
@@ -284,6 +312,6 @@ const cfg_section hpcml_config_schema[] = {
     {"sweep", "hpcml-sweep: ASHA hyperparameter sweeps", sweep_keys},
     {"predict", "hpcml-predict: score new CSV data with a model package", predict_keys},
     {"resources", "Slurm resource requests used by slurm/pipeline.sh", resources_keys},
-    {"monitoring", "alert rules and profiling outputs", monitoring_keys},
+    {"monitoring", "alert rules, profiling outputs and data-drift detection", monitoring_keys},
     {0},
 };

@@ -21,7 +21,8 @@ enum {
     RNG_STREAM_SAMPLER = 6,     /* train: epoch permutation */
     RNG_STREAM_DROPOUT = 7,     /* train: dropout masks */
     RNG_STREAM_SWEEP = 8,       /* sweep: trial configurations */
-    RNG_STREAM_STREAM_ORDER = 9 /* train streaming: chunk order and window shuffles */
+    RNG_STREAM_STREAM_ORDER = 9, /* train streaming: chunk order and window shuffles */
+    RNG_STREAM_GEN_DRIFT = 10    /* hpcml-gen: unseen categories of drifted data */
 };
 
 typedef struct {

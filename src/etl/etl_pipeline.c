@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/profile.h"
 #include "core/status.h"
+#include "etl/etl_drift.h"
 #include "etl/etl_extract.h"
 #include "etl/etl_schema.h"
 #include "etl/etl_sha256.h"
@@ -25,7 +26,9 @@
 #include "etl/parse_number.h"
 #include "io/atomic_file.h"
 #include "io/dataset_layout.h"
+#include "io/drift_file.h"
 #include "io/h5_dataset_write.h"
+#include "io/h5_util.h"
 
 #define N_CLASSES 2
 
@@ -48,6 +51,8 @@ typedef struct {
     etl_table t;
     etl_validation v;
     etl_fit fit;
+    drift_set drift; /* the train split's drift reference (/meta/drift) */
+    int64_t drift_rows;
     etl_resample_plan resample;
     char **sha256; /* [file] hex */
     char *sha_buf;
@@ -252,22 +257,6 @@ static void drop_summary(const etl_job *j, char *out, size_t n)
 
 /* ---- writing the dataset ---------------------------------------------------------- */
 
-/* HDF5 object names cannot hold '/': it becomes "%2F" (and '%' "%25"). */
-static void h5_name(const char *name, char *out, size_t n)
-{
-    size_t w = 0;
-    for (const char *p = name; *p && w + 4 < n; p++) {
-        if (*p == '/')
-            w += (size_t)snprintf(out + w, n - w, "%%2F");
-        else if (*p == '%')
-            w += (size_t)snprintf(out + w, n - w, "%%25");
-        else
-            out[w++] = *p;
-    }
-    out[w] = '\0';
-    if (!strcmp(out, ".")) snprintf(out, n, "%%2E");
-}
-
 static int write_meta(etl_job *j, const char *path)
 {
     hid_t f;
@@ -311,7 +300,7 @@ static int write_meta(etl_job *j, const char *path)
         const etl_col_fit *cf = &j->fit.cols[c];
         if (col->type == ETL_COL_IGNORE) continue;
         char name[600], g[700];
-        h5_name(col->name, name, sizeof name);
+        h5_group_name(col->name, name, sizeof name);
         snprintf(g, sizeof g, "/meta/columns/%s", name);
         META(h5_meta_group(f, g));
         META(h5_meta_attr_str(f, g, "name", col->name));
@@ -349,6 +338,7 @@ static int write_meta(etl_job *j, const char *path)
         free(vocab);
         free(vc);
     }
+    META(drift_reference_write(f, "/meta/drift", &j->drift, j->drift_rows));
 #undef META
     int crc = h5_meta_close(f);
     return rc != HPCML_OK ? rc : crc;
@@ -656,6 +646,7 @@ static int write_quality(etl_job *j, const char *path)
 static void job_free(etl_job *j)
 {
     etl_fit_free(&j->fit);
+    drift_set_free(&j->drift);
     etl_validation_free(&j->v);
     etl_table_free(&j->t);
     etl_schema_free(&j->s);
@@ -741,6 +732,9 @@ static int run_stages(etl_job *j)
 
     profile_begin("fit");
     rc = etl_fit_columns(comm, &j->o, &j->s, &j->t, &j->fit);
+    rc = hpcml_mpi_agree(comm, rc);
+    if (rc == HPCML_OK)
+        rc = etl_drift_reference(comm, &j->s, &j->t, &j->fit, &j->drift, &j->drift_rows);
     profile_end();
     HPCML_TRY(hpcml_mpi_agree(comm, rc));
 

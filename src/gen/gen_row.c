@@ -24,6 +24,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/rng.h"
@@ -82,9 +83,19 @@ static uint64_t word_threshold(double fraction)
     return (uint64_t)(fraction * 4294967296.0);
 }
 
+int gen_drift_bit(const char *name)
+{
+    if (!strcmp(name, "Amount")) return GEN_V_COLUMNS;
+    if (name[0] != 'V' || name[1] < '1' || name[1] > '9') return -1;
+    char *end;
+    long j = strtol(name + 1, &end, 10);
+    return *end || j < 1 || j > GEN_V_COLUMNS ? -1 : (int)j - 1;
+}
+
 void gen_params_default(gen_params *p)
 {
     memset(p, 0, sizeof *p);
+    p->drift_scale = 1.0;
     p->seed = 42;
     p->rows = 284807;
     p->positive_fraction = 0.00172;
@@ -283,6 +294,7 @@ static void draw_values(const gen_params *p, uint64_t i, row_values *r)
             if (j < 4) x += r->cluster * CLUSTER_DISTANCE * cluster_dir[j];
         }
         x *= m->sd[j];
+        if (p->drift_mask >> j & 1) x = p->drift_scale * x + p->drift_shift * m->sd[j];
         r->v[j] = x > V_ABS_MAX ? V_ABS_MAX : x < -V_ABS_MAX ? -V_ABS_MAX : x;
     }
 
@@ -290,6 +302,12 @@ static void draw_values(const gen_params *p, uint64_t i, row_values *r)
     double amount = r->label ? exp(AMOUNT_MU_POS + AMOUNT_SIGMA_POS * za)
                              : exp(AMOUNT_MU_NEG + AMOUNT_SIGMA_NEG * za);
     r->amount = amount > AMOUNT_MAX ? AMOUNT_MAX : amount;
+    if (p->drift_mask >> GEN_V_COLUMNS & 1) {
+        /* around the negatives' log-median, like the V columns around 0 */
+        double la = AMOUNT_MU_NEG + p->drift_scale * (log(r->amount) - AMOUNT_MU_NEG) +
+                    p->drift_shift * AMOUNT_SIGMA_NEG;
+        r->amount = la > log(V_ABS_MAX) ? V_ABS_MAX : exp(la);
+    }
 
     int levels = p->category_levels < 2 ? 2 : p->category_levels;
     for (int k = 0; k < n_categorical(p); k++) {
@@ -303,6 +321,9 @@ static void draw_values(const gen_params *p, uint64_t i, row_values *r)
             level = (uint32_t)pow((double)levels + 1.0, u) - 1u;
         }
         r->level[k] = level >= (uint32_t)levels ? (uint32_t)levels - 1 : level;
+        if (p->new_category_fraction > 0 &&
+            rng_uniform(p->seed, RNG_STREAM_GEN_DRIFT, i, (uint32_t)k) < p->new_category_fraction)
+            r->level[k] = (uint32_t)levels; /* a level undrifted data never holds */
     }
 }
 

@@ -20,7 +20,10 @@
  * - Time: non-decreasing over 172,792 s (two days) with jitter;
  * - Amount: lognormal, positives with a lower median and a wider spread;
  * - Cat k: "c0".."c{L-1}", Zipf-like skew, positives partly uniform
- *   (weakly related to the label). */
+ *   (weakly related to the label);
+ * - drift (gen_params.drift_*): shifted / rescaled columns and a category
+ *   never seen otherwise, from rng stream RNG_STREAM_GEN_DRIFT at index i,
+ *   so undrifted columns keep their values. */
 #ifndef HPCML_GEN_ROW_H
 #define HPCML_GEN_ROW_H
 
@@ -41,6 +44,15 @@ typedef struct {
     int category_levels;       /* >= 2 */
     double missing_fraction;   /* P(a V cell is empty) */
     double malformed_fraction; /* P(a row is malformed on purpose) */
+    /* Drifted data (a "next batch" that no longer looks like training):
+     * the columns of drift_mask (bit j: V(j+1), bit GEN_V_COLUMNS: Amount)
+     * become x' = drift_scale * x + drift_shift * sd (V: sd of the column;
+     * Amount: the same on log(Amount) - 3, the negatives' log-median, with their log-sd); each
+     * categorical cell is, with P = new_category_fraction, the level
+     * "c<category_levels>" that undrifted data never holds. Defaults: no drift. */
+    uint32_t drift_mask;
+    double drift_shift, drift_scale;
+    double new_category_fraction;
 } gen_params;
 
 typedef enum {
@@ -62,6 +74,8 @@ typedef struct {
 void gen_params_default(gen_params *p);
 /* Columns of a clean row: 31 + categorical_columns. */
 int gen_column_count(const gen_params *p);
+/* Bit of drift_mask for column name ("V1".."V28", "Amount"), or -1. */
+int gen_drift_bit(const char *name);
 /* Name of column c (0-based) into out; returns out. */
 const char *gen_column_name(const gen_params *p, int c, char *out, size_t n);
 

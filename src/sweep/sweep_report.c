@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/status.h"
+#include "core/svg.h"
 #include "io/atomic_file.h"
 
 #define MAX_COLS 64
@@ -347,23 +348,19 @@ static int write_best_cfg(const sweep_state *st, const sweep_space *sp, const hp
 static const char *status_color(trial_status s)
 {
     switch (s) {
-    case TRIAL_COMPLETED: return "#1f77b4";
-    case TRIAL_STOPPED: return "#9a9a9a";
-    case TRIAL_PAUSED: return "#8c564b";
-    case TRIAL_FAILED: return "#d62728";
-    default: return "#2ca02c";
+    case TRIAL_COMPLETED: return svg_palette(0);
+    case TRIAL_STOPPED: return SVG_MUTED;
+    case TRIAL_PAUSED: return svg_palette(7);
+    case TRIAL_FAILED: return svg_palette(3);
+    default: return svg_palette(2);
     }
 }
 
+#define BEST_COLOR svg_palette(1)
+#define RUNG_COLOR svg_palette(6)
+
 char *sweep_report_svg(const sweep_state *st)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *fp = open_memstream(&buf, &len);
-    if (!fp) return NULL;
-    const double W = 900, H = 560, L = 80, R = 170, T = 50, B = 60;
-    const double pw = W - L - R, ph = H - T - B;
-    double xmax = st->params.max_t > 1 ? st->params.max_t : 1;
     double ymin = INFINITY, ymax = -INFINITY;
     for (int64_t t = 0; t < st->params.trials; t++)
         for (int64_t i = 0; i < st->trials[t].n_results; i++) {
@@ -372,113 +369,106 @@ char *sweep_report_svg(const sweep_state *st)
             if (v < ymin) ymin = v;
             if (v > ymax) ymax = v;
         }
-    if (!(ymin <= ymax)) ymin = 0, ymax = 1;
-    if (ymax - ymin < 1e-12) ymin -= 0.5, ymax += 0.5;
-    double pad = 0.05 * (ymax - ymin);
-    ymin -= pad;
-    ymax += pad;
-#define SX(x) (L + pw * (double)(x) / xmax)
-#define SY(y) (T + ph * (1.0 - ((double)(y)-ymin) / (ymax - ymin)))
-    fprintf(fp,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-            "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
-            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-            "<text x=\"%.0f\" y=\"28\" font-size=\"16\">%s per epoch, every trial (%s)</text>\n",
-            W, H, W, H, L, st->params.metric,
-            st->params.scheduler == SCHED_ASHA             ? "ASHA, Ray Tune's rule"
-            : st->params.scheduler == SCHED_ASHA_PROMOTION ? "ASHA with promotions"
-                                                           : "no early stopping");
-    /* axes and ticks */
-    fprintf(fp,
-            "<g stroke=\"black\" fill=\"none\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-            "height=\"%.1f\"/></g>\n",
-            L, T, pw, ph);
-    for (int i = 0; i <= 5; i++) {
-        double y = ymin + (ymax - ymin) * i / 5.0;
-        fprintf(fp,
-                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.4g</text>\n",
-                L, SY(y), L + pw, SY(y), L - 6, SY(y) + 4, y);
-    }
-    int step = xmax <= 25 ? 1 : (int)ceil(xmax / 20);
-    for (int x = 0; x <= (int)xmax; x += step)
-        fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n", SX(x),
-                T + ph + 18, x);
-    fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch</text>\n", L + pw / 2,
-            H - 15);
-    fprintf(fp,
-            "<text transform=\"translate(20 %.1f) rotate(-90)\" text-anchor=\"middle\">%s"
-            "</text>\n",
-            T + ph / 2, st->params.metric);
-    /* rungs */
+    char title[200];
+    snprintf(title, sizeof title, "%s per epoch, every trial (%s)", st->params.metric,
+             st->params.scheduler == SCHED_ASHA             ? "ASHA, Ray Tune's rule"
+             : st->params.scheduler == SCHED_ASHA_PROMOTION ? "ASHA with promotions"
+                                                            : "no early stopping");
+    svg_buf b;
+    svg_buf_init(&b);
+    svg_plot p;
+    svg_plot_begin(&p, &b,
+                   &(svg_axes){.id = "sweep-curves",
+                               .width = 900,
+                               .height = 560,
+                               .title = title,
+                               .x_label = "epoch",
+                               .y_label = st->params.metric,
+                               .x_min = 0,
+                               .x_max = st->params.max_t > 1 ? st->params.max_t : 1,
+                               .x_integer = 1,
+                               .y_min = ymin,
+                               .y_max = ymax,
+                               .legend_width = 160,
+                               .standalone = 1});
     double m[66];
     int nm = milestones(st, m, 66);
     for (int k = 0; k < nm; k++) {
-        if (m[k] > xmax) continue;
-        fprintf(fp,
-                "<line class=\"rung\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                "stroke=\"#ff7f0e\" stroke-dasharray=\"6 4\"/>"
-                "<text x=\"%.1f\" y=\"%.1f\" fill=\"#ff7f0e\" text-anchor=\"middle\">rung %d"
-                "</text>\n",
-                SX(m[k]), T, SX(m[k]), T + ph, SX(m[k]), T - 6, k + 1);
+        char name[32];
+        snprintf(name, sizeof name, "rung %d", k + 1);
+        svg_plot_vline(&p, m[k], name,
+                       &(svg_style){.color = RUNG_COLOR,
+                                    .dash = "6 4",
+                                    .width = 1.2,
+                                    .cls = "rung",
+                                    .label = k == 0 ? "ASHA rung" : NULL});
     }
-    /* curves: NaN breaks a curve */
+    for (size_t s = 0; s < 5; s++) { /* every status in the legend, in this order */
+        static const trial_status shown[] = {TRIAL_COMPLETED, TRIAL_STOPPED, TRIAL_RUNNING,
+                                             TRIAL_PAUSED, TRIAL_FAILED};
+        svg_plot_legend(&p,
+                        &(svg_style){.color = status_color(shown[s]),
+                                     .width = 2,
+                                     .label = sweep_status_name(shown[s])},
+                        0);
+    }
+    svg_plot_legend(&p, &(svg_style){.color = BEST_COLOR, .width = 3, .label = "best trial"}, 0);
+    svg_plot_legend(&p,
+                    &(svg_style){.color = SVG_MUTED,
+                                 .width = -1,
+                                 .marker = SVG_MARK_CROSS,
+                                 .label = "stopped at a rung"},
+                    0);
+    /* curves (the best one last, on top); NaN breaks a curve */
     int64_t best = -1;
     sweep_best_trial(st, &best);
+    double *xs = NULL, *ys = NULL;
+    size_t cap = 0;
     for (int pass = 0; pass < 2; pass++)
         for (int64_t t = 0; t < st->params.trials; t++) {
             const trial_state *ts = &st->trials[t];
             if (!ts->n_results || (pass == 1) != (t == best)) continue;
-            fprintf(fp,
-                    "<g class=\"trial\" id=\"trial_%05lld\" stroke=\"%s\" fill=\"none\" "
-                    "stroke-width=\"%s\"><title>trial_%05lld %s</title>\n",
-                    (long long)t, t == best ? "#ff7f0e" : status_color(ts->status),
-                    t == best ? "3" : "1.2", (long long)t, sweep_status_name(ts->status));
-            int open = 0;
-            for (int64_t i = 0; i < ts->n_results; i++) {
-                const trial_result *r = &ts->results[i];
-                if (!isfinite(r->value) || r->value < ymin || r->value > ymax) {
-                    if (open) fputs("\"/>\n", fp);
-                    open = 0;
-                    continue;
+            if ((size_t)ts->n_results > cap) {
+                cap = (size_t)ts->n_results;
+                free(xs);
+                free(ys);
+                xs = malloc(cap * sizeof *xs);
+                ys = malloc(cap * sizeof *ys);
+                if (!xs || !ys) {
+                    free(xs);
+                    free(ys);
+                    svg_buf_free(&b);
+                    return NULL;
                 }
-                fprintf(fp, "%s%.1f,%.1f", open ? " " : "<polyline points=\"", SX(r->iter),
-                        SY(r->value));
-                open = 1;
             }
-            if (open) fputs("\"/>\n", fp);
+            for (int64_t i = 0; i < ts->n_results; i++) {
+                xs[i] = (double)ts->results[i].iter;
+                ys[i] = ts->results[i].value;
+            }
+            char id[40], tip[80];
+            snprintf(id, sizeof id, "trial_%05lld", (long long)t);
+            snprintf(tip, sizeof tip, "%s %s", id, sweep_status_name(ts->status));
+            svg_style line = {.color = t == best ? BEST_COLOR : status_color(ts->status),
+                              .width = t == best ? 3 : 1.2};
+            svg_style group = line;
+            group.cls = "trial";
+            group.id = id;
+            group.title = tip;
+            svg_plot_group_begin(&p, &group);
+            svg_plot_line(&p, xs, ys, (size_t)ts->n_results, &line);
             const trial_result *last = last_result(ts);
             if (ts->status == TRIAL_STOPPED && isfinite(last->value)) {
-                double x = SX(last->iter), y = SY(last->value);
-                fprintf(fp, "<path d=\"M%.1f %.1fL%.1f %.1fM%.1f %.1fL%.1f %.1f\"/>\n", x - 4,
-                        y - 4, x + 4, y + 4, x - 4, y + 4, x + 4, y - 4);
+                double lx = (double)last->iter;
+                line.marker = SVG_MARK_CROSS;
+                line.width = 1.5;
+                svg_plot_points(&p, &lx, &last->value, 1, &line);
             }
-            fputs("</g>\n", fp);
+            svg_plot_group_end(&p);
         }
-    /* legend */
-    static const trial_status shown[] = {TRIAL_COMPLETED, TRIAL_STOPPED, TRIAL_RUNNING,
-                                         TRIAL_PAUSED, TRIAL_FAILED};
-    double ly = T + 10;
-    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++, ly += 20)
-        fprintf(fp,
-                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                "stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\">%s</text>\n",
-                W - R + 15, ly, W - R + 45, ly, status_color(shown[i]), W - R + 52, ly + 4,
-                sweep_status_name(shown[i]));
-    fprintf(fp,
-            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ff7f0e\" "
-            "stroke-width=\"3\"/><text x=\"%.1f\" y=\"%.1f\">best trial</text>\n",
-            W - R + 15, ly, W - R + 45, ly, W - R + 52, ly + 4);
-    fprintf(fp, "<text x=\"%.1f\" y=\"%.1f\">x: stopped at a rung</text>\n", W - R + 15, ly + 24);
-    fputs("</svg>\n", fp);
-#undef SX
-#undef SY
-    if (fclose(fp) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
+    free(xs);
+    free(ys);
+    svg_plot_end(&p);
+    return svg_buf_take(&b);
 }
 
 int sweep_report_write(const sweep_state *st, const sweep_space *sp, const hpcml_config *base,
