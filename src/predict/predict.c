@@ -14,14 +14,17 @@
 #include "core/log.h"
 #include "core/profile.h"
 #include "core/status.h"
+#include "etl/etl_drift.h"
 #include "etl/etl_extract.h"
 #include "etl/etl_schema.h"
 #include "etl/etl_transform.h"
 #include "etl/etl_validate.h"
 #include "io/atomic_file.h"
+#include "io/drift_file.h"
 #include "io/model_file.h"
 #include "io/predictions_file.h"
 #include "nn/backend.h"
+#include "monitor/drift_report.h"
 #include "nn/mlp.h"
 #include "train/dist_metrics.h"
 
@@ -58,6 +61,9 @@ typedef struct {
     int64_t rows_read, rows_scored, rows_rejected;
     int64_t *reject_reasons; /* [ETL_DROP_N] */
     int64_t *col_counts;     /* [col][4]: nulls, unseen, below training min, above training max */
+    /* drift (monitor/drift.h): -1 when the model has no reference */
+    int dataset_drift, drifted_columns, drift_columns;
+    double drift_share;
 } predict_job;
 
 static void dir_of(const char *path, char *out, size_t n)
@@ -508,6 +514,70 @@ static int write_h5(predict_job *j)
     return rc;
 }
 
+/* ---- drift ------------------------------------------------------------------------------ */
+
+/* Collective. The scored rows' raw values summarized as the ETL summarized
+ * the train split (etl_drift_summary), compared with the model's
+ * /meta/drift reference; drift.json, drift.svg and, when the dataset
+ * drifted, a DRIFT marker beside the output (a DRIFT left by an earlier
+ * run into the same directory is removed when this one has no drift). */
+static int check_drift(predict_job *j)
+{
+    j->dataset_drift = -1;
+    int has = H5Lexists(j->m.file, "/meta/drift", H5P_DEFAULT) > 0;
+    HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &has, 1, MPI_INT, MPI_MIN, j->comm));
+    if (!has) {
+        if (j->rank == 0)
+            log_warn("%s has no drift reference (/meta/drift; a dataset from an older hpcml-etl): "
+                     "no drift.json",
+                     j->model_path);
+        return HPCML_OK;
+    }
+    drift_set ref, cur;
+    drift_set_init(&cur);
+    int64_t ref_rows = 0;
+    int rc = drift_reference_read(j->m.file, "/meta/drift", j->model_path, &ref, &ref_rows);
+    rc = hpcml_mpi_agree(j->comm, rc);
+    if (rc != HPCML_OK) return rc;
+    rc = etl_drift_summary(j->comm, &j->s, &j->t, &j->fit, j->rows, j->n_scored, &cur);
+    drift_options dopt;
+    drift_result res;
+    memset(&res, 0, sizeof res);
+    if (rc == HPCML_OK) rc = drift_options_load(j->cfg, &dopt);
+    const char *bad = NULL;
+    if (rc == HPCML_OK && drift_compare(&ref, &cur, &dopt, &res, &bad) != 0)
+        rc = HPCML_FAIL(HPCML_EDATA, "%s: the drift reference's column '%s' does not match the "
+                        "model's transform",
+                        j->model_path, bad ? bad : "?");
+    rc = hpcml_mpi_agree(j->comm, rc);
+    if (rc == HPCML_OK && j->rank == 0) {
+        char path[4300];
+        snprintf(path, sizeof path, "%s/drift.json", j->outdir);
+        rc = drift_write_json(path, j->model_path, &res);
+        snprintf(path, sizeof path, "%s/drift.svg", j->outdir);
+        if (rc == HPCML_OK) rc = drift_write_svg(path, &res);
+        snprintf(path, sizeof path, "%s/DRIFT", j->outdir);
+        if (rc == HPCML_OK && res.dataset_drift) {
+            char text[512];
+            snprintf(text, sizeof text, "dataset drift: %d of %d columns drifted (share %.3f >= "
+                     "%.3f); see drift.json\n",
+                     res.drifted_columns, res.n_cols,
+                     res.n_cols ? (double)res.drifted_columns / res.n_cols : 0.0, res.drift_share);
+            rc = atomic_write_text(path, text);
+        } else if (rc == HPCML_OK) {
+            unlink(path);
+        }
+    }
+    j->dataset_drift = res.dataset_drift;
+    j->drifted_columns = res.drifted_columns;
+    j->drift_columns = res.n_cols;
+    j->drift_share = res.n_cols ? (double)res.drifted_columns / res.n_cols : 0.0;
+    drift_result_free(&res);
+    drift_set_free(&ref);
+    drift_set_free(&cur);
+    return hpcml_mpi_agree(j->comm, rc);
+}
+
 /* ---- predict_quality.json ------------------------------------------------------------ */
 
 static int write_quality(predict_job *j, const char *path)
@@ -556,6 +626,17 @@ static int write_quality(predict_job *j, const char *path)
     json_object_set_new(q, "out_of_training_range", json_integer(oor_total));
     json_object_set_new(q, "label_column", json_string(j->m.label_column));
     json_object_set_new(q, "metrics", j->have_metrics ? dist_metrics_json(&j->metrics) : json_null());
+    if (j->dataset_drift >= 0) {
+        json_t *d = json_object();
+        json_object_set_new(d, "dataset_drift", json_boolean(j->dataset_drift));
+        json_object_set_new(d, "drifted_columns", json_integer(j->drifted_columns));
+        json_object_set_new(d, "columns_total", json_integer(j->drift_columns));
+        json_object_set_new(d, "drift_share", json_real(j->drift_share));
+        json_object_set_new(d, "report", json_string("drift.json"));
+        json_object_set_new(q, "drift", d);
+    } else {
+        json_object_set_new(q, "drift", json_null());
+    }
     char *text = json_dumps(q, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     json_decref(q);
     HPCML_CHECK(text, HPCML_EINTERNAL, "cannot format predict_quality.json");
@@ -632,6 +713,11 @@ static int run_stages(predict_job *j)
         free(r.buf);
     }
     if (rc == HPCML_OK) {
+        profile_begin("drift");
+        rc = check_drift(j);
+        profile_end();
+    }
+    if (rc == HPCML_OK) {
         snprintf(path, sizeof path, "%s/predict_quality.json", j->outdir);
         rc = hpcml_mpi_agree(j->comm, j->rank == 0 ? write_quality(j, path) : HPCML_OK);
     }
@@ -644,6 +730,9 @@ static int run_stages(predict_job *j)
                  (long long)j->rows_scored, (long long)j->rows_read, (long long)j->rows_rejected,
                  j->in.n_files, j->in.n_files == 1 ? "" : "s", j->size, j->size == 1 ? "" : "s",
                  t1 - t0, j->output);
+        if (j->dataset_drift >= 0)
+            log_info("drift: %s (%d of %d columns drifted) -> %s/drift.json", j->dataset_drift ? "DATASET DRIFT" : "no dataset drift",
+                     j->drifted_columns, j->drift_columns, j->outdir);
         if (j->have_metrics)
             log_info("labels present: auc %.5f pr_auc %.5f f1 %.4f accuracy %.5f",
                      j->metrics.auc, j->metrics.pr_auc, j->metrics.f1, j->metrics.accuracy);

@@ -106,10 +106,11 @@ assert q["unseen_categories"] == 1
 EOF
 pass "on_bad_row = skip: rejects.csv with file, line, reason; unseen category counted"
 sed -i 31d bad/b.csv
-expect_exit 2 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${bq[@]}" -s predict.unseen=error
+expect_exit 2 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${bq[@]}" -s predict.unseen=error \
+  -s predict.output=unseenout/p.csv
 grep -q "bad/b.csv:33: column 'Cat1': category 'never-seen' was not seen in training" "$TMP/err" ||
   { cat "$TMP/err"; fail "unseen message"; }
-[[ -z $(ls -A badout 2>/dev/null | grep -v -e rejects.csv -e p.csv -e predict_quality.json) ]] || fail "partial files"
+[[ -z $(ls -A unseenout 2>/dev/null) ]] || fail "unseen = error left files: $(ls unseenout)"
 pass "unseen = error: exit 2 naming FILE:LINE and the category"
 cut -d, -f1-3,5- raw/part-00001.csv >bad/missing.csv
 expect_exit 2 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${q[@]}" -s 'predict.input=["bad/missing.csv"]' \
@@ -164,3 +165,28 @@ assert np.array_equal(f["prob"][:], csv.astype(np.float32))
 assert f.attrs["hpcml_format"] in (b"hpcml-predictions", "hpcml-predictions")
 EOF
 pass "output .h5: the predictions layout, same probabilities, row ids in input order"
+
+# --- drift: the reference in model.h5 against the scored rows' raw values ------------------
+dc='gen.drift_columns=["V1","V2","V3","V4","V5","V6","V7","V8","V9","V10","V11","V12","V13","V14","V15","V16","V17","V18"]'
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$B/hpcml-gen" "${q[@]}" -s gen.output_dir=drifted -s gen.seed=99 \
+  -s "$dc" -s gen.drift_shift=1.0
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$B/hpcml-gen" "${q[@]}" -s gen.output_dir=same -s gen.seed=98
+for np in 1 3; do
+  expect_exit 0 "${MPIRUN[@]}" -np $np "$B/hpcml-predict" "${q[@]}" -s 'predict.input=["drifted/*.csv"]' \
+    -s predict.output=d$np/p.csv
+done
+[[ -f d1/DRIFT && -s d1/drift.svg ]] || fail "drifted batch: no DRIFT marker or drift.svg"
+cmp d1/drift.json d3/drift.json || fail "drift.json differs between 1 and 3 ranks"
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${q[@]}" -s 'predict.input=["same/*.csv"]' \
+  -s predict.output=s/p.csv
+[[ -s s/drift.json && ! -e s/DRIFT ]] || fail "undrifted batch: DRIFT marker or no drift.json"
+$PY - <<'EOF' || fail "drift.json verdicts"
+import json
+d, s = json.load(open("d1/drift.json")), json.load(open("s/drift.json"))
+assert d["format"] == "hpcml-drift" and d["version"] == 1
+assert d["dataset_drift"] is True and s["dataset_drift"] is False, (d["drifted_columns"], s["drifted_columns"])
+drifted = {c["name"] for c in d["columns"] if c["drifted"]}
+assert {f"V{i}" for i in range(1, 19)} <= drifted, drifted
+assert json.load(open("d1/predict_quality.json"))["drift"]["dataset_drift"] is True
+EOF
+pass "drift: a shifted batch drifts (DRIFT marker, drift.json identical on 1 and 3 ranks), a fresh batch does not"
