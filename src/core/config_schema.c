@@ -270,7 +270,9 @@ static const cfg_key predict_keys[] = {
 
 /* ---- monitoring: alerts and profiling --------------------------------------- */
 static const cfg_key alert_fields[] = {
-    {"metric", CFG_STRING, 0, NO_RANGE, 0, 0, "metrics.jsonl field"},
+    {"metric", CFG_STRING, 0, NO_RANGE, 0, 0,
+     "metrics.jsonl field (checked every epoch by hpcml-train), or drift_share, drifted_columns, "
+     "dataset_drift (checked by hpcml-predict after its drift check)"},
     {"threshold", CFG_FLOAT, 0, NO_RANGE, 0, 0, "alert when the metric crosses it"},
     {"direction", CFG_ENUM, "\"above\"", NO_RANGE, "above|below", 0, "which side is bad"},
     {"window", CFG_INT, "1", 1, 1e6, 0, 0, "consecutive epochs on the bad side"},

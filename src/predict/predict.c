@@ -27,6 +27,7 @@
 #include "monitor/drift_report.h"
 #include "nn/mlp.h"
 #include "train/dist_metrics.h"
+#include "train/monitor.h"
 
 #define FORWARD_CHUNK_ROWS 2048 /* the trainer's evaluation chunk (trainer.c) */
 
@@ -64,6 +65,7 @@ typedef struct {
     /* drift (monitor/drift.h): -1 when the model has no reference */
     int dataset_drift, drifted_columns, drift_columns;
     double drift_share;
+    json_t *alerts; /* ALERT records of the drift rules (monitoring.alerts) */
 } predict_job;
 
 static void dir_of(const char *path, char *out, size_t n)
@@ -572,6 +574,16 @@ static int check_drift(predict_job *j)
     j->drifted_columns = res.drifted_columns;
     j->drift_columns = res.n_cols;
     j->drift_share = res.n_cols ? (double)res.drifted_columns / res.n_cols : 0.0;
+    if (rc == HPCML_OK) {
+        monitor mo;
+        memset(&mo, 0, sizeof mo);
+        rc = monitor_init(&mo, j->cfg, j->rank);
+        double values[MONITOR_DRIFT_METRICS] = {j->drift_share, (double)j->drifted_columns,
+                                                (double)j->dataset_drift};
+        j->alerts = json_array();
+        if (rc == HPCML_OK) monitor_drift_alerts(&mo, values, j->alerts);
+        monitor_close(&mo);
+    }
     drift_result_free(&res);
     drift_set_free(&ref);
     drift_set_free(&cur);
@@ -633,6 +645,7 @@ static int write_quality(predict_job *j, const char *path)
         json_object_set_new(d, "columns_total", json_integer(j->drift_columns));
         json_object_set_new(d, "drift_share", json_real(j->drift_share));
         json_object_set_new(d, "report", json_string("drift.json"));
+        json_object_set_new(d, "alerts", j->alerts ? json_incref(j->alerts) : json_array());
         json_object_set_new(q, "drift", d);
     } else {
         json_object_set_new(q, "drift", json_null());
@@ -754,6 +767,7 @@ int predict_run(MPI_Comm comm, const hpcml_config *cfg)
     rc = run_stages(j);
     mlp_destroy(&j->net);
     if (j->have_metrics) dist_metrics_free(&j->metrics);
+    if (j->alerts) json_decref(j->alerts);
     etl_fit_free(&j->fit);
     etl_validation_free(&j->v);
     etl_table_free(&j->t);

@@ -190,3 +190,8 @@ assert {f"V{i}" for i in range(1, 19)} <= drifted, drifted
 assert json.load(open("d1/predict_quality.json"))["drift"]["dataset_drift"] is True
 EOF
 pass "drift: a shifted batch drifts (DRIFT marker, drift.json identical on 1 and 3 ranks), a fresh batch does not"
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" -c p.cfg -s 'predict.input=["drifted/*.csv"]' \
+  -s predict.output=al/p.csv -s 'monitoring.alerts=({metric="drift_share"; threshold=0.3;})'
+grep -q "ALERT drift: drift_share above 0.3" "$TMP/err" || { cat "$TMP/err"; fail "no ALERT line"; }
+grep -q '"alert": "drift_share above 0.3"' al/predict_quality.json || fail "no alert record"
+pass "drift through the alert rules: ALERT line and record, exit 0"
