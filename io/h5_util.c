@@ -88,3 +88,11 @@ int h5_attr_f64(hid_t obj, const char *name, double *v)
     H5Aclose(a);
     return rc;
 }
+
+hid_t h5_vlen_string(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}

@@ -43,58 +43,13 @@ static int shape_widths(const mlp_shape *s, int64_t *w)
 
 /* ---- small HDF5 readers ---------------------------------------------------------- */
 
-static hid_t vlen_str(void)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    return t;
-}
+
+
 
 static int attr_str(hid_t obj, const char *name, char **out)
 {
-    *out = NULL;
-    if (H5Aexists(obj, name) <= 0) return -1;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    hid_t ft = a >= 0 ? H5Aget_type(a) : -1;
-    int rc = -1;
-    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING) {
-        if (H5Tis_variable_str(ft) > 0) {
-            hid_t mt = vlen_str();
-            char *s = NULL;
-            if (H5Aread(a, mt, &s) >= 0 && s) {
-                *out = strdup(s);
-                rc = *out ? 0 : -1;
-            }
-            if (s) H5free_memory(s);
-            H5Tclose(mt);
-        } else {
-            size_t n = H5Tget_size(ft);
-            char *s = calloc(n + 1, 1);
-            hid_t mt = H5Tcopy(H5T_C_S1);
-            H5Tset_size(mt, n);
-            if (s && H5Aread(a, mt, s) >= 0) {
-                *out = s;
-                rc = 0;
-            } else {
-                free(s);
-            }
-            H5Tclose(mt);
-        }
-    }
-    if (ft >= 0) H5Tclose(ft);
-    if (a >= 0) H5Aclose(a);
-    return rc;
-}
-
-static int attr_num(hid_t obj, const char *name, hid_t mtype, void *out)
-{
-    if (H5Aexists(obj, name) <= 0) return -1;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    int rc = H5Aread(a, mtype, out) >= 0 ? 0 : -1;
-    H5Aclose(a);
-    return rc;
+    *out = h5_attr_string(obj, name);
+    return *out ? 0 : -1;
 }
 
 /* A 1-d dataset's length, or -1. */
@@ -128,7 +83,7 @@ static int ds_strings(hid_t loc, const char *path, int64_t n, char ***out)
     if (ds_len(loc, path) != n) return -1;
     char **raw = calloc((size_t)n + 1, sizeof *raw);
     char **copy = calloc((size_t)n + 1, sizeof *copy);
-    hid_t mt = vlen_str();
+    hid_t mt = h5_vlen_string();
     int rc = raw && copy && ds_read(loc, path, mt, raw) == 0 ? 0 : -1;
     for (int64_t i = 0; i < n && rc == 0; i++)
         if (!raw[i] || !(copy[i] = strdup(raw[i]))) rc = -1;
@@ -382,8 +337,8 @@ static int read_columns(model_file *m)
         int64_t ff = -1, nf = 0;
         int t = -1;
         if (g < 0 || attr_str(g, "type", &type) || attr_str(g, "name", &name) ||
-            attr_num(g, "first_feature", H5T_NATIVE_INT64, &ff) ||
-            attr_num(g, "n_features", H5T_NATIVE_INT64, &nf) || (t = col_type_of(type)) < 0)
+            h5_attr_i64(g, "first_feature", &ff) ||
+            h5_attr_i64(g, "n_features", &nf) || (t = col_type_of(type)) < 0)
             rc = BAD("%s: %s lacks its name, type or feature attributes", m->path, p);
         if (g >= 0) H5Gclose(g);
         free(type);
@@ -420,13 +375,13 @@ static int open_checked(const char *path, model_file *m)
     m->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     HPCML_CHECK(m->file >= 0, HPCML_EDATA, "%s: cannot open as HDF5 (corrupt or truncated)", path);
     char *magic = NULL;
-    int32_t version = -1;
+    int64_t version = -1;
     int rc = HPCML_OK;
     if (attr_str(m->file, "hpcml_format", &magic) != 0 || strcmp(magic, HPCML_MODEL_MAGIC) != 0)
         rc = BAD("%s: not an hpcml model (hpcml_format is %s%s%s, expected \"%s\")", path,
                  magic ? "\"" : "", magic ? magic : "missing", magic ? "\"" : "",
                  HPCML_MODEL_MAGIC);
-    else if (attr_num(m->file, "format_version", H5T_NATIVE_INT32, &version) != 0 ||
+    else if (h5_attr_i64(m->file, "format_version", &version) != 0 ||
              version != HPCML_MODEL_VERSION)
         rc = BAD("%s: model format_version %d; this hpcml-predict reads version %d (write the "
                  "model again with this version's hpcml-train --package)",
@@ -486,7 +441,7 @@ int model_file_open(const char *path, model_file *m)
     }
     free(act);
     if (rc == HPCML_OK &&
-        (attr_num(m->file, "threshold", H5T_NATIVE_DOUBLE, &m->threshold) != 0 ||
+        (h5_attr_f64(m->file, "threshold", &m->threshold) != 0 ||
          ds_strings(m->file, "/class_names", m->n_classes, &m->class_names) != 0 ||
          ds_string(m->file, "/train_config", &m->train_config) != 0 ||
          ds_string(m->file, "/meta/config", &m->etl_config) != 0 ||
@@ -551,8 +506,8 @@ int model_file_load_fit(const model_file *m, const etl_schema *s, etl_fit *fit)
         char *name = NULL;
         int64_t ff = -1, nf = 0;
         if (g < 0 || attr_str(g, "name", &name) ||
-            attr_num(g, "first_feature", H5T_NATIVE_INT64, &ff) ||
-            attr_num(g, "n_features", H5T_NATIVE_INT64, &nf))
+            h5_attr_i64(g, "first_feature", &ff) ||
+            h5_attr_i64(g, "n_features", &nf))
             rc = BAD("%s: %s lacks its attributes", m->path, p);
         int c = -1;
         for (int k = 0; rc == HPCML_OK && k < s->n_cols; k++)
@@ -565,11 +520,11 @@ int model_file_load_fit(const model_file *m, const etl_schema *s, etl_fit *fit)
                 rc = BAD("%s: %s: features [%lld, %lld) outside the model's %d", m->path, p,
                          (long long)ff, (long long)(ff + nf), m->n_features);
             if (rc == HPCML_OK &&
-                (attr_num(g, "impute_value", H5T_NATIVE_DOUBLE, &f->impute_value) ||
-                 attr_num(g, "mean", H5T_NATIVE_DOUBLE, &f->mean) ||
-                 attr_num(g, "std", H5T_NATIVE_DOUBLE, &f->std) ||
-                 attr_num(g, "min", H5T_NATIVE_DOUBLE, &f->min) ||
-                 attr_num(g, "max", H5T_NATIVE_DOUBLE, &f->max)))
+                (h5_attr_f64(g, "impute_value", &f->impute_value) ||
+                 h5_attr_f64(g, "mean", &f->mean) ||
+                 h5_attr_f64(g, "std", &f->std) ||
+                 h5_attr_f64(g, "min", &f->min) ||
+                 h5_attr_f64(g, "max", &f->max)))
                 rc = BAD("%s: %s lacks its fitted statistics", m->path, p);
             if (rc == HPCML_OK) {
                 f->offset = fit->scale_offset[ff];

@@ -189,6 +189,19 @@ static int find_name(char *const *names, int n, const char *s)
     return -1;
 }
 
+static int check_names(char *const *names, int n, const char *where, const char *header);
+
+/* An empty schema, the header as text for messages, the names checked. */
+static int schema_begin(etl_schema *s, char *const *names, int n, const char *where, char *header,
+                        size_t header_size)
+{
+    memset(s, 0, sizeof *s);
+    s->label_col = -1;
+    s->split_key_col = -1;
+    etl_format_names(header, header_size, names, n);
+    return check_names(names, n, where, header);
+}
+
 static int check_names(char *const *names, int n, const char *where, const char *header)
 {
     HPCML_CHECK(n > 0, HPCML_EDATA, "%s: no columns in the header", where);
@@ -206,12 +219,8 @@ static int check_names(char *const *names, int n, const char *where, const char 
 int etl_schema_resolve(const etl_options *o, char *const *names, int n, const char *where,
                        etl_schema *s)
 {
-    memset(s, 0, sizeof *s);
-    s->label_col = -1;
-    s->split_key_col = -1;
     char header[700];
-    etl_format_names(header, sizeof header, names, n);
-    HPCML_TRY(check_names(names, n, where, header));
+    HPCML_TRY(schema_begin(s, names, n, where, header, sizeof header));
 
     /* The config's own consistency first: exit 1 whatever the input. */
     for (int k = 0; k < o->n_specs; k++) {
@@ -294,12 +303,8 @@ int etl_schema_resolve_scoring(const etl_options *o, char *const *names, int n, 
                                char *const *model_cols, const etl_col_type *model_types,
                                int n_model, const char *const *id_cols, int n_ids, etl_schema *s)
 {
-    memset(s, 0, sizeof *s);
-    s->label_col = -1;
-    s->split_key_col = -1;
     char header[700];
-    etl_format_names(header, sizeof header, names, n);
-    HPCML_TRY(check_names(names, n, where, header));
+    HPCML_TRY(schema_begin(s, names, n, where, header, sizeof header));
     char missing[800] = "";
     int n_missing = 0;
     for (int k = 0; k < n_model + n_ids; k++) {
