@@ -71,22 +71,23 @@ char *h5_attr_string(hid_t obj, const char *name)
     return out;
 }
 
-int h5_attr_i64(hid_t obj, const char *name, int64_t *v)
+static int attr_scalar(hid_t obj, const char *name, hid_t type, void *v)
 {
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     if (a < 0) return -1;
-    int rc = H5Aread(a, H5T_NATIVE_INT64, v) >= 0 ? 0 : -1;
+    int rc = H5Aread(a, type, v) >= 0 ? 0 : -1;
     H5Aclose(a);
     return rc;
 }
 
+int h5_attr_i64(hid_t obj, const char *name, int64_t *v)
+{
+    return attr_scalar(obj, name, H5T_NATIVE_INT64, v);
+}
+
 int h5_attr_f64(hid_t obj, const char *name, double *v)
 {
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    int rc = H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0 ? 0 : -1;
-    H5Aclose(a);
-    return rc;
+    return attr_scalar(obj, name, H5T_NATIVE_DOUBLE, v);
 }
 
 hid_t h5_vlen_string(void)

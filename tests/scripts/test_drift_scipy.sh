@@ -49,6 +49,12 @@ def fill(shares):
 def rel(a, b):
     return abs(a - b) / max(abs(b), 1e-300)
 
+def psi_js(name, o, p, q):  # the module's PSI and JS against numpy / scipy on the same shares
+    psi = np.sum((fill(p) - fill(q)) * np.log(fill(p) / fill(q)))
+    check(abs(o["psi"] - psi) <= 1e-12 * max(1, psi), f"{name}: PSI {o['psi']} vs {psi}")
+    js = distance.jensenshannon(p, q, base=2)
+    check(abs(o["jensenshannon"] - js) <= 1e-12, f"{name}: JS {o['jensenshannon']} vs {js}")
+
 def numeric(name, r, c, integer=False):
     np.savetxt("r.txt", r, fmt="%.17g")
     np.savetxt("c.txt", c, fmt="%.17g")
@@ -76,11 +82,7 @@ def numeric(name, r, c, integer=False):
     hc, _ = np.histogram(cc, edges)
     check(np.abs(hr - rc).sum() <= 2 * 2 and np.abs(hc - ccn).sum() <= 2 * 2,
           f"{name}: bin counts differ from np.histogram")
-    p, q = rc / rc.sum(), ccn / ccn.sum()
-    psi = np.sum((fill(p) - fill(q)) * np.log(fill(p) / fill(q)))
-    check(abs(o["psi"] - psi) <= 1e-12 * max(1, psi), f"{name}: PSI {o['psi']} vs {psi}")
-    js = distance.jensenshannon(p, q, base=2)
-    check(abs(o["jensenshannon"] - js) <= 1e-12, f"{name}: JS {o['jensenshannon']} vs {js}")
+    psi_js(name, o, rc / rc.sum(), ccn / ccn.sum())
     print(f"{name}: n={n} m={m} D_b={db:.5f} D={d:.5f} (bound {eps:.4f}) p={o['ks_p_value']:.4g} "
           f"kstwo={exact:.4g} ks_2samp={s.pvalue:.4g} psi={o['psi']:.4g} js={o['jensenshannon']:.4g}")
 
@@ -113,11 +115,7 @@ def categorical(name, r, c, n_slots):
           f"{name}: chi2 p {o['chisquare_p_value']} vs {s.pvalue}")
     check(rel(o["chisquare_p_value"], stats.chi2.sf(o["chisquare"], used.sum() - 1)) < 1e-9
           or o["chisquare_p_value"] < 1e-300, f"{name}: chi2.sf")
-    p, q = cr[used] / cr.sum(), cu[used] / cu.sum()
-    psi = np.sum((fill(p) - fill(q)) * np.log(fill(p) / fill(q)))
-    check(abs(o["psi"] - psi) <= 1e-12 * max(1, psi), f"{name}: PSI {o['psi']} vs {psi}")
-    js = distance.jensenshannon(p, q, base=2)
-    check(abs(o["jensenshannon"] - js) <= 1e-12, f"{name}: JS {o['jensenshannon']} vs {js}")
+    psi_js(name, o, cr[used] / cr.sum(), cu[used] / cu.sum())
     print(f"{name}: X2={o['chisquare']:.5g} df={o['chisquare_df']} p={o['chisquare_p_value']:.4g} "
           f"scipy p={s.pvalue:.4g} psi={o['psi']:.4g} js={o['jensenshannon']:.4g}")
 
