@@ -7,6 +7,7 @@
 
 #include "core/status.h"
 #include "io/dataset_layout.h"
+#include "io/h5_util.h"
 
 #define ALIGN_THRESHOLD_BYTES (512 * 1024)
 #define ALIGN_BYTES           (1024 * 1024)
@@ -241,13 +242,6 @@ int h5_meta_group(hid_t file, const char *path)
     return rc;
 }
 
-static hid_t vlen_string_type(void)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    return t;
-}
 
 static int write_1d(hid_t file, const char *path, hid_t type, const void *data, int64_t n)
 {
@@ -266,7 +260,7 @@ static int write_1d(hid_t file, const char *path, hid_t type, const void *data, 
 
 int h5_meta_strings(hid_t file, const char *path, const char *const *strings, int64_t n)
 {
-    hid_t t = vlen_string_type();
+    hid_t t = h5_vlen_string();
     int rc = write_1d(file, path, t, strings, n);
     H5Tclose(t);
     return rc;
@@ -274,7 +268,7 @@ int h5_meta_strings(hid_t file, const char *path, const char *const *strings, in
 
 int h5_meta_string(hid_t file, const char *path, const char *text)
 {
-    hid_t t = vlen_string_type();
+    hid_t t = h5_vlen_string();
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_obj_track_times(dcpl, 0);
@@ -312,7 +306,7 @@ static int write_attr(hid_t file, const char *obj, const char *name, hid_t type,
 
 int h5_meta_attr_str(hid_t file, const char *obj, const char *name, const char *text)
 {
-    hid_t t = vlen_string_type();
+    hid_t t = h5_vlen_string();
     int rc = write_attr(file, obj, name, t, &text);
     H5Tclose(t);
     return rc;

@@ -89,3 +89,11 @@ int h5_attr_f64(hid_t obj, const char *name, double *v)
 {
     return attr_scalar(obj, name, H5T_NATIVE_DOUBLE, v);
 }
+
+hid_t h5_vlen_string(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    return t;
+}

@@ -26,6 +26,9 @@ void h5_select_rows(hid_t fsp, hid_t msp, uint64_t lo, uint64_t rows, hsize_t co
  * (dataset.h5 /meta/columns/<name>, /meta/drift/<name>). */
 void h5_group_name(const char *name, char *out, size_t n);
 
+/* A variable-length UTF-8 string type (close it with H5Tclose). */
+hid_t h5_vlen_string(void);
+
 /* Attribute readers: a string attribute (fixed or variable length) as a
  * malloc'd copy, or NULL; a scalar read as int64 / float64, 0 or -1. */
 char *h5_attr_string(hid_t obj, const char *name);

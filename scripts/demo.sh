@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # demo.sh — the main job: the whole pipeline on the built-in default dataset
 # (configs/demo.cfg), locally under mpirun, no cluster needed:
-# gen -> etl -> sweep -> final training with best.cfg -> evaluation.
+# gen -> etl -> sweep -> final training with best.cfg -> evaluation -> a new, drifted
+# batch scored with the final model.h5 (predictions, predict_quality.json, drift verdict).
 #   scripts/demo.sh [-np N] [--slurm] [-s section.key=value]...
 # --slurm: the same pipeline as Slurm jobs on a real one-node Slurm on this machine:
 # starts it (slurm/local/start.sh, in $HPCML_SLURM_DIR, default /tmp/hpcml-slurm),
@@ -52,5 +53,23 @@ echo "== hpcml-sweep: ASHA over the search space (pool mode)"
 run "$bin/hpcml-sweep" -c "$cfg" -s sweep.trials=16 "${overrides[@]}" --pool
 echo "== hpcml-train: final training with the sweep's best.cfg, then evaluation on /test"
 run "$bin/hpcml-train" -c hpcml-out/sweep/best.cfg "${overrides[@]}"
-echo "== done: hpcml-out/train/evaluation.json"
+echo "== test metrics: hpcml-out/train/evaluation.json"
 cat hpcml-out/train/evaluation.json
+# Next week's data: a fresh batch in which some features moved and a new category appeared
+# (hpcml-gen's drift keys), scored with the final model's package, drift checked.
+echo "== hpcml-gen: a new, drifted batch -> hpcml-out/new/"
+run "$bin/hpcml-gen" -c "$cfg" "${overrides[@]}" -s gen.output_dir=hpcml-out/new -s gen.seed=2027 \
+  -s gen.rows=50000 -s gen.shards=2 -s gen.drift_shift=0.5 -s gen.new_category_fraction=0.02 \
+  -s 'gen.drift_columns=["V1","V2","V3","V4","V5","V6","V7","V8","V9","V10","V11","V12","V13","V14","V15","V16","Amount"]'
+echo "== hpcml-predict: score it with hpcml-out/train/model.h5"
+run "$bin/hpcml-predict" -c "$cfg" "${overrides[@]}" -s 'predict.input=["hpcml-out/new/*.csv"]' \
+  -s predict.output=hpcml-out/predict/predictions.csv
+echo "== done"
+echo "predictions:   hpcml-out/predict/predictions.csv"
+echo "data quality:  hpcml-out/predict/predict_quality.json"
+echo "drift report:  hpcml-out/predict/drift.json (picture: drift.svg)"
+if [[ -e hpcml-out/predict/DRIFT ]]; then
+  echo "drift verdict: DRIFT: $(cat hpcml-out/predict/DRIFT)"
+else
+  echo "drift verdict: no dataset drift"
+fi

@@ -6,11 +6,14 @@
 #include "core/app.h"
 #include "train/trainer.h"
 
-enum { OPT_VERIFY = 0 };
+enum { OPT_VERIFY = 0, OPT_PACKAGE = 1, OPT_OUTPUT = 2 };
 
 static const app_option options[] = {
     {"verify-checkpoints", 0, 0, OPT_VERIFY,
      "check every checkpoint in train.output_dir/checkpoints and exit (0: the newest is valid)"},
+    {"package", 0, 1, OPT_PACKAGE,
+     "CHECKPOINT: write a model package (model.h5) from this checkpoint and exit"},
+    {"output", 0, 1, OPT_OUTPUT, "PATH: where --package writes (default train.output_dir/model.h5)"},
     {0},
 };
 
@@ -18,6 +21,8 @@ static int run(app_ctx *ctx)
 {
     trainer_hooks hooks = {0};
     hooks.verify_checkpoints = ctx->opt_flag[OPT_VERIFY];
+    hooks.package_checkpoint = ctx->opt_flag[OPT_PACKAGE] ? ctx->opt_str[OPT_PACKAGE] : NULL;
+    hooks.package_output = ctx->opt_flag[OPT_OUTPUT] ? ctx->opt_str[OPT_OUTPUT] : NULL;
     return trainer_run(ctx->comm, ctx->cfg, &hooks);
 }
 
@@ -26,7 +31,7 @@ int main(int argc, char **argv)
     static const app_def def = {
         .name = "hpcml-train",
         .summary = "data-parallel MLP training: dataset.h5 -> checkpoints, metrics.jsonl, "
-                   "evaluation.json, predictions.h5, profile.json",
+                   "evaluation.json, predictions.h5, model.h5, profile.json",
         .options = options,
         .run = run,
     };

@@ -46,7 +46,9 @@ static void print_usage(const app_def *def, FILE *fp)
         const char *metavar = o->has_int_arg ? " N" : "";
         if (o->has_str_arg) metavar = " VALUE";
         char spec[64];
-        snprintf(spec, sizeof spec, "    --%s%s", o->long_name, metavar);
+        /* --output also answers to -o (app_main maps it) */
+        snprintf(spec, sizeof spec, "%s--%s%s", strcmp(o->long_name, "output") ? "    " : "-o, ",
+                 o->long_name, metavar);
         print_option(fp, spec, o->help);
     }
     fputs("\nexit codes: 0 ok, 1 usage/config, 2 bad data, 3 I/O, 4 internal/MPI, 75 preempted\n",
@@ -102,10 +104,11 @@ static int parse_cli(const app_def *def, app_ctx *ctx, cli *c, int argc, char **
                 if (strncmp(a, "--", 2) == 0 && strncmp(a + 2, o->long_name, n) == 0 &&
                     (a[2 + n] == '\0' || a[2 + n] == '='))
                     break;
+                if (!strcmp(a, "-o") && !strcmp(o->long_name, "output")) break;
             }
             HPCML_CHECK(o && o->long_name, HPCML_EUSAGE, "unknown option '%s' (see %s --help)", a,
                         def->name);
-            const char *val = strchr(a, '=');
+            const char *val = a[1] == '-' ? strchr(a, '=') : NULL;
             if (o->has_int_arg || o->has_str_arg) {
                 if (val) val++;
                 else {

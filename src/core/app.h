@@ -29,7 +29,7 @@ typedef struct {
     int has_str_arg;        /* 1: takes a string value -> opt_str[slot] */
     int slot;               /* index into opt_int / opt_flag / opt_str */
     const char *help;
-} app_option;
+} app_option; /* a program's "output" option also answers to -o */
 
 typedef struct {
     const char *name;     /* "hpcml-gen" */

@@ -262,9 +262,33 @@ static const cfg_key resources_keys[] = {
     {0},
 };
 
+/* ---- predict: scoring new data with a model package ------------------------- */
+static const cfg_key predict_keys[] = {
+    {"model", CFG_STRING, "\"hpcml-out/train/model.h5\"", NO_RANGE, 0, 0,
+     "the model package written by hpcml-train (docs/formats.md)"},
+    {"input", CFG_STRING_LIST, "[\"hpcml-out/new/*.csv\"]", NO_RANGE, 0, 0,
+     "CSV files to score (paths or globs, .csv.gz too), read with the model's CSV dialect"},
+    {"output", CFG_STRING, "\"hpcml-out/predict/predictions.csv\"", NO_RANGE, 0, 0,
+     "predictions, one row per input record in input order: .csv or .h5 by the extension; "
+     "predict_quality.json and rejects.csv go beside it"},
+    {"id_columns", CFG_STRING_LIST, "[]", NO_RANGE, 0, 0,
+     "input columns copied through unchanged into the output"},
+    {"threshold", CFG_FLOAT, "-1.0", -1, 1, 0, 0,
+     "decision threshold on P(class 1); -1: the model's own"},
+    {"on_bad_row", CFG_ENUM, "\"error\"", NO_RANGE, "error|skip", 0,
+     "a record that does not parse or validate: error = exit 2 naming FILE:LINE:COLUMN; skip = "
+     "write it to rejects.csv with its file, line and reason, and count it"},
+    {"unseen", CFG_ENUM, "\"unknown\"", NO_RANGE, "unknown|error", 0,
+     "a category not in the training vocabulary: unknown = its unknown slot, counted in "
+     "predict_quality.json; error = exit 2 naming FILE:LINE"},
+    {0},
+};
+
 /* ---- monitoring: alerts and profiling --------------------------------------- */
 static const cfg_key alert_fields[] = {
-    {"metric", CFG_STRING, 0, NO_RANGE, 0, 0, "metrics.jsonl field"},
+    {"metric", CFG_STRING, 0, NO_RANGE, 0, 0,
+     "metrics.jsonl field (checked every epoch by hpcml-train), or drift_share, drifted_columns, "
+     "dataset_drift (checked by hpcml-predict after its drift check)"},
     {"threshold", CFG_FLOAT, 0, NO_RANGE, 0, 0, "alert when the metric crosses it"},
     {"direction", CFG_ENUM, "\"above\"", NO_RANGE, "above|below", 0, "which side is bad"},
     {"window", CFG_INT, "1", 1, 1e6, 0, 0, "consecutive epochs on the bad side"},
@@ -304,6 +328,7 @@ const cfg_section hpcml_config_schema[] = {
     {"etl", "hpcml-etl: CSV to a validated, transformed parallel HDF5 dataset", etl_keys},
     {"train", "hpcml-train: data-parallel MLP training", train_keys},
     {"sweep", "hpcml-sweep: ASHA hyperparameter sweeps", sweep_keys},
+    {"predict", "hpcml-predict: score new CSV data with a model package", predict_keys},
     {"resources", "Slurm resource requests used by slurm/pipeline.sh", resources_keys},
     {"monitoring", "alert rules, profiling outputs and data-drift detection", monitoring_keys},
     {0},

@@ -22,4 +22,12 @@
 int etl_drift_reference(MPI_Comm comm, const etl_schema *s, const etl_table *t, const etl_fit *fit,
                         drift_set *out, int64_t *rows);
 
+/* Collective. The same summary of the local rows rows[0..n_rows) (raw
+ * values: nulls counted, categories by the fit's vocabulary index, unseen
+ * ones in the unknown slot), merged over comm. hpcml-predict summarizes the
+ * rows it scores with it; etl_drift_reference calls it for the train rows.
+ * fit's local_to_index must be bound to t (etl_fit_bind). */
+int etl_drift_summary(MPI_Comm comm, const etl_schema *s, const etl_table *t, const etl_fit *fit,
+                      const int64_t *rows, int64_t n_rows, drift_set *out);
+
 #endif

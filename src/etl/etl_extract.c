@@ -423,7 +423,8 @@ static int table_init(etl_table *t, const etl_schema *s, int n_files)
     HPCML_CHECK(t->num && t->cat && t->strtab && t->nulls && t->bad_values && t->file_rows,
                 HPCML_EINTERNAL, "out of memory for %d columns", s->n_cols);
     for (int c = 0; c < s->n_cols; c++)
-        if (s->cols[c].type == ETL_COL_CATEGORY) HPCML_TRY(etl_strtab_init(&t->strtab[c]));
+        if (s->cols[c].type == ETL_COL_CATEGORY || s->cols[c].keep_text)
+            HPCML_TRY(etl_strtab_init(&t->strtab[c]));
     return HPCML_OK;
 }
 
@@ -464,7 +465,7 @@ static int table_grow(etl_table *t, const etl_schema *s, int64_t bytes_done, int
     for (int c = 0; c < s->n_cols; c++) {
         etl_col_type ty = s->cols[c].type;
         if (ty == ETL_COL_FLOAT || ty == ETL_COL_INT) GROW(t->num[c], cap, 1);
-        if (ty == ETL_COL_CATEGORY) GROW(t->cat[c], cap, 1);
+        if (ty == ETL_COL_CATEGORY || s->cols[c].keep_text) GROW(t->cat[c], cap, 1);
     }
     GROW(t->label, cap, 1);
     if (s->n_key_cols) GROW(t->key_hash, cap, 2);
@@ -823,6 +824,11 @@ static int parse_record(parser *p, const char *buf, int file)
             if (is_null(p, f)) t->nulls[c]++;
             break;
         case ETL_COL_IGNORE: break;
+        }
+        if (col->keep_text && col->type != ETL_COL_CATEGORY) {
+            int32_t id = etl_strtab_intern(&t->strtab[c], f->ptr, f->len);
+            HPCML_CHECK(id >= 0, HPCML_EINTERNAL, "out of memory keeping texts");
+            t->cat[c][i] = id;
         }
     }
     if (s->n_key_cols) {

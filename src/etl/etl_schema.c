@@ -189,14 +189,21 @@ static int find_name(char *const *names, int n, const char *s)
     return -1;
 }
 
-int etl_schema_resolve(const etl_options *o, char *const *names, int n, const char *where,
-                       etl_schema *s)
+static int check_names(char *const *names, int n, const char *where, const char *header);
+
+/* An empty schema, the header as text for messages, the names checked. */
+static int schema_begin(etl_schema *s, char *const *names, int n, const char *where, char *header,
+                        size_t header_size)
 {
     memset(s, 0, sizeof *s);
     s->label_col = -1;
     s->split_key_col = -1;
-    char header[700];
-    etl_format_names(header, sizeof header, names, n);
+    etl_format_names(header, header_size, names, n);
+    return check_names(names, n, where, header);
+}
+
+static int check_names(char *const *names, int n, const char *where, const char *header)
+{
     HPCML_CHECK(n > 0, HPCML_EDATA, "%s: no columns in the header", where);
     for (int i = 0; i < n; i++) {
         HPCML_CHECK(names[i][0] != '\0', HPCML_EDATA, "%s: column %d has an empty name; header: %s",
@@ -206,6 +213,14 @@ int etl_schema_resolve(const etl_options *o, char *const *names, int n, const ch
                         "%s: duplicate column name '%s' (columns %d and %d); header: %s", where,
                         names[i], j + 1, i + 1, header);
     }
+    return HPCML_OK;
+}
+
+int etl_schema_resolve(const etl_options *o, char *const *names, int n, const char *where,
+                       etl_schema *s)
+{
+    char header[700];
+    HPCML_TRY(schema_begin(s, names, n, where, header, sizeof header));
 
     /* The config's own consistency first: exit 1 whatever the input. */
     for (int k = 0; k < o->n_specs; k++) {
@@ -280,6 +295,58 @@ int etl_schema_resolve(const etl_options *o, char *const *names, int n, const ch
         HPCML_CHECK(s->split_key_col >= 0, HPCML_EDATA,
                     "%s: split key column '%s' (etl.split_key) is missing; header found: %s", where,
                     o->split_key, header);
+    }
+    return HPCML_OK;
+}
+
+int etl_schema_resolve_scoring(const etl_options *o, char *const *names, int n, const char *where,
+                               char *const *model_cols, const etl_col_type *model_types,
+                               int n_model, const char *const *id_cols, int n_ids, etl_schema *s)
+{
+    char header[700];
+    HPCML_TRY(schema_begin(s, names, n, where, header, sizeof header));
+    char missing[800] = "";
+    int n_missing = 0;
+    for (int k = 0; k < n_model + n_ids; k++) {
+        const char *want = k < n_model ? model_cols[k] : id_cols[k - n_model];
+        if (find_name(names, n, want) >= 0) continue;
+        size_t len = strlen(missing);
+        snprintf(missing + len, sizeof missing - len, "%s'%s'%s", n_missing ? ", " : "", want,
+                 k < n_model ? "" : " (predict.id_columns)");
+        n_missing++;
+    }
+    HPCML_CHECK(n_missing == 0, HPCML_EDATA,
+                "%s: column%s %s needed by the model %s missing; header found: %s", where,
+                n_missing > 1 ? "s" : "", missing, n_missing > 1 ? "are" : "is", header);
+    s->cols = calloc((size_t)n, sizeof *s->cols);
+    s->key_cols = calloc(1, sizeof *s->key_cols);
+    HPCML_CHECK(s->cols && s->key_cols, HPCML_EINTERNAL, "out of memory for %d columns", n);
+    s->n_cols = n;
+    for (int i = 0; i < n; i++) {
+        etl_column_spec *c = &s->cols[i];
+        int m = -1;
+        for (int k = 0; k < n_model; k++)
+            if (!strcmp(model_cols[k], names[i])) m = k;
+        const etl_column_spec *spec = NULL;
+        for (int k = 0; k < o->n_specs; k++)
+            if (strcmp(o->specs[k].name, names[i]) == 0) spec = &o->specs[k];
+        if (spec && m >= 0)
+            *c = *spec;
+        else
+            spec_defaults(c);
+        if (m >= 0)
+            c->type = model_types[m];
+        else if (!strcmp(names[i], o->label))
+            c->type = ETL_COL_LABEL;
+        else
+            c->type = ETL_COL_IGNORE;
+        c->name = names[i];
+        if (c->type == ETL_COL_LABEL) s->label_col = i;
+        for (int k = 0; k < n_ids; k++)
+            if (!strcmp(id_cols[k], names[i])) {
+                c->keep_text = 1;
+                if (c->type == ETL_COL_IGNORE) c->type = ETL_COL_ID;
+            }
     }
     return HPCML_OK;
 }

@@ -53,6 +53,7 @@ typedef struct {
     int onehot; /* encoding = "onehot" */
     int64_t max_categories;
     int configured; /* listed in etl.columns */
+    int keep_text;  /* scoring: keep each field's text (etl_table.strtab/cat) for output */
 } etl_column_spec;
 
 typedef struct {
@@ -114,6 +115,14 @@ typedef struct {
  * the config. */
 int etl_schema_resolve(const etl_options *o, char *const *names, int n, const char *where,
                        etl_schema *s);
+/* The schema of data to score with a fitted model (hpcml-predict): each
+ * input column named in model_cols[0..n_model) gets the model's type and
+ * the spec o has for it; o->label, when present, is the label (optional);
+ * the id columns keep their text; every other column is ignored. Missing
+ * model or id columns: HPCML_EDATA naming all of them and the header. */
+int etl_schema_resolve_scoring(const etl_options *o, char *const *names, int n, const char *where,
+                               char *const *model_cols, const etl_col_type *model_types,
+                               int n_model, const char *const *id_cols, int n_ids, etl_schema *s);
 void etl_schema_free(etl_schema *s);
 
 /* "[a, b, c]" of names, shortened to about max_bytes, into out. */

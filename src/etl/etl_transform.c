@@ -282,13 +282,6 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
         if (etl_vocab_build(comm, tab, lc, col->max_categories, &f->vocab) != HPCML_OK)
             hpcml_mpi_abort(comm, HPCML_EINTERNAL);
         free(lc);
-        f->local_to_index = malloc(((size_t)tab->n + 1) * sizeof *f->local_to_index);
-        FIT_OOM(f->local_to_index);
-        for (int32_t id = 0; id < tab->n; id++) {
-            size_t len;
-            const char *str = etl_strtab_str(tab, id, &len);
-            f->local_to_index[id] = etl_vocab_index(&f->vocab, str, len);
-        }
         f->impute_value = col->impute == ETL_IMPUTE_MOST_FREQUENT && f->vocab.n > 0 ? 1.0 : 0.0;
         int64_t total = 0;
         for (int32_t k = 0; k < f->vocab.n; k++)
@@ -330,7 +323,26 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
             FIT_OOM(fit->feature_names[j]);
         }
     }
+    FIT_OOM(etl_fit_bind(fit, s, t) == HPCML_OK);
     (void)o;
+    return HPCML_OK;
+}
+
+int etl_fit_bind(etl_fit *fit, const etl_schema *s, const etl_table *t)
+{
+    for (int c = 0; c < s->n_cols; c++) {
+        etl_col_fit *f = &fit->cols[c];
+        if (s->cols[c].type != ETL_COL_CATEGORY || f->n_features == 0) continue;
+        const etl_strtab *tab = &t->strtab[c];
+        free(f->local_to_index);
+        f->local_to_index = malloc(((size_t)tab->n + 1) * sizeof *f->local_to_index);
+        HPCML_CHECK(f->local_to_index, HPCML_EINTERNAL, "out of memory");
+        for (int32_t id = 0; id < tab->n; id++) {
+            size_t len;
+            const char *str = etl_strtab_str(tab, id, &len);
+            f->local_to_index[id] = etl_vocab_index(&f->vocab, str, len);
+        }
+    }
     return HPCML_OK;
 }
 

@@ -17,7 +17,13 @@
  * index feature; nulls map to the most frequent value with impute =
  * "most_frequent", else to the unknown slot; categories are not scaled.
  * All results are identical on every rank and for every rank count
- * (etl_stats.h). */
+ * (etl_stats.h).
+ *
+ * One transform, two callers: hpcml-etl fits it (etl_fit_columns) and
+ * applies it; hpcml-predict loads the fitted parameters from model.h5
+ * (model_fit_load, io/model_file.h) and applies it through the same
+ * functions: etl_extract parses, etl_validate_rows validates,
+ * etl_fit_bind + etl_encode_rows impute, encode and scale. */
 #ifndef HPCML_ETL_TRANSFORM_H
 #define HPCML_ETL_TRANSFORM_H
 
@@ -49,6 +55,11 @@ typedef struct {
 /* Collective. Uses the rows with drop == ETL_KEEP and split == 0. */
 int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, const etl_table *t,
                     etl_fit *fit);
+/* Local: the category columns' map from t's local string ids to the
+ * vocabulary indexes (values outside the vocabulary: 0, the unknown slot).
+ * etl_fit_columns calls it; a fit loaded from a model file (io/model_file.h)
+ * calls it for the table of the data to score. */
+int etl_fit_bind(etl_fit *fit, const etl_schema *s, const etl_table *t);
 /* Local rows rows[0..n) into out[n][n_features] (row-major). */
 void etl_encode_rows(const etl_schema *s, const etl_fit *fit, const etl_table *t,
                      const int64_t *rows, int64_t n, float *out);

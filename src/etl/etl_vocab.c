@@ -288,7 +288,6 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
     free(rdispl);
 
     /* The vocabulary keeps its own copy of the strings in its lookup table. */
-    OOM_ABORT(etl_strtab_init(&out->lookup) == HPCML_OK, comm);
     int32_t n_all = 0, cap_all = 256;
     etl_vocab_entry *ents = malloc((size_t)cap_all * sizeof *ents);
     OOM_ABORT(ents, comm);
@@ -308,21 +307,36 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
         n_all++;
     }
     int32_t n = etl_vocab_top(ents, n_all, max_entries);
+    OOM_ABORT(etl_vocab_from_entries(ents, n, out) == HPCML_OK, comm);
+    free(ents);
+    free(all);
+    return HPCML_OK;
+}
+
+int etl_vocab_from_entries(const etl_vocab_entry *ents, int32_t n, etl_vocab *out)
+{
+    memset(out, 0, sizeof *out);
+    HPCML_CHECK(etl_strtab_init(&out->lookup) == HPCML_OK, HPCML_EINTERNAL, "out of memory");
     out->entries = malloc(((size_t)n + 1) * sizeof *out->entries);
-    OOM_ABORT(out->entries, comm);
-    for (int32_t i = 0; i < n; i++) {
+    int rc = out->entries ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+    for (int32_t i = 0; i < n && rc == HPCML_OK; i++) {
         int32_t id = etl_strtab_intern(&out->lookup, ents[i].bytes, ents[i].len);
-        OOM_ABORT(id == i, comm); /* distinct strings: ids follow the order */
+        if (id < 0) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+        else if (id != i)
+            rc = HPCML_FAIL(HPCML_EDATA, "vocabulary entry %d ('%.*s') repeats entry %d", i + 1,
+                            (int)ents[i].len, ents[i].bytes, id + 1);
     }
-    for (int32_t i = 0; i < n; i++) {
+    for (int32_t i = 0; i < n && rc == HPCML_OK; i++) {
         size_t len;
         out->entries[i].bytes = etl_strtab_str(&out->lookup, i, &len);
         out->entries[i].len = (uint32_t)len;
         out->entries[i].count = ents[i].count;
     }
+    if (rc != HPCML_OK) {
+        etl_vocab_free(out);
+        return rc;
+    }
     out->n = n;
-    free(ents);
-    free(all);
     return HPCML_OK;
 }
 

@@ -71,6 +71,10 @@ int32_t etl_vocab_top(etl_vocab_entry *entries, int32_t n, int64_t max_entries);
  * local counts (entries with count 0 are left out). */
 int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local_counts,
                     int64_t max_entries, etl_vocab *out);
+/* Local: a vocabulary of entries[0..n) in the given (index) order, with its
+ * own copy of the strings; HPCML_EDATA when a string repeats. Used by
+ * etl_vocab_build and to load a fitted vocabulary back from a file. */
+int etl_vocab_from_entries(const etl_vocab_entry *entries, int32_t n, etl_vocab *out);
 /* Vocabulary index (1..n) of s, or 0 (unknown). */
 int32_t etl_vocab_index(const etl_vocab *v, const char *s, size_t n);
 void etl_vocab_free(etl_vocab *v);

@@ -431,6 +431,19 @@ done:
     return rc;
 }
 
+int checkpoint_read_params(trainer *t, const char *path, float *params, int64_t *epoch)
+{
+    ckpt_list *l = NULL;
+    HPCML_TRY(list_build(&l, t));
+    int rc = ckpt_file_read(path, l->items, l->n);
+    if (rc == HPCML_OK) {
+        memcpy(params, l->params, t->model.n_params * sizeof(float));
+        *epoch = l->s.prog.epoch;
+    }
+    list_free(l);
+    return rc;
+}
+
 int checkpoint_verify_dir(trainer *t)
 {
     ckpt_list *l;

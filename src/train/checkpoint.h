@@ -43,6 +43,11 @@ int checkpoint_save(trainer *t, int best);
  * progress) and best.h5 into t->best_params; *resumed = 0 when none. */
 int checkpoint_resume(trainer *t, int *resumed);
 
+/* Not collective: read the model parameters of the checkpoint file path
+ * (checksum verified) into params (n_params floats) and the epoch it was
+ * written at into *epoch. */
+int checkpoint_read_params(trainer *t, const char *path, float *params, int64_t *epoch);
+
 /* Not collective: check every checkpoint in dir, print one line per file
  * to stdout; returns HPCML_OK when the newest step-*.h5 is valid.
  * n_params etc. are taken from the trainer's model. */

@@ -1,6 +1,8 @@
 /* dist_metrics.c — exact metrics over all ranks. See dist_metrics.h. */
 #include "train/dist_metrics.h"
 
+#include <jansson.h>
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,5 +257,61 @@ done:
     free(lp.runs);
     free(lp.sums);
     if (rc != HPCML_OK) dist_metrics_free(out);
+    return rc;
+}
+
+static json_t *jnum(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *dist_metrics_json(const split_metrics *tm)
+{
+    const int C = tm->classes;
+    json_t *test = json_object(), *cm = json_array();
+    json_object_set_new(test, "rows", json_integer((json_int_t)tm->rows));
+    json_object_set_new(test, "loss", jnum(tm->loss));
+    json_object_set_new(test, "accuracy", jnum(tm->accuracy));
+    json_object_set_new(test, "precision", jnum(tm->precision));
+    json_object_set_new(test, "recall", jnum(tm->recall));
+    json_object_set_new(test, "f1", jnum(tm->f1));
+    json_object_set_new(test, "auc", jnum(tm->auc));
+    json_object_set_new(test, "pr_auc", jnum(tm->pr_auc));
+    for (int r = 0; r < C; r++) {
+        json_t *row = json_array();
+        for (int c = 0; c < C; c++)
+            json_array_append_new(row, json_integer((json_int_t)tm->confusion[r * C + c]));
+        json_array_append_new(cm, row);
+    }
+    json_object_set_new(test, "confusion", cm);
+    return test;
+}
+
+int dist_metrics_predict(mlp *m, const float *x, uint64_t rows, float *probs_out)
+{
+    const int C = m->shape.n_classes, F = m->shape.n_inputs;
+    const nn_backend *be = m->be;
+    float *x_be = NULL;
+    int rc = HPCML_OK;
+    if (be->device_memory && rows > 0)
+        HPCML_TRY(be->alloc((void **)&x_be, (size_t)m->max_batch * (size_t)F * sizeof *x_be));
+    for (uint64_t r0 = 0; r0 < rows; r0 += (uint64_t)m->max_batch) {
+        int n = (int)(rows - r0 < (uint64_t)m->max_batch ? rows - r0 : (uint64_t)m->max_batch);
+        const float *xc = x + r0 * (uint64_t)F;
+        if (x_be) {
+            HPCML_TRY_GOTO(rc, be->upload_async(x_be, xc, (size_t)n * (size_t)F * sizeof *xc),
+                           done);
+            HPCML_TRY_GOTO(rc, be->upload_wait(), done);
+            xc = x_be;
+        }
+        HPCML_TRY_GOTO(rc, mlp_forward(m, xc, n, NULL), done);
+        HPCML_TRY_GOTO(rc, mlp_loss_forward(m, NULL, NULL, n, NULL, NULL), done);
+        HPCML_TRY_GOTO(rc,
+                       be->copy_to_host(probs_out + r0 * (uint64_t)C, m->prob,
+                                        (size_t)n * (size_t)C * sizeof *probs_out),
+                       done);
+    }
+done:
+    if (x_be) be->free(x_be);
     return rc;
 }

@@ -43,4 +43,15 @@ int dist_metrics_evaluate(mlp *m, const float *x, const int32_t *y, uint64_t row
                           split_metrics *out, float *probs_out);
 void dist_metrics_free(split_metrics *sm);
 
+/* The metrics as evaluation.json's "test" object (rows, loss, accuracy,
+ * precision, recall, f1, auc, pr_auc, confusion); NaN becomes null. A new
+ * jansson object (json_decref). */
+struct json_t;
+struct json_t *dist_metrics_json(const split_metrics *sm);
+
+/* Local: class probabilities [rows][classes] of x in evaluation mode, in
+ * chunks of m->max_batch rows, by the same forward pass and softmax as
+ * dist_metrics_evaluate (bit-identical probabilities for the same chunking). */
+int dist_metrics_predict(mlp *m, const float *x, uint64_t rows, float *probs_out);
+
 #endif

@@ -36,6 +36,17 @@ static const struct {
 };
 #define N_METRICS ((int)(sizeof metric_table / sizeof metric_table[0]))
 
+/* Metrics of hpcml-predict's drift check (monitor_drift_alerts), not of epochs. */
+static const char *const drift_metric_names[MONITOR_DRIFT_METRICS] = {
+    "drift_share", "drifted_columns", "dataset_drift"};
+
+static int drift_metric_index(const char *name)
+{
+    for (int i = 0; i < MONITOR_DRIFT_METRICS; i++)
+        if (strcmp(drift_metric_names[i], name) == 0) return i;
+    return -1;
+}
+
 int monitor_metric_index(const char *name)
 {
     for (int i = 0; i < N_METRICS; i++)
@@ -78,12 +89,14 @@ int monitor_init(monitor *mo, const hpcml_config *cfg, int rank)
         config_setting_lookup_int(g, "window", &window);
         config_setting_lookup_string(g, "action", &action);
         r->field = monitor_metric_index(metric);
-        if (r->field < 0) {
+        r->drift = drift_metric_index(metric);
+        if (r->field < 0 && r->drift < 0) {
             char known[1024] = "";
             for (int k = 0; k < N_METRICS; k++) {
                 strncat(known, metric_table[k].name, sizeof known - strlen(known) - 3);
-                if (k + 1 < N_METRICS) strcat(known, ", ");
+                strcat(known, ", ");
             }
+            strcat(known, "drift_share, drifted_columns, dataset_drift");
             return HPCML_FAIL(HPCML_EUSAGE,
                               "monitoring.alerts[%d]: unknown metric '%s' (known: %s)", i, metric,
                               known);
@@ -206,6 +219,7 @@ int monitor_check_alerts(monitor *mo, const train_epoch_metrics *m, int64_t *run
     *stop = 0;
     for (int i = 0; i < mo->n_rules; i++) {
         const alert_rule *r = &mo->rules[i];
+        if (r->field < 0) continue; /* a drift rule: hpcml-predict checks it */
         double v = monitor_metric_value(m, r->field);
         /* NaN (undefined) counts as bad: a metric that stops existing is news too. */
         int bad = isnan(v) || (r->above ? v > r->threshold : v < r->threshold);
@@ -232,4 +246,32 @@ int monitor_check_alerts(monitor *mo, const train_epoch_metrics *m, int64_t *run
         }
     }
     return HPCML_OK;
+}
+
+int monitor_drift_alerts(const monitor *mo, const double values[MONITOR_DRIFT_METRICS],
+                         json_t *records)
+{
+    int fired = 0;
+    for (int i = 0; i < mo->n_rules; i++) {
+        const alert_rule *r = &mo->rules[i];
+        if (r->drift < 0) continue;
+        double v = values[r->drift];
+        int bad = isnan(v) || (r->above ? v > r->threshold : v < r->threshold);
+        if (!bad) continue;
+        fired++;
+        char what[256];
+        snprintf(what, sizeof what, "%s %s %g", r->metric, r->above ? "above" : "below",
+                 r->threshold);
+        if (mo->rank == 0) log_warn("ALERT drift: %s (now %g)", what, v);
+        if (!records) continue;
+        json_t *rec = json_object();
+        json_object_set_new(rec, "alert", json_string(what));
+        json_object_set_new(rec, "metric", json_string(r->metric));
+        json_object_set_new(rec, "value", num(v));
+        json_object_set_new(rec, "threshold", json_real(r->threshold));
+        json_object_set_new(rec, "direction", json_string(r->above ? "above" : "below"));
+        json_object_set_new(rec, "action", json_string(r->stop ? "stop" : "warn"));
+        json_array_append_new(records, rec);
+    }
+    return fired;
 }

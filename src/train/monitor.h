@@ -32,7 +32,12 @@ typedef struct {
     int above; /* 1: alert when the value is above the threshold */
     int window;
     int stop;
+    int drift; /* >= 0: a drift metric (monitor_drift_alerts), field is then -1 */
 } alert_rule;
+
+/* drift_share, drifted_columns, dataset_drift (0/1): the values of
+ * monitor_drift_alerts, in this order */
+#define MONITOR_DRIFT_METRICS 3
 
 typedef struct {
     FILE *fp; /* rank 0 only */
@@ -62,5 +67,15 @@ int monitor_write_epoch(monitor *mo, const train_epoch_metrics *m, long long glo
  * write and log an alert for each rule whose run reaches its window, and
  * set *stop when one of them has action "stop". */
 int monitor_check_alerts(monitor *mo, const train_epoch_metrics *m, int64_t *run, int *stop);
+
+/* hpcml-predict: check the rules on the drift metrics (values in the order
+ * drift_share, drifted_columns, dataset_drift); each one on the bad side
+ * logs "ALERT drift: ..." (rank 0) and appends a record like
+ * metrics.jsonl's alert records (without epoch and window) to records (a
+ * JSON array, may be NULL). Window and action do not apply: one check per
+ * run, and the run exits 0 either way. Returns the number of alerts. */
+struct json_t;
+int monitor_drift_alerts(const monitor *mo, const double values[MONITOR_DRIFT_METRICS],
+                         struct json_t *records);
 
 #endif

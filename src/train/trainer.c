@@ -27,6 +27,7 @@
 #include "io/atomic_file.h"
 #include "io/dataset_layout.h"
 #include "io/h5_dataset_read.h"
+#include "io/model_file.h"
 #include "io/predictions_file.h"
 #include "nn/gpu.h"
 #include "train/checkpoint.h"
@@ -755,10 +756,6 @@ static int run_epochs(trainer *t, monitor *mo)
 
 /* ---- evaluation on /test ---------------------------------------------------- */
 
-static json_t *jnum(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
 
 static int evaluate_test(trainer *t)
 {
@@ -792,22 +789,7 @@ static int evaluate_test(trainer *t)
 
     int lrc = HPCML_OK;
     if (rc == HPCML_OK && t->rank == 0) {
-        json_t *root = json_object(), *test = json_object(), *cm = json_array();
-        json_object_set_new(test, "rows", json_integer((json_int_t)tm.rows));
-        json_object_set_new(test, "loss", jnum(tm.loss));
-        json_object_set_new(test, "accuracy", jnum(tm.accuracy));
-        json_object_set_new(test, "precision", jnum(tm.precision));
-        json_object_set_new(test, "recall", jnum(tm.recall));
-        json_object_set_new(test, "f1", jnum(tm.f1));
-        json_object_set_new(test, "auc", jnum(tm.auc));
-        json_object_set_new(test, "pr_auc", jnum(tm.pr_auc));
-        for (int r = 0; r < C; r++) {
-            json_t *row = json_array();
-            for (int c = 0; c < C; c++)
-                json_array_append_new(row, json_integer((json_int_t)tm.confusion[r * C + c]));
-            json_array_append_new(cm, row);
-        }
-        json_object_set_new(test, "confusion", cm);
+        json_t *root = json_object(), *test = dist_metrics_json(&tm);
         json_object_set_new(root, "test", test);
         json_object_set_new(root, "threshold", json_real(t->threshold));
         json_t *model = json_object();
@@ -849,6 +831,85 @@ static int evaluate_test(trainer *t)
     dist_metrics_free(&tm);
     if (rc != HPCML_OK) return rc;
     return hpcml_mpi_agree(t->comm, lrc);
+}
+
+/* ---- the model package (io/model_layout.h) ----------------------------------------- */
+
+/* Rank 0: params (the flat mlp layout) into a model.h5 at path. */
+static int write_package(trainer *t, const char *path, const float *params, const char *weights,
+                         int64_t epoch)
+{
+    char *text = hpcml_config_to_string(t->cfg);
+    HPCML_CHECK(text != NULL, HPCML_EINTERNAL, "cannot print the configuration");
+    model_write_args a = {
+        .dataset = cfg_str(t->cfg, "train.dataset"),
+        .shape = &t->shape,
+        .params = params,
+        .threshold = t->threshold,
+        .class_weights = t->class_weights_d,
+        .train_config = text,
+        .weights = weights,
+        .epoch = epoch,
+    };
+    int rc = model_file_write(path, &a);
+    free(text);
+    if (rc == HPCML_OK)
+        log_info("model package (%s weights, epoch %lld) -> %s", weights, (long long)epoch, path);
+    return rc;
+}
+
+/* Collective: model.h5 in output_dir from the weights evaluate_test used
+ * (best when there is a best model, else the last). */
+static int write_final_package(trainer *t)
+{
+    int rc = HPCML_OK;
+    const char *ds = cfg_str(t->cfg, "train.dataset");
+    if (t->rank == 0 && !model_file_dataset_has_meta(ds)) {
+        log_warn("%s has no /meta/config and /meta/columns (not written by hpcml-etl): no "
+                 "model.h5, as scoring needs the fitted transform",
+                 ds);
+        return hpcml_mpi_agree(t->comm, HPCML_OK);
+    }
+    if (t->rank == 0) {
+        float *last = t->have_best ? NULL : malloc(t->model.n_params * sizeof(float) + 1);
+        if (!t->have_best && !last) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+        if (rc == HPCML_OK && last) rc = mlp_get_params(&t->model, last);
+        char path[4300];
+        snprintf(path, sizeof path, "%s/model.h5", t->output_dir);
+        if (rc == HPCML_OK)
+            rc = write_package(t, path, t->have_best ? t->best_params : last,
+                               t->have_best ? "best" : "last",
+                               t->have_best ? t->prog.best_epoch : t->prog.epoch);
+        free(last);
+    }
+    return hpcml_mpi_agree(t->comm, rc);
+}
+
+/* Collective: hpcml-train --package CHECKPOINT. */
+static int package_checkpoint(trainer *t)
+{
+    int rc = HPCML_OK;
+    if (t->rank == 0) {
+        float *params = malloc(t->model.n_params * sizeof(float) + 1);
+        int64_t epoch = 0;
+        rc = params ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+        if (rc == HPCML_OK) rc = checkpoint_read_params(t, t->hooks.package_checkpoint, params, &epoch);
+        char path[4300];
+        if (t->hooks.package_output && t->hooks.package_output[0])
+            snprintf(path, sizeof path, "%s", t->hooks.package_output);
+        else
+            snprintf(path, sizeof path, "%s/model.h5", t->output_dir);
+        char dir[4300];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+            *slash = '\0';
+            if (rc == HPCML_OK) rc = fs_mkdir_p(dir);
+        }
+        if (rc == HPCML_OK) rc = write_package(t, path, params, "checkpoint", epoch);
+        free(params);
+    }
+    return hpcml_mpi_agree(t->comm, rc);
 }
 
 /* ---- the whole run ------------------------------------------------------------ */
@@ -917,6 +978,7 @@ static int run_all(trainer *t, int verify_only)
         log_info("device gradients summed by %s", gpu_comm_kind(&t->gcomm));
     }
     if (verify_only) return hpcml_mpi_agree(t->comm, t->rank == 0 ? checkpoint_verify_dir(t) : 0);
+    if (t->hooks.package_checkpoint) return package_checkpoint(t);
 
     {
         char arch[512];
@@ -986,7 +1048,12 @@ static int run_all(trainer *t, int verify_only)
         profile_end();
         if (rc != HPCML_OK) return rc;
     }
-    return HPCML_OK;
+    if (!t->hooks.no_outputs && t->prog.stop_reason != STOP_HOOK) {
+        profile_begin("package");
+        rc = write_final_package(t);
+        profile_end();
+    }
+    return rc;
 }
 
 int trainer_run(MPI_Comm comm, const hpcml_config *cfg, const trainer_hooks *hooks)
@@ -1000,8 +1067,8 @@ int trainer_run(MPI_Comm comm, const hpcml_config *cfg, const trainer_hooks *hoo
     MPI_Comm_size(comm, &t->size);
     t->cfg = cfg;
     if (hooks) t->hooks = *hooks;
-    const int verify_only = t->hooks.verify_checkpoints;
-    rc = run_all(t, verify_only);
+    const int verify_only = t->hooks.verify_checkpoints || t->hooks.package_checkpoint;
+    rc = run_all(t, t->hooks.verify_checkpoints);
     /* profile.json even for a preempted run: it shows where the time went. */
     if ((rc == HPCML_OK || rc == HPCML_EPREEMPTED) && !t->hooks.no_outputs && !verify_only &&
         cfg_bool(cfg, "monitoring.profile")) {

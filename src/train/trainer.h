@@ -62,6 +62,11 @@ typedef struct {
     /* Only load the data and model, check the checkpoints in output_dir and
      * print one line per file (hpcml-train --verify-checkpoints). */
     int verify_checkpoints;
+    /* Only load the data and model, read this checkpoint and write a model
+     * package from it (hpcml-train --package CHECKPOINT [-o PATH]); the
+     * package goes to package_output, or train.output_dir/model.h5. */
+    const char *package_checkpoint;
+    const char *package_output;
 } trainer_hooks;
 
 /* Everything that says where training stands; saved in checkpoints. */

@@ -1,0 +1,579 @@
+/* model_file.c — model.h5 writing and reading. See model_file.h and model_layout.h. */
+#include "io/model_file.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/status.h"
+#include "etl/etl_sha256.h"
+#include "io/atomic_file.h"
+#include "io/h5_dataset_write.h"
+#include "io/h5_util.h"
+#include "io/model_layout.h"
+
+/* ---- the checksum (model_layout.h) --------------------------------------------- */
+
+static void checksum_hex(const mlp_shape *shape, const float *params, double threshold,
+                         const char *train_config, const char *etl_config, char hex[65])
+{
+    etl_sha256 sha;
+    etl_sha256_init(&sha);
+    /* params is the mlp flat layout: W_0, b_0, W_1, b_1, ... which is the
+     * order the checksum takes them in. Little-endian hosts only (x86, arm64). */
+    etl_sha256_update(&sha, params, mlp_shape_param_count(shape) * sizeof(float));
+    etl_sha256_update(&sha, &threshold, sizeof threshold);
+    etl_sha256_update(&sha, train_config, strlen(train_config));
+    etl_sha256_update(&sha, etl_config, strlen(etl_config));
+    etl_sha256_final_hex(&sha, hex);
+}
+
+static int shape_widths(const mlp_shape *s, int64_t *w)
+{
+    int n = s->n_hidden + 1;
+    w[0] = s->n_inputs;
+    for (int i = 0; i < s->n_hidden; i++)
+        w[i + 1] = s->hidden[i];
+    w[n] = s->n_classes;
+    return n;
+}
+
+/* ---- small HDF5 readers ---------------------------------------------------------- */
+
+
+
+
+static int attr_str(hid_t obj, const char *name, char **out)
+{
+    *out = h5_attr_string(obj, name);
+    return *out ? 0 : -1;
+}
+
+/* A 1-d dataset's length, or -1. */
+static int64_t ds_len(hid_t loc, const char *path)
+{
+    if (H5Lexists(loc, path, H5P_DEFAULT) <= 0) return -1;
+    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+    if (d < 0) return -1;
+    hid_t sp = H5Dget_space(d);
+    hsize_t dims[2] = {0, 0};
+    int nd = H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    H5Dclose(d);
+    if (nd == 0) return 1;
+    return nd == 1 ? (int64_t)dims[0] : nd == 2 ? (int64_t)(dims[0] * dims[1]) : -1;
+}
+
+static int ds_read(hid_t loc, const char *path, hid_t mtype, void *out)
+{
+    hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+    if (d < 0) return -1;
+    int rc = H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0 ? 0 : -1;
+    H5Dclose(d);
+    return rc;
+}
+
+/* Variable-length strings [n] into malloc'd copies. */
+static int ds_strings(hid_t loc, const char *path, int64_t n, char ***out)
+{
+    *out = NULL;
+    if (ds_len(loc, path) != n) return -1;
+    char **raw = calloc((size_t)n + 1, sizeof *raw);
+    char **copy = calloc((size_t)n + 1, sizeof *copy);
+    hid_t mt = h5_vlen_string();
+    int rc = raw && copy && ds_read(loc, path, mt, raw) == 0 ? 0 : -1;
+    for (int64_t i = 0; i < n && rc == 0; i++)
+        if (!raw[i] || !(copy[i] = strdup(raw[i]))) rc = -1;
+    for (int64_t i = 0; raw && i < n; i++)
+        if (raw[i]) H5free_memory(raw[i]);
+    free(raw);
+    H5Tclose(mt);
+    if (rc != 0) {
+        for (int64_t i = 0; copy && i < n; i++)
+            free(copy[i]);
+        free(copy);
+        return -1;
+    }
+    *out = copy;
+    return 0;
+}
+
+static int ds_string(hid_t loc, const char *path, char **out)
+{
+    char **v = NULL;
+    *out = NULL;
+    if (ds_strings(loc, path, 1, &v) != 0) return -1;
+    *out = v[0];
+    free(v);
+    return 0;
+}
+
+static void free_strings(char **v, int64_t n)
+{
+    for (int64_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* ---- writing ---------------------------------------------------------------------- */
+
+static int write_f32(hid_t f, const char *path, int rank, const hsize_t *dims, const float *v)
+{
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_obj_track_times(dcpl, 0);
+    hid_t d = H5Dcreate2(f, path, H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    int rc = d >= 0 && H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0
+                 ? HPCML_OK
+                 : HPCML_FAIL(HPCML_EIO, "cannot write %s", path);
+    if (d >= 0) H5Dclose(d);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    return rc;
+}
+
+static int copy_meta(hid_t dst, const char *dataset, char **etl_config)
+{
+    h5_quiet q;
+    h5_quiet_begin(&q);
+    hid_t src = H5Fopen(dataset, H5F_ACC_RDONLY, H5P_DEFAULT);
+    h5_quiet_end(&q);
+    HPCML_CHECK(src >= 0, HPCML_EIO, "%s: cannot open the dataset to copy its /meta", dataset);
+    int rc = HPCML_OK;
+    if (H5Lexists(src, "/meta", H5P_DEFAULT) <= 0 || ds_string(src, "/meta/config", etl_config))
+        rc = HPCML_FAIL(HPCML_EDATA, "%s: no /meta group with a config: not an hpcml dataset",
+                        dataset);
+    if (rc == HPCML_OK && H5Ocopy(src, "/meta", dst, "/meta", H5P_DEFAULT, H5P_DEFAULT) < 0)
+        rc = HPCML_FAIL(HPCML_EIO, "%s: cannot copy /meta into the model file", dataset);
+    H5Fclose(src);
+    return rc;
+}
+
+static int write_contents(hid_t f, const model_write_args *a, char **etl_config)
+{
+    HPCML_TRY(copy_meta(f, a->dataset, etl_config));
+    int64_t widths[MLP_MAX_HIDDEN + 2];
+    int nl = shape_widths(a->shape, widths);
+    const char *act = a->shape->act == NN_ACT_GELU ? "gelu" : "relu";
+    int rc = HPCML_OK;
+#define W(call)                                                                                    \
+    do {                                                                                           \
+        if (rc == HPCML_OK) rc = (call);                                                           \
+    } while (0)
+    W(h5_meta_group(f, "/model"));
+    W(h5_meta_i64(f, "/model/widths", widths, nl + 1));
+    W(h5_meta_attr_str(f, "/model", "activation", act));
+    W(h5_meta_attr_i64(f, "/model", "n_layers", nl));
+    size_t off = 0;
+    for (int k = 0; k < nl && rc == HPCML_OK; k++) {
+        char name[64];
+        hsize_t wd[2] = {(hsize_t)widths[k + 1], (hsize_t)widths[k]};
+        snprintf(name, sizeof name, "/model/layer%d.weight", k);
+        W(write_f32(f, name, 2, wd, a->params + off));
+        off += (size_t)(wd[0] * wd[1]);
+        snprintf(name, sizeof name, "/model/layer%d.bias", k);
+        W(write_f32(f, name, 1, wd, a->params + off));
+        off += (size_t)wd[0];
+    }
+    /* The class names, as the dataset has them. */
+    char **classes = NULL;
+    int64_t nc = widths[nl];
+    if (rc == HPCML_OK && ds_strings(f, "/meta/class_names", nc, &classes) != 0)
+        rc = HPCML_FAIL(HPCML_EDATA, "%s: /meta/class_names does not have %lld entries", a->dataset,
+                        (long long)nc);
+    W(h5_meta_strings(f, "/class_names", (const char *const *)classes, nc));
+    double *cw = calloc((size_t)nc + 1, sizeof *cw);
+    if (!cw && rc == HPCML_OK) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+    for (int64_t c = 0; cw && c < nc; c++)
+        cw[c] = a->class_weights ? a->class_weights[c] : 1.0;
+    W(h5_meta_f64(f, "/class_weights", cw, nc));
+    free(cw);
+    free_strings(classes, nc);
+    W(h5_meta_string(f, "/train_config", a->train_config));
+    /* The label column's name from /meta/columns: the group of type "label". */
+    W(h5_meta_attr_str(f, "/", "hpcml_format", HPCML_MODEL_MAGIC));
+    W(h5_meta_attr_i32(f, "/", "format_version", HPCML_MODEL_VERSION));
+    W(h5_meta_attr_f64(f, "/", "threshold", a->threshold));
+    W(h5_meta_attr_str(f, "/", "weights", a->weights));
+    W(h5_meta_attr_i64(f, "/", "epoch", a->epoch));
+    char hex[65];
+    if (rc == HPCML_OK) {
+        checksum_hex(a->shape, a->params, a->threshold, a->train_config, *etl_config, hex);
+        W(h5_meta_attr_str(f, "/", "checksum", hex));
+        W(h5_meta_attr_str(f, "/", "checksum_algorithm", HPCML_MODEL_CHECKSUM_ALGORITHM));
+    }
+#undef W
+    return rc;
+}
+
+static int find_label_column(hid_t f, char **label);
+
+int model_file_dataset_has_meta(const char *dataset)
+{
+    h5_quiet q;
+    h5_quiet_begin(&q);
+    hid_t src = H5Fopen(dataset, H5F_ACC_RDONLY, H5P_DEFAULT);
+    int ok = src >= 0 && H5Lexists(src, "/meta", H5P_DEFAULT) > 0 &&
+             H5Lexists(src, "/meta/config", H5P_DEFAULT) > 0 &&
+             H5Lexists(src, "/meta/columns", H5P_DEFAULT) > 0;
+    if (src >= 0) H5Fclose(src);
+    h5_quiet_end(&q);
+    return ok;
+}
+
+int model_file_write(const char *path, const model_write_args *a)
+{
+    char tmp[4300];
+    atomic_tmp_name(tmp, sizeof tmp, path, (long)getpid());
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    H5Pset_obj_track_times(fcpl, 0);
+    h5_quiet q;
+    h5_quiet_begin(&q);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    h5_quiet_end(&q);
+    H5Pclose(fcpl);
+    HPCML_CHECK(f >= 0, HPCML_EIO, "cannot create %s", tmp);
+    char *etl_config = NULL;
+    h5_quiet_begin(&q);
+    int rc = write_contents(f, a, &etl_config);
+    if (rc == HPCML_OK) {
+        char *label = NULL;
+        if (find_label_column(f, &label) == 0) rc = h5_meta_attr_str(f, "/", "label_column", label);
+        free(label);
+    }
+    h5_quiet_end(&q);
+    free(etl_config);
+    if (H5Fclose(f) < 0 && rc == HPCML_OK) rc = HPCML_FAIL(HPCML_EIO, "cannot close %s", tmp);
+    if (rc == HPCML_OK) rc = atomic_rename_durable(tmp, path);
+    if (rc != HPCML_OK) unlink(tmp);
+    return rc;
+}
+
+/* ---- reading ---------------------------------------------------------------------- */
+
+typedef struct {
+    char **names;
+    int n, cap;
+} name_list;
+
+static herr_t collect_name(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)g;
+    (void)info;
+    name_list *l = data;
+    if (l->n == l->cap) {
+        int nc = l->cap ? 2 * l->cap : 16;
+        char **nb = realloc(l->names, (size_t)nc * sizeof *nb);
+        if (!nb) return -1;
+        l->names = nb;
+        l->cap = nc;
+    }
+    l->names[l->n] = strdup(name);
+    return l->names[l->n++] ? 0 : -1;
+}
+
+static int list_groups(hid_t f, const char *path, name_list *l)
+{
+    memset(l, 0, sizeof *l);
+    hid_t g = H5Gopen2(f, path, H5P_DEFAULT);
+    if (g < 0) return -1;
+    hsize_t idx = 0;
+    int rc = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_name, l) >= 0 ? 0 : -1;
+    H5Gclose(g);
+    return rc;
+}
+
+static int find_label_column(hid_t f, char **label)
+{
+    name_list l;
+    *label = NULL;
+    if (list_groups(f, "/meta/columns", &l) != 0) return -1;
+    for (int i = 0; i < l.n && !*label; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "/meta/columns/%s", l.names[i]);
+        hid_t g = H5Gopen2(f, p, H5P_DEFAULT);
+        char *type = NULL, *name = NULL;
+        if (g >= 0 && attr_str(g, "type", &type) == 0 && !strcmp(type, "label") &&
+            attr_str(g, "name", &name) == 0) {
+            *label = name;
+            name = NULL;
+        }
+        free(type);
+        free(name);
+        if (g >= 0) H5Gclose(g);
+    }
+    free_strings(l.names, l.n);
+    return *label ? 0 : -1;
+}
+
+static int col_type_of(const char *s)
+{
+    for (int t = 0; t <= ETL_COL_IGNORE; t++)
+        if (!strcmp(etl_col_type_names[t], s)) return t;
+    return -1;
+}
+
+#define BAD(...) HPCML_FAIL(HPCML_EDATA, __VA_ARGS__)
+
+/* The feature columns of /meta/columns, ordered by first_feature. */
+static int read_columns(model_file *m)
+{
+    name_list l;
+    HPCML_CHECK(list_groups(m->file, "/meta/columns", &l) == 0, HPCML_EDATA,
+                "%s: no /meta/columns: not a complete hpcml model", m->path);
+    int rc = HPCML_OK;
+    m->col_names = calloc((size_t)l.n + 1, sizeof *m->col_names);
+    m->col_types = calloc((size_t)l.n + 1, sizeof *m->col_types);
+    int64_t *first = calloc((size_t)l.n + 1, sizeof *first);
+    if (!m->col_names || !m->col_types || !first) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+    for (int i = 0; i < l.n && rc == HPCML_OK; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "/meta/columns/%s", l.names[i]);
+        hid_t g = H5Gopen2(m->file, p, H5P_DEFAULT);
+        char *type = NULL, *name = NULL;
+        int64_t ff = -1, nf = 0;
+        int t = -1;
+        if (g < 0 || attr_str(g, "type", &type) || attr_str(g, "name", &name) ||
+            h5_attr_i64(g, "first_feature", &ff) ||
+            h5_attr_i64(g, "n_features", &nf) || (t = col_type_of(type)) < 0)
+            rc = BAD("%s: %s lacks its name, type or feature attributes", m->path, p);
+        if (g >= 0) H5Gclose(g);
+        free(type);
+        if (rc == HPCML_OK && nf > 0) {
+            int k = m->n_cols++;
+            /* insertion by first_feature */
+            while (k > 0 && first[k - 1] > ff) {
+                first[k] = first[k - 1];
+                m->col_names[k] = m->col_names[k - 1];
+                m->col_types[k] = m->col_types[k - 1];
+                k--;
+            }
+            first[k] = ff;
+            m->col_names[k] = name;
+            m->col_types[k] = (etl_col_type)t;
+        } else {
+            free(name);
+        }
+    }
+    free(first);
+    free_strings(l.names, l.n);
+    return rc;
+}
+
+static int open_checked(const char *path, model_file *m)
+{
+    if (access(path, R_OK) != 0)
+        return HPCML_FAIL(HPCML_EIO, "%s: cannot read the model file: %s", path, strerror(errno));
+    htri_t is = H5Fis_hdf5(path);
+    HPCML_CHECK(is > 0, HPCML_EDATA,
+                "%s: not an HDF5 file (corrupt, truncated, or not a model.h5 written by "
+                "hpcml-train)",
+                path);
+    m->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    HPCML_CHECK(m->file >= 0, HPCML_EDATA, "%s: cannot open as HDF5 (corrupt or truncated)", path);
+    char *magic = NULL;
+    int64_t version = -1;
+    int rc = HPCML_OK;
+    if (attr_str(m->file, "hpcml_format", &magic) != 0 || strcmp(magic, HPCML_MODEL_MAGIC) != 0)
+        rc = BAD("%s: not an hpcml model (hpcml_format is %s%s%s, expected \"%s\")", path,
+                 magic ? "\"" : "", magic ? magic : "missing", magic ? "\"" : "",
+                 HPCML_MODEL_MAGIC);
+    else if (h5_attr_i64(m->file, "format_version", &version) != 0 ||
+             version != HPCML_MODEL_VERSION)
+        rc = BAD("%s: model format_version %d; this hpcml-predict reads version %d (write the "
+                 "model again with this version's hpcml-train --package)",
+                 path, (int)version, HPCML_MODEL_VERSION);
+    free(magic);
+    return rc;
+}
+
+int model_file_open(const char *path, model_file *m)
+{
+    memset(m, 0, sizeof *m);
+    m->file = -1;
+    snprintf(m->path, sizeof m->path, "%s", path);
+    h5_quiet q;
+    h5_quiet_begin(&q);
+    int rc = open_checked(path, m);
+    int64_t widths[MLP_MAX_HIDDEN + 2];
+    int64_t nw = rc == HPCML_OK ? ds_len(m->file, "/model/widths") : -1;
+    char *act = NULL;
+    if (rc == HPCML_OK && nw >= 2 && nw <= MLP_MAX_HIDDEN + 1 &&
+        ds_read(m->file, "/model/widths", H5T_NATIVE_INT64, widths) != 0)
+        nw = -1;
+    if (rc == HPCML_OK) {
+        hid_t g = H5Gopen2(m->file, "/model", H5P_DEFAULT);
+        if (nw < 2 || nw > MLP_MAX_HIDDEN + 1 || g < 0 || attr_str(g, "activation", &act) != 0)
+            rc = BAD("%s: /model/widths or the activation is missing", path);
+        if (g >= 0) H5Gclose(g);
+    }
+    if (rc == HPCML_OK) {
+        mlp_shape *s = &m->shape;
+        s->n_inputs = (int)widths[0];
+        s->n_hidden = (int)nw - 2;
+        for (int i = 0; i < s->n_hidden; i++)
+            s->hidden[i] = (int)widths[i + 1];
+        s->n_classes = (int)widths[nw - 1];
+        s->act = !strcmp(act, "gelu") ? NN_ACT_GELU : NN_ACT_RELU;
+        m->n_classes = s->n_classes;
+        m->n_features = s->n_inputs;
+        m->n_params = mlp_shape_param_count(s);
+        m->params = malloc(m->n_params * sizeof *m->params + 1);
+        if (!m->params) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+        size_t off = 0;
+        for (int k = 0; k + 1 < nw && rc == HPCML_OK; k++) {
+            char name[64];
+            size_t nwt = (size_t)(widths[k + 1] * widths[k]), nb = (size_t)widths[k + 1];
+            snprintf(name, sizeof name, "/model/layer%d.weight", k);
+            if (ds_len(m->file, name) != (int64_t)nwt ||
+                ds_read(m->file, name, H5T_NATIVE_FLOAT, m->params + off) != 0)
+                rc = BAD("%s: %s is missing or has the wrong shape", path, name);
+            off += nwt;
+            snprintf(name, sizeof name, "/model/layer%d.bias", k);
+            if (rc == HPCML_OK && (ds_len(m->file, name) != (int64_t)nb ||
+                                   ds_read(m->file, name, H5T_NATIVE_FLOAT, m->params + off) != 0))
+                rc = BAD("%s: %s is missing or has the wrong shape", path, name);
+            off += nb;
+        }
+    }
+    free(act);
+    if (rc == HPCML_OK &&
+        (h5_attr_f64(m->file, "threshold", &m->threshold) != 0 ||
+         ds_strings(m->file, "/class_names", m->n_classes, &m->class_names) != 0 ||
+         ds_string(m->file, "/train_config", &m->train_config) != 0 ||
+         ds_string(m->file, "/meta/config", &m->etl_config) != 0 ||
+         attr_str(m->file, "label_column", &m->label_column) != 0))
+        rc = BAD("%s: the threshold, class names, label column or config texts are missing", path);
+    if (rc == HPCML_OK) {
+        char *stored = NULL, hex[65];
+        checksum_hex(&m->shape, m->params, m->threshold, m->train_config, m->etl_config, hex);
+        if (attr_str(m->file, "checksum", &stored) != 0 || strcmp(stored, hex) != 0)
+            rc = BAD("%s: checksum mismatch (stored %s, computed %s): the model file is corrupt",
+                     path, stored ? stored : "none", hex);
+        free(stored);
+    }
+    if (rc == HPCML_OK) {
+        m->class_weights = calloc((size_t)m->n_classes + 1, sizeof *m->class_weights);
+        if (!m->class_weights) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+        else if (ds_len(m->file, "/class_weights") != m->n_classes ||
+                 ds_read(m->file, "/class_weights", H5T_NATIVE_DOUBLE, m->class_weights))
+            rc = BAD("%s: /class_weights is missing or does not have %d entries", path,
+                     m->n_classes);
+    }
+    if (rc == HPCML_OK) rc = read_columns(m);
+    h5_quiet_end(&q);
+    if (rc != HPCML_OK) model_file_close(m);
+    return rc;
+}
+
+int model_file_load_fit(const model_file *m, const etl_schema *s, etl_fit *fit)
+{
+    memset(fit, 0, sizeof *fit);
+    fit->n_cols = s->n_cols;
+    fit->n_features = m->n_features;
+    fit->cols = calloc((size_t)s->n_cols + 1, sizeof *fit->cols);
+    fit->feature_names = calloc((size_t)m->n_features + 1, sizeof *fit->feature_names);
+    fit->scale_offset = calloc((size_t)m->n_features + 1, sizeof *fit->scale_offset);
+    fit->scale_mul = calloc((size_t)m->n_features + 1, sizeof *fit->scale_mul);
+    HPCML_CHECK(fit->cols && fit->feature_names && fit->scale_offset && fit->scale_mul,
+                HPCML_EINTERNAL, "out of memory");
+    h5_quiet q;
+    h5_quiet_begin(&q);
+    int rc = HPCML_OK;
+    char **fnames = NULL;
+    if (ds_len(m->file, "/meta/scale_offset") != m->n_features ||
+        ds_len(m->file, "/meta/scale_mul") != m->n_features ||
+        ds_read(m->file, "/meta/scale_offset", H5T_NATIVE_DOUBLE, fit->scale_offset) ||
+        ds_read(m->file, "/meta/scale_mul", H5T_NATIVE_DOUBLE, fit->scale_mul) ||
+        ds_strings(m->file, "/meta/feature_names", m->n_features, &fnames))
+        rc = BAD("%s: /meta/scale_offset, scale_mul or feature_names do not have %d entries",
+                 m->path, m->n_features);
+    if (rc == HPCML_OK) {
+        for (int j = 0; j < m->n_features; j++)
+            fit->feature_names[j] = fnames[j];
+        free(fnames);
+    }
+    name_list l = {0};
+    if (rc == HPCML_OK && list_groups(m->file, "/meta/columns", &l) != 0)
+        rc = BAD("%s: no /meta/columns", m->path);
+    for (int i = 0; i < l.n && rc == HPCML_OK; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "/meta/columns/%s", l.names[i]);
+        hid_t g = H5Gopen2(m->file, p, H5P_DEFAULT);
+        char *name = NULL;
+        int64_t ff = -1, nf = 0;
+        if (g < 0 || attr_str(g, "name", &name) ||
+            h5_attr_i64(g, "first_feature", &ff) ||
+            h5_attr_i64(g, "n_features", &nf))
+            rc = BAD("%s: %s lacks its attributes", m->path, p);
+        int c = -1;
+        for (int k = 0; rc == HPCML_OK && k < s->n_cols; k++)
+            if (!strcmp(s->cols[k].name, name)) c = k;
+        if (rc == HPCML_OK && nf > 0 && c >= 0) {
+            etl_col_fit *f = &fit->cols[c];
+            f->first_feature = (int)ff;
+            f->n_features = (int)nf;
+            if (ff < 0 || ff + nf > m->n_features)
+                rc = BAD("%s: %s: features [%lld, %lld) outside the model's %d", m->path, p,
+                         (long long)ff, (long long)(ff + nf), m->n_features);
+            if (rc == HPCML_OK &&
+                (h5_attr_f64(g, "impute_value", &f->impute_value) ||
+                 h5_attr_f64(g, "mean", &f->mean) ||
+                 h5_attr_f64(g, "std", &f->std) ||
+                 h5_attr_f64(g, "min", &f->min) ||
+                 h5_attr_f64(g, "max", &f->max)))
+                rc = BAD("%s: %s lacks its fitted statistics", m->path, p);
+            if (rc == HPCML_OK) {
+                f->offset = fit->scale_offset[ff];
+                f->mul = fit->scale_mul[ff];
+            }
+            if (rc == HPCML_OK && s->cols[c].type == ETL_COL_CATEGORY) {
+                char vp[4300], cp[4300];
+                snprintf(vp, sizeof vp, "%s/vocabulary", p);
+                snprintf(cp, sizeof cp, "%s/vocabulary_counts", p);
+                int64_t nv = ds_len(m->file, vp);
+                char **words = NULL;
+                int64_t *counts = calloc((size_t)(nv > 0 ? nv : 1), sizeof *counts);
+                etl_vocab_entry *ents = calloc((size_t)(nv > 0 ? nv : 1), sizeof *ents);
+                if (nv < 1 || !counts || !ents || ds_strings(m->file, vp, nv, &words) ||
+                    (ds_len(m->file, cp) == nv &&
+                     ds_read(m->file, cp, H5T_NATIVE_INT64, counts) != 0))
+                    rc = BAD("%s: %s has no vocabulary", m->path, p);
+                for (int64_t k = 1; rc == HPCML_OK && k < nv; k++)
+                    ents[k - 1] = (etl_vocab_entry){words[k], (uint32_t)strlen(words[k]), counts[k]};
+                if (rc == HPCML_OK) rc = etl_vocab_from_entries(ents, (int32_t)(nv - 1), &f->vocab);
+                if (rc == HPCML_OK && f->n_features != 1 && f->n_features != f->vocab.n + 1)
+                    rc = BAD("%s: %s: %d features for a vocabulary of %d", m->path, p,
+                             f->n_features, f->vocab.n);
+                free_strings(words, nv);
+                free(counts);
+                free(ents);
+            }
+        }
+        free(name);
+        if (g >= 0) H5Gclose(g);
+    }
+    free_strings(l.names, l.n);
+    h5_quiet_end(&q);
+    if (rc != HPCML_OK) etl_fit_free(fit);
+    return rc;
+}
+
+void model_file_close(model_file *m)
+{
+    if (m->file >= 0) H5Fclose(m->file);
+    m->file = -1;
+    free(m->params);
+    free_strings(m->class_names, m->n_classes);
+    free(m->label_column);
+    free(m->train_config);
+    free(m->etl_config);
+    free(m->class_weights);
+    free_strings(m->col_names, m->n_cols);
+    free(m->col_types);
+    memset(m, 0, sizeof *m);
+    m->file = -1;
+}
