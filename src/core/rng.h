@@ -22,8 +22,8 @@ enum {
     RNG_STREAM_DROPOUT = 7,     /* train: dropout masks */
     RNG_STREAM_SWEEP = 8,       /* sweep: trial configurations */
     RNG_STREAM_STREAM_ORDER = 9, /* train streaming: chunk order and window shuffles */
-    RNG_STREAM_GEN_DRIFT = 10,   /* hpcml-gen: unseen categories of drifted data */
-    RNG_STREAM_TPE = 11          /* sweep: TPE's candidate draws for trial i */
+    RNG_STREAM_TPE = 10,         /* sweep: TPE's candidate draws for trial i */
+    RNG_STREAM_GEN_DRIFT = 11    /* hpcml-gen: unseen categories of drifted data */
 };
 
 typedef struct {

@@ -96,7 +96,10 @@ def spread(cs):
 s_l, s_c = spread(liar), spread(ctl)
 print(f"2. trials 8..13: mean pairwise distance {s_l:.3f} with liars, {s_c:.3f} without")
 assert liar[0] == ctl[0], "trial 8 saw no liar: it must equal its control"
-assert all(a != b for a, b in zip(liar[1:], ctl[1:])), "liars changed nothing"
+# A liar only enters g(x): the 24 candidates (drawn from l(x)) are the
+# control's, and the argmax may by chance stay the same one; most must move.
+moved = sum(a != b for a, b in zip(liar[1:], ctl[1:]))
+assert moved >= 3, f"liars moved only {moved} of 5 choices"
 assert s_l > 1.2 * s_c, (s_l, s_c)
 
 c14 = started(tmp + "/ctl14/journal.jsonl")[14][0]
