@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # demo.sh — the main job: the whole pipeline on the built-in default dataset
 # (configs/demo.cfg), locally under mpirun, no cluster needed:
-# gen -> etl -> sweep -> final training with best.cfg -> evaluation.
+# gen -> etl -> sweep -> final training with best.cfg -> evaluation -> report.html.
 #   scripts/demo.sh [-np N] [--slurm] [-s section.key=value]...
 # --slurm: the same pipeline as Slurm jobs on a real one-node Slurm on this machine:
 # starts it (slurm/local/start.sh, in $HPCML_SLURM_DIR, default /tmp/hpcml-slurm),
-# submits slurm/pipeline.sh --wait (gen -> etl -> sweep job array -> final training),
-# prints evaluation.json and stops the cluster (also on failure). Needs root.
+# submits slurm/pipeline.sh --wait (gen -> etl -> sweep job array -> final training ->
+# report), prints evaluation.json and the report's path and stops the cluster (also on
+# failure). Needs root.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 np=2
@@ -33,10 +34,13 @@ if ((slurm)); then
   echo "== a one-node Slurm on this machine (slurm/local/start.sh)"
   trap '"$root/slurm/local/stop.sh"' EXIT
   eval "$("$root/slurm/local/start.sh")"
-  echo "== slurm/pipeline.sh --wait: gen -> etl -> sweep array -> final training (logs in hpcml-out/slurm/)"
+  echo "== slurm/pipeline.sh --wait: gen -> etl -> sweep array -> final training -> report (logs in hpcml-out/slurm/)"
   HPCML_PREFIX=$HPCML_BUILD_DIR "$root/slurm/pipeline.sh" "$cfg" -s sweep.trials=16 "${overrides[@]}" --wait
   echo "== done: hpcml-out/train/evaluation.json"
   cat hpcml-out/train/evaluation.json
+  report=$("$bin/hpcml-report" -c "$cfg" "${overrides[@]}" --print-config |
+    sed -n '/^report = {$/,/^};$/s/^  output = "\(.*\)";$/\1/p')
+  echo "== report: $root/$report (one self-contained page: open it in a browser)"
   exit 0
 fi
 run() { mpirun --allow-run-as-root --oversubscribe -np "$np" "$@"; }
@@ -54,3 +58,9 @@ echo "== hpcml-train: final training with the sweep's best.cfg, then evaluation 
 run "$bin/hpcml-train" -c hpcml-out/sweep/best.cfg "${overrides[@]}"
 echo "== done: hpcml-out/train/evaluation.json"
 cat hpcml-out/train/evaluation.json
+echo "== hpcml-report: the run's files -> one self-contained HTML page"
+run1() { mpirun --allow-run-as-root --oversubscribe -np 1 "$@"; }
+run1 "$bin/hpcml-report" -q -c "$cfg" "${overrides[@]}"
+report=$("$bin/hpcml-report" -c "$cfg" "${overrides[@]}" --print-config |
+  sed -n '/^report = {$/,/^};$/s/^  output = "\(.*\)";$/\1/p')
+echo "== report: $root/$report (open it in a browser; it needs no network)"
