@@ -543,7 +543,7 @@ void report_section_sweep(svg_buf *b, const report_input *journal, const sweep_s
                                        .x_integer = 1,
                                        .y_min = lo,
                                        .y_max = hi,
-                                       .legend_corner = SVG_BOTTOM_RIGHT});
+                                       .legend_width = 120});
             svg_plot_points(&p, x, fin, (size_t)n,
                             &(svg_style){.color = SVG_MUTED, .label = "trial's last value"});
             svg_plot_line(&p, x, y, (size_t)n,
@@ -988,20 +988,21 @@ void report_section_evaluation(svg_buf *b, const report_input *in, const metrics
     free(cp);
     free(cr);
     free(cf);
-    svg_buf_puts(b, "</div>\n");
 
     char a1[40], a2[40], a3[40], a4[40];
     fmt_count(a1, sizeof a1, ctn);
     fmt_count(a2, sizeof a2, cfp);
     fmt_count(a3, sizeof a3, cfn);
     fmt_count(a4, sizeof a4, ctp);
-    svg_buf_printf(b,
-                   "<h3>Confusion matrix at threshold %g</h3>\n<table class=\"cm\"><tr><th "
-                   "class=\"t\"></th><th>predicted 0</th><th>predicted 1</th></tr>\n"
-                   "<tr><th class=\"t\">true 0</th><td class=\"hit\">%s</td><td "
-                   "class=\"miss\">%s</td></tr>\n<tr><th class=\"t\">true 1</th><td "
-                   "class=\"miss\">%s</td><td class=\"hit\">%s</td></tr></table>\n",
-                   threshold, a1, a2, a3, a4);
+    svg_buf_printf(
+        b,
+        "<div class=\"col\"><h3>Confusion matrix at threshold %g</h3>\n<table class=\"cm\"><tr><th "
+        "class=\"t\"></th><th>predicted 0</th><th>predicted 1</th></tr>\n"
+        "<tr><th class=\"t\">true 0</th><td class=\"hit\">%s</td><td "
+        "class=\"miss\">%s</td></tr>\n<tr><th class=\"t\">true 1</th><td "
+        "class=\"miss\">%s</td><td class=\"hit\">%s</td></tr></table>\n",
+        threshold, a1, a2, a3, a4);
+    svg_buf_puts(b, "</div></div>\n");
 done:
     free(tp);
     free(fp);
