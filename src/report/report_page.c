@@ -793,9 +793,11 @@ void report_section_training(svg_buf *b, const report_input *metrics, json_t *re
 
 /* ---- evaluation --------------------------------------------------------------------- */
 
-/* Indices of the points of a curve worth drawing: the first and last, and
- * every point that moved at least 1/600 of the unit square from the last kept. */
-static size_t thin_curve(const double *x, const double *y, size_t n, size_t *keep)
+/* The points of a curve worth drawing, copied to (bx, by): the first and last,
+ * and every point that moved at least 1/600 of the unit square from the last
+ * kept. Returns their count. */
+static size_t thin_curve(const double *x, const double *y, size_t n, size_t *keep, double *bx,
+                         double *by)
 {
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -805,7 +807,29 @@ static size_t thin_curve(const double *x, const double *y, size_t n, size_t *kee
         }
         keep[m++] = i;
     }
+    for (size_t i = 0; i < m; i++) {
+        bx[i] = x[keep[i]];
+        by[i] = y[keep[i]];
+    }
     return m;
+}
+
+/* A square chart of [0, 1] x [0, 1] (ROC, precision-recall). */
+static void unit_square_begin(svg_plot *p, svg_buf *b, const char *id, const char *title,
+                              const char *x_label, const char *y_label, svg_corner legend)
+{
+    svg_plot_begin(p, b,
+                   &(svg_axes){.id = id,
+                               .width = 420,
+                               .height = 400,
+                               .title = title,
+                               .x_label = x_label,
+                               .y_label = y_label,
+                               .x_max = 1,
+                               .y_max = 1,
+                               .x_exact = 1,
+                               .y_exact = 1,
+                               .legend_corner = legend});
 }
 
 void report_section_evaluation(svg_buf *b, const report_input *in, const metrics_run *runs,
@@ -863,29 +887,13 @@ void report_section_evaluation(svg_buf *b, const report_input *in, const metrics
         ax[k + 1] = N > 0 ? fp[k] / N : NAN;
         ay[k + 1] = P > 0 ? tp[k] / P : NAN;
     }
-    size_t m = thin_curve(ax, ay, n + 1, keep);
-    for (size_t i = 0; i < m; i++) {
-        bx[i] = ax[keep[i]];
-        by[i] = ay[keep[i]];
-    }
+    size_t m = thin_curve(ax, ay, n + 1, keep, bx, by);
     char title[96];
     snprintf(title, sizeof title, "ROC curve (AUC %.4f)", auc);
     svg_plot p;
     figure_begin(b);
-    svg_plot_begin(&p, b,
-                   &(svg_axes){.id = "eval-roc",
-                               .width = 420,
-                               .height = 400,
-                               .title = title,
-                               .x_label = "false positive rate",
-                               .y_label = "true positive rate",
-                               .x_min = 0,
-                               .x_max = 1,
-                               .y_min = 0,
-                               .y_max = 1,
-                               .x_exact = 1,
-                               .y_exact = 1,
-                               .legend_corner = SVG_BOTTOM_RIGHT});
+    unit_square_begin(&p, b, "eval-roc", title, "false positive rate", "true positive rate",
+                      SVG_BOTTOM_RIGHT);
     double diag[2] = {0, 1};
     svg_plot_line(&p, diag, diag, 2,
                   &(svg_style){.color = SVG_MUTED, .dash = "4 4", .width = 1, .label = "chance"});
@@ -901,27 +909,10 @@ void report_section_evaluation(svg_buf *b, const report_input *in, const metrics
         ax[k] = P > 0 ? tp[k] / P : NAN;
         ay[k] = tp[k] + fp[k] > 0 ? tp[k] / (tp[k] + fp[k]) : NAN;
     }
-    m = thin_curve(ax, ay, n, keep);
-    for (size_t i = 0; i < m; i++) {
-        bx[i] = ax[keep[i]];
-        by[i] = ay[keep[i]];
-    }
+    m = thin_curve(ax, ay, n, keep, bx, by);
     snprintf(title, sizeof title, "precision-recall curve (AP %.4f)", ap);
     figure_begin(b);
-    svg_plot_begin(&p, b,
-                   &(svg_axes){.id = "eval-pr",
-                               .width = 420,
-                               .height = 400,
-                               .title = title,
-                               .x_label = "recall",
-                               .y_label = "precision",
-                               .x_min = 0,
-                               .x_max = 1,
-                               .y_min = 0,
-                               .y_max = 1,
-                               .x_exact = 1,
-                               .y_exact = 1,
-                               .legend_corner = SVG_BOTTOM_LEFT});
+    unit_square_begin(&p, b, "eval-pr", title, "recall", "precision", SVG_BOTTOM_LEFT);
     svg_plot_hline(&p, P / (P + N), "positive share (chance)",
                    &(svg_style){.color = SVG_MUTED, .dash = "4 4", .width = 1});
     svg_plot_line(&p, bx, by, m, &(svg_style){.color = C_TRAIN, .width = 2.2, .label = "model"});
