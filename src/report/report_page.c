@@ -1065,11 +1065,10 @@ static void profile_block(svg_buf *b, const report_profile *pr)
         snprintf(tip, sizeof tip, "%s: min %s, mean %s, max %s (rank %.0f)", jstr(s, "path"), a, c,
                  d, stat(s, "wall_s", "max_rank"));
         int depth = (int)jnum(s, "depth");
-        svg_plot_bar(
-            &p, 0, mean, (double)i + 0.2, (double)i + 0.8,
-            &(svg_style){.color = depth ? svg_palette(9) : C_TRAIN,
-                         .title = tip,
-                         .label = depth ? "mean over ranks (nested stage)" : "mean over ranks"});
+        svg_plot_bar(&p, 0, mean, (double)i + 0.2, (double)i + 0.8,
+                     &(svg_style){.color = depth ? svg_palette(9) : C_TRAIN,
+                                  .title = tip,
+                                  .label = depth ? "nested stage, mean" : "mean over ranks"});
         svg_plot_whisker(&p, lo, hi, (double)i + 0.5,
                          &(svg_style){.color = SVG_INK, .width = 1.2, .label = "min … max"});
     }
