@@ -40,7 +40,8 @@ if ((slurm)); then
   cat hpcml-out/train/evaluation.json
   report=$("$bin/hpcml-report" -c "$cfg" "${overrides[@]}" --print-config |
     sed -n '/^report = {$/,/^};$/s/^  output = "\(.*\)";$/\1/p')
-  echo "== report: $root/$report (one self-contained page: open it in a browser)"
+  [[ $report == /* ]] || report=$root/$report
+  echo "== report: $report (one self-contained page: open it in a browser)"
   exit 0
 fi
 run() { mpirun --allow-run-as-root --oversubscribe -np "$np" "$@"; }
@@ -63,4 +64,5 @@ run1() { mpirun --allow-run-as-root --oversubscribe -np 1 "$@"; }
 run1 "$bin/hpcml-report" -q -c "$cfg" "${overrides[@]}"
 report=$("$bin/hpcml-report" -c "$cfg" "${overrides[@]}" --print-config |
   sed -n '/^report = {$/,/^};$/s/^  output = "\(.*\)";$/\1/p')
-echo "== report: $root/$report (open it in a browser; it needs no network)"
+[[ $report == /* ]] || report=$root/$report
+echo "== report: $report (open it in a browser; it needs no network)"
