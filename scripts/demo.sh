@@ -2,12 +2,14 @@
 # demo.sh — the main job: the whole pipeline on the built-in default dataset
 # (configs/demo.cfg), locally under mpirun, no cluster needed:
 # gen -> etl -> sweep -> final training with best.cfg -> evaluation -> a new, drifted
-# batch scored with the final model.h5 (predictions, predict_quality.json, drift verdict).
+# batch scored with the final model.h5 (predictions, predict_quality.json, drift verdict)
+# -> report.html.
 #   scripts/demo.sh [-np N] [--slurm] [-s section.key=value]...
 # --slurm: the same pipeline as Slurm jobs on a real one-node Slurm on this machine:
 # starts it (slurm/local/start.sh, in $HPCML_SLURM_DIR, default /tmp/hpcml-slurm),
-# submits slurm/pipeline.sh --wait (gen -> etl -> sweep job array -> final training),
-# prints evaluation.json and stops the cluster (also on failure). Needs root.
+# submits slurm/pipeline.sh --wait (gen -> etl -> sweep job array -> final training ->
+# report), prints evaluation.json and the report's path and stops the cluster (also on
+# failure). Needs root.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 np=2
@@ -34,10 +36,14 @@ if ((slurm)); then
   echo "== a one-node Slurm on this machine (slurm/local/start.sh)"
   trap '"$root/slurm/local/stop.sh"' EXIT
   eval "$("$root/slurm/local/start.sh")"
-  echo "== slurm/pipeline.sh --wait: gen -> etl -> sweep array -> final training (logs in hpcml-out/slurm/)"
+  echo "== slurm/pipeline.sh --wait: gen -> etl -> sweep array -> final training -> report (logs in hpcml-out/slurm/)"
   HPCML_PREFIX=$HPCML_BUILD_DIR "$root/slurm/pipeline.sh" "$cfg" -s sweep.trials=16 "${overrides[@]}" --wait
   echo "== done: hpcml-out/train/evaluation.json"
   cat hpcml-out/train/evaluation.json
+  report=$("$bin/hpcml-report" -c "$cfg" "${overrides[@]}" --print-config |
+    sed -n '/^report = {$/,/^};$/s/^  output = "\(.*\)";$/\1/p')
+  [[ $report == /* ]] || report=$root/$report
+  echo "== report: $report (one self-contained page: open it in a browser)"
   exit 0
 fi
 run() { mpirun --allow-run-as-root --oversubscribe -np "$np" "$@"; }
@@ -64,7 +70,6 @@ run "$bin/hpcml-gen" -c "$cfg" "${overrides[@]}" -s gen.output_dir=hpcml-out/new
 echo "== hpcml-predict: score it with hpcml-out/train/model.h5"
 run "$bin/hpcml-predict" -c "$cfg" "${overrides[@]}" -s 'predict.input=["hpcml-out/new/*.csv"]' \
   -s predict.output=hpcml-out/predict/predictions.csv
-echo "== done"
 echo "predictions:   hpcml-out/predict/predictions.csv"
 echo "data quality:  hpcml-out/predict/predict_quality.json"
 echo "drift report:  hpcml-out/predict/drift.json (picture: drift.svg)"
@@ -73,3 +78,10 @@ if [[ -e hpcml-out/predict/DRIFT ]]; then
 else
   echo "drift verdict: no dataset drift"
 fi
+echo "== hpcml-report: the run's files -> one self-contained HTML page"
+run1() { mpirun --allow-run-as-root --oversubscribe -np 1 "$@"; }
+run1 "$bin/hpcml-report" -q -c "$cfg" "${overrides[@]}"
+report=$("$bin/hpcml-report" -c "$cfg" "${overrides[@]}" --print-config |
+  sed -n '/^report = {$/,/^};$/s/^  output = "\(.*\)";$/\1/p')
+[[ $report == /* ]] || report=$root/$report
+echo "== report: $report (open it in a browser; it needs no network)"

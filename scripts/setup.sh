@@ -4,15 +4,16 @@
 #   scripts/setup.sh --slurm  plus a one-node Slurm (scripts/demo.sh --slurm)
 #   scripts/setup.sh --test   plus what the test suite needs (Python peers, clang, Slurm,
 #                             matplotlib for the scaling plot, Lmod, man-db and tclsh for
-#                             the installed module's test, optuna for the TPE parity test)
+#                             the installed module's test, optuna for the TPE parity test,
+#                             headless Chromium and a font for the report's browser test)
 set -euo pipefail
 
 core=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
       hdf5-tools libopenblas-dev libconfig-dev libjansson-dev zlib1g-dev python3)
 slurm=(munge slurmctld slurmd slurm-client)
 test_extra=(python3-numpy python3-scipy python3-h5py python3-pandas python3-sklearn python3-torch
-            python3-matplotlib python3-optuna clang libclang-rt-14-dev gzip "${slurm[@]}"
-            lmod man-db tcl git)
+            python3-matplotlib python3-optuna clang libclang-rt-14-dev gzip chromium
+            fonts-dejavu-core "${slurm[@]}" lmod man-db tcl git)
 
 want=("${core[@]}")
 case "${1:-}" in

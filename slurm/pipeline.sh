@@ -3,12 +3,14 @@
 #
 #   hpcml-gen (when gen.enabled) -> hpcml-etl -> hpcml-sweep array -> hpcml-train with the
 #   sweep's best.cfg (training ends with the evaluation on /test: evaluation.json)
+#   -> hpcml-report (report.output: one self-contained report.html of the run)
 #
 #   slurm/pipeline.sh CONFIG [-s section.key=value]... [--wait] [--dry-run] [--force] [--no-sweep]
 #
 #   -s K=V      override a config key; every stage gets the same overrides
-#   --wait      block until the last job ends; exit with its status (0 when it completed,
-#               else the exit code of the first failed job, or 1)
+#   --wait      block until the last job ends; exit with the status of the last stage
+#               before the report (0 when it completed, else the exit code of the first
+#               failed job, or 1); a failed report job is a warning
 #   --dry-run   print the sbatch lines (a bash script that would submit them), submit nothing
 #   --force     run every stage, even those whose outputs are complete and valid
 #   --no-sweep  gen -> etl -> hpcml-train with CONFIG itself
@@ -22,7 +24,8 @@
 # that fails (a bad node, a diverging configuration) must not cancel the final training
 # while the other trials found a good configuration; train.sbatch itself fails with exit
 # 2 when no trial finished (no best.cfg). It also waits afterok on the ETL job, so a failed
-# ETL still cancels it.
+# ETL still cancels it. The report job waits with afterany on the training, so a failed
+# run still gets its page (it shows what exists and says what is missing).
 #
 # Re-running skips stages whose outputs are complete and valid: the files pass a format
 # check (gen: manifest.json and the shard sizes it lists; etl: dataset.h5 with its
@@ -81,6 +84,7 @@ get sweep_time resources.sweep_time
 get grace resources.signal_grace_s
 get requeue resources.requeue
 get log_dir resources.log_dir
+get report_output report.output
 log_dir=$(realpath -m "$log_dir")
 
 # ---- which stages are done --------------------------------------------------------------
@@ -137,6 +141,13 @@ stages=()
 [[ $gen_enabled == true ]] && stages+=(gen)
 stages+=(etl)
 if ((HPCML_OPT_no_sweep)); then stages+=(train); else stages+=(sweep train-final); fi
+# The last job writes report.html (after the training, whatever its outcome). An install
+# without hpcml-report (an older one) runs the pipeline without it.
+if hpcml_find_program hpcml-report >/dev/null; then
+  stages+=(report)
+else
+  hpcml_say "note: hpcml-report not found; no report job"
+fi
 
 declare -A run=() why=()
 running=0
@@ -151,6 +162,7 @@ for s in "${stages[@]}"; do
         [[ -z $array_spec && -s $sweep_dir/best.cfg ]] && why[$s]="$sweep_dir/best.cfg"
         ;;
       train | train-final) train_valid "$s" && why[$s]="$train_dir/evaluation.json" ;;
+      report) [[ -s $report_output ]] && why[$s]=$report_output ;;
     esac
   fi
   if [[ -z ${why[$s]:-} ]]; then
@@ -166,7 +178,7 @@ fi
 
 # Programs must be there before anything is submitted.
 declare -A prog_of=([gen]=hpcml-gen [etl]=hpcml-etl [sweep]=hpcml-sweep [train]=hpcml-train
-  [train-final]=hpcml-train)
+  [train-final]=hpcml-train [report]=hpcml-report)
 for s in "${stages[@]}"; do
   [[ -n ${run[$s]:-} ]] || continue
   if ! hpcml_find_program "${prog_of[$s]}" >/dev/null; then
@@ -280,6 +292,11 @@ for s in "${stages[@]}"; do
         "${mpi_shape[@]}" "${gpus[@]}" --time="${train_time:-$time}" "${preempt[@]}" \
         "$here/train.sbatch" "${from[@]}" "${job_args[@]}"
       ;;
+    report)
+      d=$(dep afterany:etl afterany:train afterany:train-final) && deps=("$d")
+      submit report "${base[@]}" --job-name=hpcml-report --output="$log" "${deps[@]}" \
+        --ntasks=1 --cpus-per-task=1 --time=00:10:00 "$here/report.sbatch" "${job_args[@]}"
+      ;;
   esac
 done
 
@@ -318,7 +335,11 @@ terminal() {
   esac
 }
 
+# The pipeline's outcome is its last stage before the report; --wait also waits for the
+# report job, whose failure is a warning (report.html then names the unreadable input).
 last=${submitted[-1]}
+main_last=$last
+if [[ -n ${run[report]:-} ]] && ((${#submitted[@]} > 1)); then main_last=${submitted[-2]}; fi
 poll=${HPCML_POLL_S:-2}
 seen=""
 while :; do
@@ -336,6 +357,15 @@ done
 rc=0
 for s in "${stages[@]}"; do
   [[ -n ${run[$s]:-} ]] || continue
+  if [[ $s == report ]]; then
+    read -r s_st s_ex < <(job_state "${job[$s]}")
+    if [[ $s_st == COMPLETED ]]; then
+      hpcml_say "report ${job[$s]}: COMPLETED: $report_output"
+    else
+      hpcml_say "warning: report ${job[$s]}: $s_st (exit $s_ex); see its log in $log_dir"
+    fi
+    continue
+  fi
   if [[ $s == sweep ]]; then
     summary=$(scontrol show job -o "${job[$s]}" 2>/dev/null |
       sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' | sort | uniq -c | awk '{ s = s (NR > 1 ? " " : "") $2 "=" $1 } END { print s }')
@@ -348,10 +378,11 @@ for s in "${stages[@]}"; do
     rc=$((s_ex > 0 ? s_ex : 1))
   fi
 done
+if [[ $main_last != "$last" ]]; then read -r st ex < <(job_state "$main_last"); fi
 if [[ $st == COMPLETED && $ex == 0 ]]; then
   rc=0
 elif ((rc == 0)); then
   rc=$((ex > 0 ? ex : 1))
 fi
-hpcml_say "pipeline finished: last job $last $st; exit $rc"
+hpcml_say "pipeline finished: last job $main_last $st; exit $rc"
 exit "$rc"

@@ -323,6 +323,19 @@ static const cfg_key monitoring_keys[] = {
     {0},
 };
 
+/* ---- report: a run's files -> report.html ------------------------------------ */
+static const cfg_key report_keys[] = {
+    {"output", CFG_STRING, "\"hpcml-out/report.html\"", NO_RANGE, 0, 0,
+     "the self-contained HTML report (inputs are found through etl.output, train.output_dir, "
+     "sweep.output_dir, gen.output_dir)"},
+    {"title", CFG_STRING, "\"hpcml run report\"", NO_RANGE, 0, 0, "the page's title"},
+    {"predictions", CFG_STRING, "\"\"", NO_RANGE, 0, 0,
+     "predictions file of the evaluation section (\"\": train.output_dir/predictions.h5)"},
+    {"drift", CFG_STRING, "\"hpcml-out/predict/drift.json\"", NO_RANGE, 0, 0,
+     "drift.json of hpcml-predict; the drift section is shown when it exists"},
+    {0},
+};
+
 const cfg_section hpcml_config_schema[] = {
     {"gen", "hpcml-gen: synthetic fraud-like CSV shards", gen_keys},
     {"etl", "hpcml-etl: CSV to a validated, transformed parallel HDF5 dataset", etl_keys},
@@ -331,5 +344,6 @@ const cfg_section hpcml_config_schema[] = {
     {"predict", "hpcml-predict: score new CSV data with a model package", predict_keys},
     {"resources", "Slurm resource requests used by slurm/pipeline.sh", resources_keys},
     {"monitoring", "alert rules, profiling outputs and data-drift detection", monitoring_keys},
+    {"report", "hpcml-report: one self-contained HTML page per pipeline run", report_keys},
     {0},
 };

@@ -168,17 +168,27 @@ static int step_decimals(double step)
     return 12;
 }
 
+/* Whether a tick label at this magnitude gets a k/M/G/T suffix. */
+static int big_unit(double top)
+{
+    return top >= 1e4;
+}
+
 void svg_tick_label(char *out, size_t n, double v, double step)
 {
     if (!(step > 0)) step = fabs(v) > 0 ? fabs(v) : 1;
     if (fabs(v) < step * 1e-6) v = 0;
+    if (v == 0) {
+        snprintf(out, n, "%.*f", big_unit(fmax(fabs(v), step)) ? 0 : step_decimals(step), 0.0);
+        return;
+    }
     static const struct {
         double scale;
         const char *suffix;
-    } big[] = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}};
+    } big[] = {{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}};
     double top = fmax(fabs(v), step);
     for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
-        if (top >= big[i].scale) {
+        if (top >= big[i].scale * (big[i].scale == 1e3 ? 10 : 1)) {
             snprintf(out, n, "%.*f%s", step_decimals(step / big[i].scale), v / big[i].scale,
                      big[i].suffix);
             return;
@@ -565,7 +575,10 @@ void svg_plot_vline(svg_plot *p, double x, const char *text, const svg_style *st
     svg_buf_puts(p->out, ">");
     title_element(p->out, st);
     svg_buf_puts(p->out, "</line>\n");
-    if (text) small_text(p->out, px, p->top - 5, "middle", style_color(st), text);
+    if (text) {
+        const char *anchor = px > p->right - 30 ? "end" : px < p->left + 30 ? "start" : "middle";
+        small_text(p->out, px, p->top - 5, anchor, style_color(st), text);
+    }
     svg_plot_legend(p, st, 0);
 }
 
@@ -586,7 +599,9 @@ void svg_plot_hline(svg_plot *p, double y, const char *text, const svg_style *st
 void svg_plot_text(svg_plot *p, double x, double y, const char *anchor, const char *text,
                    const svg_style *st)
 {
-    small_text(p->out, svg_plot_x(p, x), svg_plot_y(p, y), anchor ? anchor : "start",
+    if (!anchor) anchor = "start";
+    double dx = !strcmp(anchor, "start") ? 4 : !strcmp(anchor, "end") ? -4 : 0;
+    small_text(p->out, svg_plot_x(p, x) + dx, svg_plot_y(p, y) + 4, anchor,
                st && st->color ? st->color : SVG_INK, text);
 }
 
@@ -618,15 +633,19 @@ void svg_plot_end(svg_plot *p)
         if (p->ax.legend_width > 0) {
             x = p->right + 12;
             y = p->top + 4;
-            max_chars = (size_t)fmax(4, (p->ax.legend_width - swatch - 10) / (12 * 0.58));
+            max_chars = (size_t)fmax(4, (p->ax.legend_width - swatch - 6) / (12 * 0.52));
         } else {
             w += swatch + 16;
-            x = p->right - w - 8;
-            y = p->top + 8;
+            double h = row * p->n_legend + 6;
+            int right =
+                p->ax.legend_corner == SVG_TOP_RIGHT || p->ax.legend_corner == SVG_BOTTOM_RIGHT;
+            int top = p->ax.legend_corner == SVG_TOP_RIGHT || p->ax.legend_corner == SVG_TOP_LEFT;
+            x = right ? p->right - w - 8 : p->left + 8;
+            y = top ? p->top + 8 : p->bottom - h - 8;
             svg_buf_printf(b,
                            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                            "fill=\"white\" fill-opacity=\"0.88\" stroke=\"" SVG_GRID "\"/>\n",
-                           x, y, w, row * p->n_legend + 6);
+                           x, y, w, h);
             x += 6;
             y += 3;
         }

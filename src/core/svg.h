@@ -63,11 +63,13 @@ double svg_tick_step(double lo, double hi, int target, int integer_only);
 /* Tick values: the multiples of step within [lo, hi] (with a tolerance of a
  * millionth of a step). Returns the count written (at most cap). */
 int svg_ticks(double lo, double hi, double step, double *out, int cap);
-/* A tick label: as many decimals as step needs, no "-0", thousands kept as
- * digits up to 1e6, then k/M/G/T suffixes (1.5M). */
+/* A tick label: as many decimals as step needs, no "-0", digits below 10000,
+ * then k/M/G/T suffixes (25k, 1.5M). */
 void svg_tick_label(char *out, size_t n, double v, double step);
 
 /* ---- charts ------------------------------------------------------------------------ */
+
+typedef enum { SVG_TOP_RIGHT = 0, SVG_BOTTOM_RIGHT, SVG_BOTTOM_LEFT, SVG_TOP_LEFT } svg_corner;
 
 /* What a chart shows. Sizes in pixels (0: the defaults 640 x 360). Labels
  * should carry units: "wall time (s)", "peak RSS (MiB)". */
@@ -88,9 +90,10 @@ typedef struct {
     const char *const *y_categories;
     int n_y_categories;
     double legend_width; /* > 0: the legend goes in a column this wide right of the
-                            frame; 0: in the frame's top right corner */
-    double left_margin;  /* 0: fits the y tick labels (or category names) */
-    int standalone;      /* 1: starts with the <?xml?> declaration (an .svg file) */
+                            frame; 0: inside the frame, in the corner legend_corner */
+    svg_corner legend_corner;
+    double left_margin; /* 0: fits the y tick labels (or category names) */
+    int standalone;     /* 1: starts with the <?xml?> declaration (an .svg file) */
 } svg_axes;
 
 typedef enum { SVG_MARK_NONE = 0, SVG_MARK_CIRCLE, SVG_MARK_CROSS, SVG_MARK_SQUARE } svg_marker;
@@ -144,7 +147,8 @@ void svg_plot_whisker(svg_plot *p, double x_lo, double x_hi, double y, const svg
 /* Full-height / full-width reference lines, with an optional label at the frame's edge. */
 void svg_plot_vline(svg_plot *p, double x, const char *text, const svg_style *st);
 void svg_plot_hline(svg_plot *p, double y, const char *text, const svg_style *st);
-/* Text at a data position; anchor "start", "middle" or "end". */
+/* A small label at a data position, vertically centred on y and set 4 px off
+ * x on its anchor's side ("start": right of x, "end": left of x, "middle"). */
 void svg_plot_text(svg_plot *p, double x, double y, const char *anchor, const char *text,
                    const svg_style *st);
 /* <g> with the style's class, id, stroke and title; ended by svg_plot_group_end. */

@@ -96,6 +96,16 @@ double metrics_runs_auc_roc(const metrics_run *runs, size_t n) {
     return area / (tp * fp);
 }
 
+void metrics_runs_cumulative(const metrics_run *runs, size_t n, double *tp, double *fp) {
+    double t = 0.0, f = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        t += runs[i].pos;
+        f += runs[i].neg;
+        tp[i] = t;
+        fp[i] = f;
+    }
+}
+
 double metrics_runs_average_precision(const metrics_run *runs, size_t n) {
     double total_pos = 0.0;
     for (size_t i = 0; i < n; i++) total_pos += runs[i].pos;

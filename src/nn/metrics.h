@@ -61,6 +61,12 @@ double metrics_runs_auc_roc(const metrics_run *runs, size_t n);
  * (descending) of (R_k - R_{k-1}) * P_k, R_0 = 0 (no interpolation). */
 double metrics_runs_average_precision(const metrics_run *runs, size_t n);
 
+/* The curve behind both areas: tp[k], fp[k] are the total positive and
+ * negative weight of the rows with score >= runs[k].score (cumulative over
+ * runs 0..k), so ROC point k is (fp[k]/N, tp[k]/P) and PR point k is
+ * (tp[k]/P, tp[k]/(tp[k]+fp[k])). */
+void metrics_runs_cumulative(const metrics_run *runs, size_t n, double *tp, double *fp);
+
 /* The same from raw arrays (build + compute); NaN on failure. */
 double metrics_auc_roc(const double *score, const int32_t *label, const double *weight, size_t n);
 double metrics_average_precision(const double *score, const int32_t *label, const double *weight,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole pipeline with the real programs under mpirun, as scripts/demo.sh
 # runs it: gen -> etl -> sweep (array tasks, then pool mode) on the trainer
-# -> final training with best.cfg -> evaluation.json.
+# -> final training with best.cfg -> evaluation.json -> report.html (hpcml-report).
 # labels: mpi pipeline sweep
 # timeout: 300
 source "$(dirname "$0")/lib.sh" "$@"
@@ -25,3 +25,13 @@ for k in ("accuracy", "precision", "recall", "f1", "auc", "pr_auc", "confusion")
     assert k in e, k
 PY
 pass "gen -> etl -> sweep (array + pool) -> train with best.cfg -> evaluation.json"
+
+"${MPIRUN[@]}" -np 1 "$BIN/hpcml-report" -c "$cfg" "${S[@]}" -q || fail "hpcml-report exited $?"
+$PY - hpcml-out/report.html <<'PY' || fail "report.html"
+import re, sys
+html = open(sys.argv[1]).read()
+sec = dict(re.findall(r'<section id="([a-z]+)">(.*?)</section>', html, re.S))
+for name in ("data", "sweep", "training", "evaluation", "performance"):
+    assert "<svg" in sec[name] and 'class="corrupt"' not in sec[name], name
+PY
+pass "hpcml-report: hpcml-out/report.html with every stage's section"

@@ -2,8 +2,9 @@
 # test_slurm_real_pipeline.sh — the real programs on a real one-node Slurm:
 #   - slurm/pipeline.sh --wait on generated data: hpcml-gen -> hpcml-etl -> a 4-trial
 #     hpcml-sweep array -> hpcml-train with the sweep's best.cfg -> evaluation.json, the
-#     jobs in dependency order, every output checked against the others; a re-run skips
-#     all four stages;
+#     jobs in dependency order, every output checked against the others; the last job
+#     (hpcml-report) writes report.html with every section drawn and its SVGs valid XML;
+#     a re-run skips all five stages;
 #   - a data error (hpcml-etl on a CSV with a ragged row) exits 2 after one run, without
 #     retry and without output;
 #   - a transient I/O error (hpcml-etl's output directory is blocked by a file, which the
@@ -14,7 +15,7 @@
 # Usage: bash test_slurm_real_pipeline.sh BUILD_DIR SRC_DIR
 source "$(dirname "$0")/lib.sh" "$@"
 source "$(dirname "$0")/slurm_lib.sh"
-for p in gen etl sweep train; do
+for p in gen etl sweep train report; do
   [[ -x $BIN/hpcml-$p ]] || fail "$BIN/hpcml-$p not built"
 done
 t_start=$SECONDS
@@ -41,7 +42,7 @@ P=(-s gen.rows=20000 -s gen.shards=2 -s gen.positive_fraction=0.05 -s sweep.tria
 rc=0
 "$SRC/slurm/pipeline.sh" "$CFG" "${P[@]}" --wait >pipe.out 2>pipe.err || rc=$?
 [[ $rc -eq 0 ]] || { cat pipe.err hpcml-out/slurm/* >&2; fail "pipeline.sh --wait exited $rc"; }
-[[ $(awk '{print $1}' pipe.out | tr '\n' ' ') == "gen etl sweep train-final " ]] ||
+[[ $(awk '{print $1}' pipe.out | tr '\n' ' ') == "gen etl sweep train-final report " ]] ||
   fail "pipeline printed: $(cat pipe.out)"
 declare -A J
 while read -r stage jid; do J[$stage]=$jid; done <pipe.out
@@ -102,11 +103,24 @@ assert 0.8 <= e["auc"] <= 1.0 and 0.0 <= e["pr_auc"] <= 1.0, e
 print("test AUC %.3f, PR-AUC %.3f on %d rows" % (e["auc"], e["pr_auc"], n))
 PY
 for m in gen.done etl.done train-final.done; do [[ -s hpcml-out/slurm/$m ]] || fail "no marker $m"; done
-pass "pipeline.sh --wait, real programs: gen -> etl -> 4-trial sweep array -> train with best.cfg (trial $best) -> evaluation.json ($secs_pipe s)"
+[[ $(epoch_of "${J[report]}" StartTime) -ge $(epoch_of "${J[train-final]}" EndTime) ]] ||
+  fail "the report job started before the final training ended"
+[[ $(job_field "${J[report]}" JobState) == COMPLETED ]] || fail "report job: $(job_field "${J[report]}" JobState)"
+$PY - hpcml-out/report.html <<'PY' || fail "report.html of the Slurm pipeline"
+import re, sys, xml.etree.ElementTree as ET
+html = open(sys.argv[1]).read()
+sec = dict(re.findall(r'<section id="([a-z]+)">(.*?)</section>', html, re.S))
+for name in ("data", "sweep", "training", "evaluation", "performance"):
+    assert "<svg" in sec[name] and 'class="corrupt"' not in sec[name], name
+assert 'class="missing"' in sec["drift"]  # no hpcml-predict in this pipeline
+for s in re.findall(r"<svg\b.*?</svg>", html, re.S):
+    ET.fromstring(s)
+PY
+pass "pipeline.sh --wait, real programs: gen -> etl -> 4-trial sweep array -> train with best.cfg (trial $best) -> evaluation.json -> report.html ($secs_pipe s)"
 
 out=$("$SRC/slurm/pipeline.sh" "$CFG" "${P[@]}" 2>re.err) || { cat re.err >&2; fail "re-run failed"; }
-[[ $out == $'gen skipped\netl skipped\nsweep skipped\ntrain-final skipped' ]] || fail "re-run did not skip: $out"
-pass "re-run with real outputs: all four stages skipped"
+[[ $out == $'gen skipped\netl skipped\nsweep skipped\ntrain-final skipped\nreport skipped' ]] || fail "re-run did not skip: $out"
+pass "re-run with real outputs: all five stages skipped"
 
 # --- a data error is not retried -----------------------------------------------------------
 t=$SECONDS

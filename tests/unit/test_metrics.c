@@ -140,6 +140,32 @@ static void test_weights_and_merge(void) {
     free(acc), free(tmp), free(l), free(r);
 }
 
+/* The cumulative curve: its last point is (P, N), the trapezoid area under its
+ * ROC points is metrics_runs_auc_roc, and the confusion counts at a run's score
+ * are metrics_binary_at's at that threshold. */
+static void test_cumulative_curve(void) {
+    const double s[] = {0.9, 0.8, 0.8, 0.7, 0.4, 0.4, 0.35, 0.2, 0.1, 0.1};
+    const int32_t y[] = {1, 1, 0, 1, 0, 1, 0, 0, 1, 0};
+    metrics_run runs[10];
+    size_t n = 0;
+    CHECK(metrics_runs_build(s, y, NULL, 10, runs, &n) == 0);
+    double tp[10], fp[10];
+    metrics_runs_cumulative(runs, n, tp, fp);
+    CHECK_NEAR(tp[n - 1], 5, 0);
+    CHECK_NEAR(fp[n - 1], 5, 0);
+    double area = 0, px = 0, py = 0;
+    for (size_t k = 0; k < n; k++) {
+        area += (fp[k] / 5 - px) * (tp[k] / 5 + py) / 2;
+        px = fp[k] / 5, py = tp[k] / 5;
+    }
+    CHECK_NEAR(area, metrics_runs_auc_roc(runs, n), 1e-15);
+    for (size_t k = 0; k < n; k++) {
+        metrics_binary m = metrics_binary_at(s, y, NULL, 10, runs[k].score);
+        CHECK_NEAR(m.tp, tp[k], 0);
+        CHECK_NEAR(m.fp, fp[k], 0);
+    }
+}
+
 static void test_multiclass(void) {
     float prob[5 * 3] = {0.1f, 0.7f, 0.2f, 0.5f, 0.5f, 0.0f, 0.2f, 0.2f, 0.6f,
                          0.3f, 0.3f, 0.4f, 0.9f, 0.05f, 0.05f};
@@ -162,6 +188,7 @@ static void test_multiclass(void) {
 }
 
 int main(void) {
+    test_cumulative_curve();
     test_binary_counts();
     test_auc_ap_small();
     test_weights_and_merge();

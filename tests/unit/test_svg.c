@@ -78,7 +78,13 @@ static void test_ticks(void)
     svg_tick_label(s, sizeof s, -1e-18, 0.1);
     CHECK_EQ_STR(s, "0.0");
     svg_tick_label(s, sizeof s, 250000, 50000);
-    CHECK_EQ_STR(s, "250000");
+    CHECK_EQ_STR(s, "250k");
+    svg_tick_label(s, sizeof s, 7500, 2500);
+    CHECK_EQ_STR(s, "7500");
+    svg_tick_label(s, sizeof s, 0, 20000);
+    CHECK_EQ_STR(s, "0");
+    svg_tick_label(s, sizeof s, 12500, 2500);
+    CHECK_EQ_STR(s, "12.5k");
     svg_tick_label(s, sizeof s, 2500000, 500000);
     CHECK_EQ_STR(s, "2.5M");
     svg_tick_label(s, sizeof s, 3e9, 1e9);
