@@ -2,6 +2,7 @@
  * h5_dataset_read.h and dataset_layout.h for the file contract. */
 #include "io/h5_dataset_read.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,23 @@ static int check_labels(const char *path, const char *split, uint64_t lo, const 
     return HPCML_OK;
 }
 
+/* Every feature must be a finite number: one NaN or infinity makes every
+ * weight NaN within a step (etl impute = "none" keeps nulls as NaN; a
+ * damaged file). Cheap next to the read. */
+static int check_features(const char *path, const char *split, uint64_t lo, const float *x,
+                          uint64_t n, int64_t nf)
+{
+    const uint64_t cells = n * (uint64_t)nf;
+    for (uint64_t i = 0; i < cells; i++)
+        if (!isfinite(x[i]))
+            return HPCML_FAIL(HPCML_EDATA,
+                              "%s: /%s/X[%llu][%llu] = %g is not a finite number (a null kept by "
+                              "etl impute = \"none\", or a damaged file): impute it in the ETL",
+                              path, split, (unsigned long long)(lo + i / (uint64_t)nf),
+                              (unsigned long long)(i % (uint64_t)nf), (double)x[i]);
+    return HPCML_OK;
+}
+
 int h5_dataset_read_rows(h5_dataset *d, int split, uint64_t lo, uint64_t hi, float *x, int32_t *y,
                          int64_t *row_id)
 {
@@ -236,6 +254,7 @@ int h5_dataset_read_rows(h5_dataset *d, int split, uint64_t lo, uint64_t hi, flo
     }
     h5_quiet_end(&q);
     HPCML_TRY(rc);
+    HPCML_TRY(check_features(d->path, name, lo, x, hi - lo, (int64_t)d->n_features));
     return check_labels(d->path, name, lo, y, hi - lo, d->n_classes);
 }
 
@@ -311,6 +330,7 @@ int h5_rows_read(h5_rows_file *f, uint64_t lo, uint64_t hi, float *x, int32_t *y
         rc = read_rows_of(f->y, f->path, name, H5T_NATIVE_INT32, lo, hi, 1, 1, 0, y);
     h5_quiet_end(&q);
     HPCML_TRY(rc);
+    HPCML_TRY(check_features(f->path, name, lo, x, hi - lo, (int64_t)f->n_features));
     return check_labels(f->path, name, lo, y, hi - lo, f->n_classes);
 }
 

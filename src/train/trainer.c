@@ -430,7 +430,7 @@ static int backward_bucketed(mlp *m, const float *x, int rows, grad_sync *gs)
 
 /* One optimizer step on this rank's rows x, y of global batch `step`. */
 static int train_step(trainer *t, uint64_t epoch, uint64_t step, const float *x, const int32_t *y,
-                      double batch_weight, double *loss_sum)
+                      double batch_weight, double *loss_sum, double *grad_norm)
 {
     const epoch_data *ed = &t->ed;
     mlp *m = &t->model;
@@ -456,10 +456,16 @@ static int train_step(trainer *t, uint64_t epoch, uint64_t step, const float *x,
         HPCML_TRY(mlp_backward(m, x, rows, m->dlogits, 0));
         HPCML_TRY(t->be.allreduce_sum(m->grads, m->n_params, t->be.comm_ctx));
     }
-    if (t->grad_clip > 0.0) {
-        double norm;
-        HPCML_TRY(optim_clip_grad_norm(&t->be, m->grads, m->n_params, t->grad_clip, &norm));
+    /* The norm of the summed gradient, every step: the same on every rank
+     * (after the allreduce), so all ranks see a divergence at the same step
+     * and stop together; one pass over the parameters. */
+    *grad_norm = NAN;
+    int nrc = optim_clip_grad_norm(&t->be, m->grads, m->n_params, t->grad_clip, grad_norm);
+    if (nrc != HPCML_OK && !isfinite(*grad_norm)) {
+        hpcml_error_clear();
+        return HPCML_OK; /* the caller stops: no step with a non-finite gradient */
     }
+    HPCML_TRY(nrc);
     const double lr = lr_schedule_at(&t->lr_sched, t->opt.step);
     HPCML_TRY(optim_step(&t->opt, m->params, m->grads, lr));
     *loss_sum += ls;
@@ -526,6 +532,18 @@ static int preempted_exit(trainer *t)
 }
 
 /* ---- the epoch loop --------------------------------------------------------- */
+
+/* Training produced a non-finite value that every rank sees alike (a
+ * reduced loss or the summed gradient): stop on all ranks with exit 4,
+ * writing no checkpoint of these weights. */
+static int diverged(const trainer *t, const char *what, double value, uint64_t step)
+{
+    return HPCML_FAIL(HPCML_EINTERNAL,
+                      "training diverged at epoch %lld, step %llu of the epoch: %s is %g; no "
+                      "checkpoint of these weights was written (lower train.lr, set "
+                      "train.grad_clip_norm, or check train.eps and the data)",
+                      (long long)t->prog.epoch + 1, (unsigned long long)step, what, value);
+}
 
 /* Reduce the local loss sums (plus a resumed partial epoch on rank 0). */
 static void reduce_epoch_loss(trainer *t, double local_loss, double local_weight, double *loss,
@@ -601,8 +619,17 @@ static int run_epochs(trainer *t, monitor *mo)
             }
             preempt_vote vote;
             vote_start(t, &vote);
-            rc = train_step(t, epoch, s, x, y, w, &local_loss);
+            double gnorm = 0.0;
+            rc = train_step(t, epoch, s, x, y, w, &local_loss, &gnorm);
             if (rc != HPCML_OK) hpcml_mpi_abort(t->comm, rc);
+            if (!isfinite(gnorm)) { /* identical on every rank: all stop here */
+                vote_finish(t, &vote);
+                if (t->streaming) stream_data_epoch_end(&t->sd);
+                profile_end();
+                profile_end();
+                free(bw);
+                return diverged(t, "the gradient norm", gnorm, s + 1);
+            }
             /* w is the global batch's weight already: counted on rank 0 only */
             if (t->rank == 0) local_weight += w;
             t->prog.step_in_epoch = (int64_t)s + 1;
@@ -637,6 +664,11 @@ static int run_epochs(trainer *t, monitor *mo)
         double gl, gw;
         reduce_epoch_loss(t, local_loss, local_weight, &gl, &gw);
         em.train_loss = gw > 0 ? gl / gw : NAN;
+        if (gw > 0 && !isfinite(em.train_loss)) { /* reduced: the same on every rank */
+            profile_end();
+            free(bw);
+            return diverged(t, "the epoch's training loss", em.train_loss, S);
+        }
         em.lr = lr_schedule_at(&t->lr_sched, t->opt.step > 0 ? t->opt.step - 1 : 0);
         t->prog.epoch++;
         t->prog.step_in_epoch = 0;
