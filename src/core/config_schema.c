@@ -55,7 +55,7 @@ static const cfg_key etl_keys[] = {
     {"input", CFG_STRING_LIST, "[\"hpcml-out/raw/*.csv\"]", NO_RANGE, 0, 0,
      "input CSV files: paths or globs (.csv or .csv.gz)"},
     {"output", CFG_STRING, "\"hpcml-out/dataset.h5\"", NO_RANGE, 0, 0,
-     "the parallel HDF5 dataset; quality.json and profile.json go beside it"},
+     "the parallel HDF5 dataset; <stem>.quality.json, .profile.json, .trace.json go beside it"},
     {"split_mode", CFG_ENUM, "\"auto\"", NO_RANGE, "auto|bytes|files", 0,
      "bytes: plain files cut into byte ranges (gzip files stay whole); files: whole files shared by "
      "size; auto: the same as bytes"},

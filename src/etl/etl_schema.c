@@ -75,6 +75,33 @@ static int load_specs(const hpcml_config *cfg, etl_options *o)
     return HPCML_OK;
 }
 
+void etl_side_prefix(const etl_options *o, char *dir, size_t dir_n, char *prefix, size_t prefix_n)
+{
+    const char *slash = strrchr(o->output, '/');
+    const char *base = slash ? slash + 1 : o->output;
+    if (slash)
+        snprintf(dir, dir_n, "%.*s", slash == o->output ? 1 : (int)(slash - o->output), o->output);
+    else
+        snprintf(dir, dir_n, ".");
+    size_t len = strlen(base);
+    static const char *const exts[] = {".h5", ".hdf5"};
+    for (size_t e = 0; e < sizeof exts / sizeof exts[0]; e++) {
+        size_t el = strlen(exts[e]);
+        if (len > el && strcmp(base + len - el, exts[e]) == 0) {
+            len -= el;
+            break;
+        }
+    }
+    snprintf(prefix, prefix_n, "%.*s.", (int)len, base);
+}
+
+void etl_side_path(const etl_options *o, const char *what, char *out, size_t n)
+{
+    char dir[4096], prefix[1024];
+    etl_side_prefix(o, dir, sizeof dir, prefix, sizeof prefix);
+    snprintf(out, n, "%s/%s%s", dir, prefix, what);
+}
+
 int etl_options_load(const hpcml_config *cfg, etl_options *o)
 {
     memset(o, 0, sizeof *o);

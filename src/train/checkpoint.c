@@ -269,17 +269,18 @@ static int list_steps(const char *dir, int64_t **steps, int *count)
 static int prepare_rank0(trainer *t, int fresh)
 {
     HPCML_TRY(fs_mkdir_p(t->ckpt_dir));
+    /* Temp files of a writer that died are never valid: those of dead
+     * owners on this host go (the same rule as hpcml-etl and hpcml-gen). */
+    HPCML_TRY(atomic_tmp_remove_stale(t->ckpt_dir, NULL, NULL));
     DIR *d = opendir(t->ckpt_dir);
     HPCML_CHECK(d != NULL, HPCML_EIO, "cannot open %s: %s", t->ckpt_dir, strerror(errno));
     struct dirent *e;
     char path[8400];
     while ((e = readdir(d)) != NULL) {
         const char *name = e->d_name;
-        /* Temp files of a writer that died are never valid. */
-        int stale = strstr(name, ".tmp.") != NULL;
         int ours = strncmp(name, "step-", 5) == 0 || strcmp(name, "best.h5") == 0 ||
                    strcmp(name, "latest") == 0;
-        if (stale || (fresh && ours)) {
+        if (fresh && ours) {
             snprintf(path, sizeof path, "%s/%s", t->ckpt_dir, name);
             if (unlink(path) != 0 && errno != ENOENT) {
                 int err = errno;
