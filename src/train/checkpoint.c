@@ -30,6 +30,7 @@ typedef struct {
     int64_t config_hash;
     int64_t seed, rows, global_batch, drop_last, steps_per_epoch, ranks;
     int64_t stream_chunk_rows, stream_window_batches; /* 0, 0: memory mode */
+    int64_t dataset_id; /* h5_dataset_identity; the last item, absent in older files */
 } ckpt_scalars;
 
 /* The scalar items stored after the optimizer moments, in file order (the
@@ -71,6 +72,7 @@ typedef struct {
     char names[MAX_ITEMS][64];
     int n;
     ckpt_scalars s;
+    int has_dataset_id;
     size_t n_params;
     float *params, *m, *v; /* host copies, n_params each (m, v may be NULL) */
 } ckpt_list;
@@ -101,7 +103,7 @@ static void list_free(ckpt_list *l)
  * optimizer moments has_m, has_v, pointing into l's storage (parameters in
  * mlp.c's layout: layer by layer, weight then bias). */
 static int list_build_layout(ckpt_list **out, const int64_t *widths, int n_layers, int has_m,
-                             int has_v)
+                             int has_v, int has_dataset_id)
 {
     *out = NULL;
     HPCML_CHECK(n_layers >= 1 && n_layers <= MLP_MAX_HIDDEN + 1, HPCML_EDATA,
@@ -147,6 +149,8 @@ static int list_build_layout(ckpt_list **out, const int64_t *widths, int n_layer
     for (size_t i = 0; i < sizeof scalar_items / sizeof scalar_items[0]; i++)
         add(l, scalar_items[i].name, scalar_items[i].type, scalar_items[i].count > 0 ? 1 : 0,
             (uint64_t)scalar_items[i].count, 0, (char *)s + scalar_items[i].off);
+    l->has_dataset_id = has_dataset_id;
+    if (has_dataset_id) add(l, "/state/dataset_id", CKPT_I64, 0, 0, 0, &s->dataset_id);
     *out = l;
     return HPCML_OK;
 }
@@ -158,7 +162,7 @@ static int list_build(ckpt_list **out, const trainer *t)
     int64_t widths[MLP_MAX_HIDDEN + 2];
     for (int k = 0; k <= m->n_layers; k++)
         widths[k] = m->width[k];
-    int rc = list_build_layout(out, widths, m->n_layers, t->opt.m != NULL, t->opt.v != NULL);
+    int rc = list_build_layout(out, widths, m->n_layers, t->opt.m != NULL, t->opt.v != NULL, 1);
     if (rc == HPCML_EDATA) return HPCML_FAIL(HPCML_EINTERNAL, "%s", hpcml_error_message());
     return rc;
 }
@@ -182,10 +186,11 @@ static int list_for_file(ckpt_list **out, const char *path)
     int rc = ckpt_file_peek(path, &it, 1);
     if (rc == HPCML_EUSAGE) rc = HPCML_EDATA; /* it was there a moment ago */
     HPCML_TRY(rc);
-    int has_m, has_v;
+    int has_m, has_v, has_id;
     HPCML_TRY(ckpt_file_item_shape(path, "/optimizer/m", &has_m, dims));
     HPCML_TRY(ckpt_file_item_shape(path, "/optimizer/v", &has_v, dims));
-    rc = list_build_layout(out, widths, n_layers, has_m >= 0, has_v >= 0);
+    HPCML_TRY(ckpt_file_item_shape(path, "/state/dataset_id", &has_id, dims));
+    rc = list_build_layout(out, widths, n_layers, has_m >= 0, has_v >= 0, has_id >= 0);
     if (rc == HPCML_EDATA)
         return HPCML_FAIL(HPCML_EDATA, "%s: %s: corrupt", path, hpcml_error_message());
     return rc;
@@ -217,6 +222,7 @@ static int list_export(ckpt_list *l, const trainer *t)
     s->ranks = t->size;
     s->stream_chunk_rows = t->streaming ? (int64_t)t->sd.o.chunk_rows : 0;
     s->stream_window_batches = t->streaming ? (int64_t)t->sd.o.window_batches : 0;
+    s->dataset_id = (int64_t)t->dataset_id;
     return HPCML_OK;
 }
 
@@ -276,11 +282,13 @@ static int prepare_rank0(trainer *t, int fresh)
     HPCML_CHECK(d != NULL, HPCML_EIO, "cannot open %s: %s", t->ckpt_dir, strerror(errno));
     struct dirent *e;
     char path[8400];
+    int removed = 0;
     while ((e = readdir(d)) != NULL) {
         const char *name = e->d_name;
         int ours = strncmp(name, "step-", 5) == 0 || strcmp(name, "best.h5") == 0 ||
                    strcmp(name, "latest") == 0;
         if (fresh && ours) {
+            if (strcmp(name, "latest") != 0 && !strstr(name, ".tmp.")) removed++;
             snprintf(path, sizeof path, "%s/%s", t->ckpt_dir, name);
             if (unlink(path) != 0 && errno != ENOENT) {
                 int err = errno;
@@ -290,6 +298,9 @@ static int prepare_rank0(trainer *t, int fresh)
         }
     }
     closedir(d);
+    if (removed > 0)
+        log_warn("starting over: removed %d checkpoint file(s) of an earlier run from %s", removed,
+                 t->ckpt_dir);
     return HPCML_OK;
 }
 
@@ -400,6 +411,13 @@ static int check_compatible(const trainer *t, const char *path, const ckpt_list 
                 "%s was written with train.optimizer = \"%s\"; this run has train.optimizer = "
                 "\"%s\"",
                 path, optim_name(f->s.optim_kind), optim_name(kind));
+    /* The data it was trained on (older checkpoints do not say). */
+    HPCML_CHECK(!f->has_dataset_id || (uint64_t)f->s.dataset_id == t->dataset_id, HPCML_EUSAGE,
+                "%s was written while training on another dataset (identity %016llx; %s now is "
+                "%016llx: hpcml-etl ran again on other data or settings?); continuing would mix "
+                "the two and keep the old best metric",
+                path, (unsigned long long)f->s.dataset_id, cfg_str(t->cfg, "train.dataset"),
+                (unsigned long long)t->dataset_id);
     const int f_m = f->m != NULL, f_v = f->v != NULL;
     const int my_m = t->opt.m != NULL, my_v = t->opt.v != NULL;
     if (kind == NN_OPT_SGD)

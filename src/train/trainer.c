@@ -366,6 +366,7 @@ static int load_data(trainer *t)
                                   t->test_y, t->test_row_id);
     rc = hpcml_mpi_agree(t->comm, rc);
     if (rc == HPCML_OK) rc = hpcml_mpi_agree(t->comm, load_class_weights(t, &ds));
+    if (rc == HPCML_OK) rc = hpcml_mpi_agree(t->comm, h5_dataset_identity(&ds, &t->dataset_id));
     h5_dataset_close(&ds);
     if (rc == HPCML_OK)
         log_info("dataset %s: %llu train, %llu val, %llu test rows, %d features, %d classes", path,

@@ -10,6 +10,10 @@
 #       but the first forward pass overflows): exit 4 "training diverged" on every
 #       rank, no checkpoint, no evaluation.json; eps = 0 and beta1/beta2 = 1 are
 #       config errors (exit 1).
+#   (5) dataset.h5 replaced at the same path by hpcml-etl's output of other data with
+#       the same row counts: resume refused (exit 1, checkpoints kept); the same ETL run
+#       again (same inputs and settings, so the same identity) resumes; train.resume =
+#       "never" starts over with a warning.
 # Ranks: 1, 2 and 4 (mpirun --oversubscribe); 3 epochs of a 1500-row dataset.
 # labels: mpi train fault
 # timeout: 300
@@ -128,3 +132,40 @@ for bad in train.eps=0 train.beta1=1 train.beta2=1; do
 done
 grep -q "expected a value in \[0, 1), got 1" "$TMP/err" || { cat "$TMP/err"; fail "beta2=1: range not shown open"; }
 pass "(3) eps = 0, beta1 = 1, beta2 = 1: config errors (exit 1)"
+
+# --- (5) resume checks the dataset it continues on ----------------------------------------
+mk_csv() { # mk_csv FILE SEED
+  $PY - "$1" "$2" <<'PYEOF'
+import random, sys
+random.seed(int(sys.argv[2]))
+with open(sys.argv[1], "w") as f:
+    f.write("a,b,c,Class\n")
+    for i in range(2000):
+        a, b = random.gauss(0, 1), random.gauss(0, 1)
+        f.write(f"{a:.6f},{b:.6f},{random.gauss(0, 1):.6f},{int(a + b > 0.3)}\n")
+PYEOF
+}
+mk_csv "$TMP/a.csv" 1
+mk_csv "$TMP/b.csv" 2
+etl_cfg=(-q -s 'etl.columns=({name="Class";type="label";})' -s etl.check_manifest=\"off\")
+expect_exit 0 "${np2[@]}" "$BIN/hpcml-etl" "${etl_cfg[@]}" -s "etl.input=[\"$TMP/a.csv\"]" -s "etl.output=$TMP/etl/a.h5"
+expect_exit 0 "${np2[@]}" "$BIN/hpcml-etl" "${etl_cfg[@]}" -s "etl.input=[\"$TMP/b.csv\"]" -s "etl.output=$TMP/etl/b.h5"
+cp "$TMP/etl/a.h5" "$TMP/live.h5"
+dcommon=(-q -s "train.dataset=$TMP/live.h5" -s 'train.hidden=[8]' -s train.batch_size=50
+         -s monitoring.profile=false -s train.evaluate=false)
+expect_exit 0 "${np2[@]}" "$train" "${dcommon[@]}" -s train.epochs=2 -s "train.output_dir=$TMP/ds5"
+before=$(snapshot "$TMP/ds5")
+cp "$TMP/etl/b.h5" "$TMP/live.h5" # an ETL re-run on other data, same row counts
+expect_exit 1 "${np2[@]}" "$train" "${dcommon[@]}" -s train.epochs=3 -s "train.output_dir=$TMP/ds5"
+grep -q "was written while training on another dataset" "$TMP/err" || { cat "$TMP/err"; fail "(5) message"; }
+[[ $(snapshot "$TMP/ds5") == "$before" ]] || fail "(5) checkpoints or metrics changed"
+# the same ETL again (same input and settings): the same identity, resume goes on
+expect_exit 0 "${np2[@]}" "$BIN/hpcml-etl" "${etl_cfg[@]}" -s "etl.input=[\"$TMP/a.csv\"]" -s "etl.output=$TMP/live.h5"
+expect_exit 0 "${np1[@]}" "$train" "${dcommon[@]}" -s train.epochs=3 -s "train.output_dir=$TMP/ds5" -v
+grep -q "resuming from .*epoch 2" "$TMP/err" || { cat "$TMP/err"; fail "(5) the same dataset did not resume"; }
+cp "$TMP/etl/b.h5" "$TMP/live.h5"
+expect_exit 0 "${np2[@]}" "$train" "${dcommon[@]}" -s train.epochs=1 -s train.resume=\"never\" \
+  -s "train.output_dir=$TMP/ds5" -v
+grep -q "starting over: removed .* checkpoint file(s) of an earlier run" "$TMP/err" ||
+  { cat "$TMP/err"; fail "(5) resume = never: no warning"; }
+pass "(5) another dataset at the same path: resume refused (exit 1, nothing changed); same ETL output resumes; 'never' starts over with a warning"
