@@ -214,18 +214,25 @@ static int read_items(hid_t file, const char *path, ckpt_item *items, int n_item
     return HPCML_OK;
 }
 
+/* H5Fopen read-only; a file that exists but is no HDF5 file is HPCML_EDATA
+ * (corrupt), one that cannot be opened HPCML_EIO. Inside h5_quiet. */
+static int open_ckpt(const char *path, hid_t *file)
+{
+    *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (*file >= 0) return HPCML_OK;
+    FILE *fp = fopen(path, "rb");
+    if (fp) fclose(fp);
+    return fp ? HPCML_FAIL(HPCML_EDATA, "%s: not a readable HDF5 file (truncated?)", path)
+              : HPCML_FAIL(HPCML_EIO, "cannot open checkpoint %s", path);
+}
+
 static int read_file(const char *path, ckpt_item *items, int n_items, int verify)
 {
     h5_quiet q;
     h5_quiet_begin(&q);
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    int rc;
-    if (file < 0) {
-        FILE *fp = fopen(path, "rb");
-        if (fp) fclose(fp);
-        rc = fp ? HPCML_FAIL(HPCML_EDATA, "%s: not a readable HDF5 file (truncated?)", path)
-                : HPCML_FAIL(HPCML_EIO, "cannot open checkpoint %s", path);
-    } else {
+    hid_t file;
+    int rc = open_ckpt(path, &file);
+    if (rc == HPCML_OK) {
         rc = read_items(file, path, items, n_items, verify);
         H5Fclose(file);
     }
@@ -249,14 +256,9 @@ int ckpt_file_item_shape(const char *path, const char *name, int *rank, uint64_t
     dims[0] = dims[1] = 0;
     h5_quiet q;
     h5_quiet_begin(&q);
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    int rc = HPCML_OK;
-    if (file < 0) {
-        FILE *fp = fopen(path, "rb");
-        if (fp) fclose(fp);
-        rc = fp ? HPCML_FAIL(HPCML_EDATA, "%s: not a readable HDF5 file (truncated?)", path)
-                : HPCML_FAIL(HPCML_EIO, "cannot open checkpoint %s", path);
-    } else {
+    hid_t file;
+    int rc = open_ckpt(path, &file);
+    if (rc == HPCML_OK) {
         hid_t ds = H5Lexists(file, name, H5P_DEFAULT) > 0 ? H5Dopen2(file, name, H5P_DEFAULT) : -1;
         if (ds >= 0) {
             hid_t sp = H5Dget_space(ds);

@@ -797,6 +797,14 @@ static int run_stages(etl_job *j)
     if (rc == HPCML_OK) rc = assign_splits(j);
     profile_end();
     HPCML_TRY(hpcml_mpi_agree(comm, rc));
+    if (j->rank == 0)
+        for (int c = 0; c < N_CLASSES; c++)
+            if (j->class_valid[c] == 0)
+                log_warn("WARNING: no valid row has class %d (%s): all %lld rows are class %d; "
+                         "hpcml-train refuses a /train of one class (check etl.label, "
+                         "etl.positive_labels / negative_labels and etl.null_markers)",
+                         c, c ? "etl.positive_labels" : "etl.negative_labels",
+                         (long long)j->class_valid[1 - c], 1 - c);
     j->resample =
         etl_resample_plan_make((etl_resample)j->o.resample, j->o.resample_ratio, j->split_class[0]);
 

@@ -281,6 +281,26 @@ static int alloc_split(uint64_t rows, int F, float **x, int32_t **y, int64_t **r
     return HPCML_OK;
 }
 
+/* Collective: /train must hold at least two classes (memory mode, where its
+ * labels are loaded): with one, every metric is undefined and the model
+ * learns a constant. */
+static int check_classes(trainer *t, const char *path, uint64_t train_rows)
+{
+    int64_t seen[64] = {0};
+    const int nc = t->n_classes < 64 ? t->n_classes : 64;
+    for (uint64_t i = 0; i < t->ed.shard_hi - t->ed.shard_lo; i++)
+        if (t->ed.shard_y[i] >= 0 && t->ed.shard_y[i] < nc) seen[t->ed.shard_y[i]] = 1;
+    HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, seen, nc, MPI_INT64_T, MPI_MAX, t->comm));
+    int present = 0, only = -1;
+    for (int c = 0; c < nc; c++)
+        if (seen[c]) present++, only = c;
+    HPCML_CHECK(present >= 2 || train_rows == 0, HPCML_EDATA,
+                "%s: every /train row has label %d: a classifier cannot be trained on one class "
+                "(check etl.label, etl.positive_labels / negative_labels and etl.null_markers)",
+                path, only);
+    return HPCML_OK;
+}
+
 static int load_class_weights(trainer *t, h5_dataset *ds)
 {
     const char *mode = cfg_str(t->cfg, "train.class_weights");
@@ -367,6 +387,8 @@ static int load_data(trainer *t)
     rc = hpcml_mpi_agree(t->comm, rc);
     if (rc == HPCML_OK) rc = hpcml_mpi_agree(t->comm, load_class_weights(t, &ds));
     if (rc == HPCML_OK) rc = hpcml_mpi_agree(t->comm, h5_dataset_identity(&ds, &t->dataset_id));
+    if (rc == HPCML_OK && !t->streaming)
+        rc = hpcml_mpi_agree(t->comm, check_classes(t, path, ds.rows[SPLIT_TRAIN]));
     h5_dataset_close(&ds);
     if (rc == HPCML_OK)
         log_info("dataset %s: %llu train, %llu val, %llu test rows, %d features, %d classes", path,

@@ -15,6 +15,10 @@
 #        hpcml-gen likewise (SIGUSR1 while writing shards: no part-*.tmp.* left);
 #   (10) hpcml-gen killed half-way beside a finished run's shards: the ETL refuses
 #        the folder (exit 2), also with etl.check_manifest = "auto".
+#   (13) etl.train_fraction = 0 and a null marker equal to a label text: exit 1 before
+#        anything is written; single-class data: the ETL warns loudly, hpcml-train
+#        (1 and 2 ranks) refuses it with exit 2;
+#   (14) a config path that is a directory: exit 1 (not 3, which Slurm retries).
 # Ranks: 1, 2 and 4 (mpirun --oversubscribe).
 # labels: mpi etl fault
 # timeout: 300
@@ -185,9 +189,14 @@ kill -USR1 $ranks 2>/dev/null || true
 rc=0
 wait $pid || rc=$?
 ((rc == 75)) || { cat "$TMP/gen.log"; fail "(8) hpcml-gen SIGUSR1: exit $rc, expected 75"; }
-left=$(ls "$G" | grep '\.tmp\.' || true)
-[[ -z $left ]] || fail "(8) hpcml-gen SIGUSR1: temp files left: $left"
-pass "(8) hpcml-gen: SIGUSR1 while writing: exit 75, no temp left"
+# A rank that handled the signal removed its temps. One that mpirun killed (SIGKILL,
+# right after the first rank's exit) before its handler ran cannot: its temps are a
+# dead owner's, which the next run removes (checked after the re-run below).
+for f in $(ls "$G" | grep '\.tmp\.' || true); do
+  owner=${f##*.}
+  ! kill -0 "$owner" 2>/dev/null || fail "(8) hpcml-gen: temp $f of a live process"
+done
+pass "(8) hpcml-gen: SIGUSR1 while writing: exit 75, no temp of a live process left"
 [[ ! -e $G/manifest.json && -e $G/hpcml-gen.running ]] || fail "(10) expected no manifest and the running mark"
 for mode in auto require; do
   expect_exit 2 "${np2[@]}" "$etl" -c "$TMP/etl.cfg" -s "etl.input=[\"$G/*.csv\"]" \
@@ -199,6 +208,39 @@ for mode in auto require; do
 done
 expect_exit 0 "${np4[@]}" "$gen" "${gcommon[@]}" -s "gen.output_dir=$G"
 [[ -e $G/manifest.json && ! -e $G/hpcml-gen.running ]] || fail "(10) the re-run left the mark"
+left=$(ls "$G" | grep '\.tmp\.' || true)
+[[ -z $left ]] || fail "(8) hpcml-gen: the re-run left temps of dead owners: $left"
 expect_exit 0 "${np1[@]}" "$etl" -q -c "$TMP/etl.cfg" -s "etl.input=[\"$G/*.csv\"]" \
   -s 'etl.columns=({name="Class";type="label";})' -s "etl.output=$TMP/res/gen.h5"
 pass "(10) a killed hpcml-gen's folder (new shards beside old): refused (exit 2) in auto and require; a finished re-run is accepted"
+
+# --- (13) degenerate splits and labels ---------------------------------------------------------
+expect_exit 1 "${np2[@]}" "$etl" -c "$TMP/etl.cfg" -s "etl.input=[\"$IN/good.csv\"]" -s etl.train_fraction=0 \
+  -s "etl.output=$TMP/res/tf0.h5"
+grep -q "etl.train_fraction = 0 leaves the train split empty" "$TMP/err" || { cat "$TMP/err"; fail "(13) train_fraction = 0"; }
+expect_exit 1 "${np2[@]}" "$etl" -c "$TMP/etl.cfg" -s "etl.input=[\"$IN/good.csv\"]" \
+  -s 'etl.null_markers=["", "NA", "1"]' -s "etl.output=$TMP/res/nm.h5"
+grep -q 'etl.null_markers contains "1", which is also a label text' "$TMP/err" || { cat "$TMP/err"; fail "(13) null marker = label"; }
+[[ ! -e $TMP/res/tf0.h5 && ! -e $TMP/res/nm.h5 ]] || fail "(13) output written"
+$PY - "$IN/one_class.csv" <<'PYEOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("id,x,n,cat,Class\n")
+    for i in range(2000):
+        f.write(f"{i},{i * 0.001:.4f},{i % 50},c{i % 3},0\n")
+PYEOF
+expect_exit 0 "${np2[@]}" "$etl" -c "$TMP/etl.cfg" -s "etl.input=[\"$IN/one_class.csv\"]" \
+  -s "etl.output=$TMP/res/one.h5"
+grep -q "WARNING: no valid row has class 1 (etl.positive_labels): all 2000 rows are class 0" "$TMP/err" ||
+  { cat "$TMP/err"; fail "(13) single class: no ETL warning"; }
+for np in 1 2; do
+  expect_exit 2 "${MPIRUN[@]}" -np $np "$BIN/hpcml-train" -q -s "train.dataset=$TMP/res/one.h5" \
+    -s "train.output_dir=$TMP/res/one_train$np" -s train.epochs=1
+  grep -q "every /train row has label 0: a classifier cannot be trained on one class" "$TMP/err" ||
+    { cat "$TMP/err"; fail "(13) single class: hpcml-train (np $np)"; }
+done
+pass "(13) train_fraction = 0 and null marker = label: exit 1, nothing written; one class: ETL warns, training exit 2"
+
+expect_exit 1 "$etl" -c "$TMP" -s "etl.output=$TMP/res/x.h5"
+grep -q "config file $TMP is a directory" "$TMP/err" || { cat "$TMP/err"; fail "(14) config directory"; }
+pass "(14) a config path that is a directory: exit 1"
