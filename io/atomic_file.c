@@ -1,19 +1,123 @@
 /* atomic_file.c — temp name, fsync, rename, fsync the directory. See atomic_file.h. */
 #include "io/atomic_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/status.h"
+
+static void host_name(char *host, size_t n)
+{
+    if (gethostname(host, n - 1) != 0) snprintf(host, n, "localhost");
+    host[n - 1] = '\0';
+    for (char *p = host; *p; p++) /* a name part: no '/' */
+        if (*p == '/') *p = '_';
+}
 
 void atomic_tmp_name(char *out, size_t n, const char *path, long token)
 {
-    snprintf(out, n, "%s.tmp.%ld", path, token);
+    char host[128];
+    host_name(host, sizeof host);
+    snprintf(out, n, "%s.tmp.%s.%ld", path, host, token);
+}
+
+/* ---- temp files of dead owners ------------------------------------------------ */
+
+int atomic_tmp_owner(const char *name, char *host, size_t host_n, long *pid)
+{
+    const char *tag = NULL;
+    for (const char *p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp."))
+        tag = p;
+    if (!tag) return 0;
+    const char *h = tag + 5, *dot = strrchr(h, '.');
+    if (!dot || dot == h || !dot[1]) return 0;
+    for (const char *d = dot + 1; *d; d++)
+        if (*d < '0' || *d > '9') return 0;
+    snprintf(host, host_n, "%.*s", (int)(dot - h), h);
+    *pid = strtol(dot + 1, NULL, 10);
+    return *pid > 0;
+}
+
+int atomic_tmp_remove_stale(const char *dir, const char *prefix, int *removed)
+{
+    if (removed) *removed = 0;
+    DIR *d = opendir(dir);
+    if (!d) return HPCML_OK; /* no directory: nothing stale */
+    char me[128];
+    host_name(me, sizeof me);
+    const size_t plen = prefix ? strlen(prefix) : 0;
+    int rc = HPCML_OK;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char host[128];
+        long pid;
+        if (plen && strncmp(e->d_name, prefix, plen) != 0) continue;
+        if (!atomic_tmp_owner(e->d_name, host, sizeof host, &pid) || strcmp(host, me) != 0)
+            continue; /* not a temp name, or another host's: its owner may live */
+        if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno == EPERM) continue;
+        char path[8400];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            rc = HPCML_FAIL(HPCML_EIO, "cannot remove the stale temp file %s: %s", path,
+                            strerror(errno));
+            break;
+        }
+        log_warn("removed %s: a temp file of process %ld, which no longer runs", path, pid);
+        if (removed) (*removed)++;
+    }
+    closedir(d);
+    return rc;
+}
+
+/* ---- cleanup on fatal signals ------------------------------------------------------ */
+
+#define TRACKED_MAX 8
+static char tracked[TRACKED_MAX][4400];
+static volatile sig_atomic_t tracked_used[TRACKED_MAX];
+
+void atomic_tmp_track(const char *tmp_path)
+{
+    for (int i = 0; i < TRACKED_MAX; i++)
+        if (!tracked_used[i]) {
+            snprintf(tracked[i], sizeof tracked[i], "%s", tmp_path);
+            tracked_used[i] = 1;
+            return;
+        }
+}
+
+void atomic_tmp_untrack(const char *tmp_path)
+{
+    for (int i = 0; i < TRACKED_MAX; i++)
+        if (tracked_used[i] && strcmp(tracked[i], tmp_path) == 0) tracked_used[i] = 0;
+}
+
+static void on_fatal_signal(int signo)
+{
+    for (int i = 0; i < TRACKED_MAX; i++) /* unlink and _exit are async-signal-safe */
+        if (tracked_used[i]) unlink(tracked[i]);
+    _exit(signo == SIGINT ? 128 + SIGINT : HPCML_EPREEMPTED);
+}
+
+int atomic_tmp_cleanup_on_signals(void)
+{
+    static const int sigs[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigfillset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        HPCML_CHECK(sigaction(sigs[i], &sa, NULL) == 0, HPCML_EINTERNAL,
+                    "cannot install the handler for signal %d", sigs[i]);
+    return HPCML_OK;
 }
 
 static int fsync_dir_of(const char *path)
@@ -55,7 +159,9 @@ int atomic_file_open(atomic_file *af, const char *path)
     HPCML_CHECK(strlen(path) < sizeof af->path, HPCML_EUSAGE, "path too long: %.80s...", path);
     snprintf(af->path, sizeof af->path, "%s", path);
     atomic_tmp_name(af->tmp_path, sizeof af->tmp_path, path, (long)getpid());
+    atomic_tmp_track(af->tmp_path);
     af->fp = fopen(af->tmp_path, "wb");
+    if (!af->fp) atomic_tmp_untrack(af->tmp_path);
     HPCML_CHECK(af->fp != NULL, HPCML_EIO, "cannot create %s: %s", af->tmp_path, strerror(errno));
     return HPCML_OK;
 }
@@ -69,6 +175,7 @@ int atomic_file_commit(atomic_file *af)
     if (!failed && fsync(fileno(af->fp)) != 0) failed = 1, e = errno;
     if (fclose(af->fp) != 0 && !failed) failed = 1, e = errno;
     af->fp = NULL;
+    atomic_tmp_untrack(af->tmp_path); /* from here on: renamed or removed below */
     if (failed) {
         unlink(af->tmp_path);
         return HPCML_FAIL(HPCML_EIO, "cannot write %s: %s", af->path, strerror(e));
@@ -88,7 +195,10 @@ void atomic_file_abort(atomic_file *af)
         fclose(af->fp);
         af->fp = NULL;
     }
-    if (af->tmp_path[0]) unlink(af->tmp_path);
+    if (af->tmp_path[0]) {
+        unlink(af->tmp_path);
+        atomic_tmp_untrack(af->tmp_path);
+    }
 }
 
 int atomic_write_text(const char *path, const char *text)

@@ -19,8 +19,30 @@ int atomic_file_commit(atomic_file *af);
 void atomic_file_abort(atomic_file *af);
 
 /* The temp name a collective writer should use for path (same on all ranks
- * when given the same token, e.g. rank 0's pid broadcast). */
+ * when given the same token, e.g. rank 0's pid broadcast):
+ * "<path>.tmp.<host>.<token>", so the name says which process on which host
+ * owns it and is unique per run. */
 void atomic_tmp_name(char *out, size_t n, const char *path, long token);
+
+/* The owner of a temp name made by atomic_tmp_name: 1 with host and pid
+ * filled in, 0 when name is not such a temp name. */
+int atomic_tmp_owner(const char *name, char *host, size_t host_n, long *pid);
+
+/* Remove the temp files in dir (whose names start with prefix; NULL or ""
+ * for all) whose owner ran on this host and no longer exists: a writer
+ * killed by SIGKILL leaves its temp behind, and only a later run can remove
+ * it. Temps of live processes and of other hosts are kept (a process on
+ * another host may still rename its temp). One warning per file removed. */
+int atomic_tmp_remove_stale(const char *dir, const char *prefix, int *removed);
+
+/* Programs whose work cannot resume (hpcml-etl, hpcml-gen): on SIGTERM,
+ * SIGINT, SIGUSR1 or SIGUSR2 (the preemption signals Slurm and mpirun
+ * forward) unlink the tracked temp files and _exit with 75 (130 for
+ * SIGINT): nothing partial is left, and a requeued job starts over. */
+int atomic_tmp_cleanup_on_signals(void);
+/* Track / stop tracking a temp file for that cleanup (at most 8 at once). */
+void atomic_tmp_track(const char *tmp_path);
+void atomic_tmp_untrack(const char *tmp_path);
 /* fsync a finished temp file by name, rename it over path, fsync the dir. */
 int atomic_rename_durable(const char *tmp_path, const char *path);
 /* Write a whole string atomically. */

@@ -163,7 +163,7 @@ static int read_attr(hid_t obj, const char *name, hid_t mtype, void *v)
     return rc;
 }
 
-static int read_items(hid_t file, const char *path, ckpt_item *items, int n_items)
+static int read_items(hid_t file, const char *path, ckpt_item *items, int n_items, int verify)
 {
     char magic[64] = {0};
     hid_t a = H5Aopen(file, "hpcml_format", H5P_DEFAULT);
@@ -208,6 +208,7 @@ static int read_items(hid_t file, const char *path, ckpt_item *items, int n_item
                     (unsigned long long)it->dims[0], (unsigned long long)it->dims[1]);
         HPCML_CHECK(ok, HPCML_EDATA, "%s: cannot read %s (truncated?)", path, it->name);
     }
+    if (!verify) return HPCML_OK;
     uint64_t sum = ckpt_items_checksum(items, n_items);
     HPCML_CHECK(sum == stored, HPCML_EDATA,
                 "%s: checksum mismatch (stored %016llx, contents %016llx): corrupt", path,
@@ -215,19 +216,65 @@ static int read_items(hid_t file, const char *path, ckpt_item *items, int n_item
     return HPCML_OK;
 }
 
-int ckpt_file_read(const char *path, ckpt_item *items, int n_items)
+/* H5Fopen read-only; a file that exists but is no HDF5 file is HPCML_EDATA
+ * (corrupt), one that cannot be opened HPCML_EIO. Inside h5_quiet. */
+static int open_ckpt(const char *path, hid_t *file)
+{
+    *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (*file >= 0) return HPCML_OK;
+    FILE *fp = fopen(path, "rb");
+    if (fp) fclose(fp);
+    return fp ? HPCML_FAIL(HPCML_EDATA, "%s: not a readable HDF5 file (truncated?)", path)
+              : HPCML_FAIL(HPCML_EIO, "cannot open checkpoint %s", path);
+}
+
+static int read_file(const char *path, ckpt_item *items, int n_items, int verify)
 {
     h5_quiet q;
     h5_quiet_begin(&q);
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    int rc;
-    if (file < 0) {
-        FILE *fp = fopen(path, "rb");
-        if (fp) fclose(fp);
-        rc = fp ? HPCML_FAIL(HPCML_EDATA, "%s: not a readable HDF5 file (truncated?)", path)
-                : HPCML_FAIL(HPCML_EIO, "cannot open checkpoint %s", path);
-    } else {
-        rc = read_items(file, path, items, n_items);
+    hid_t file;
+    int rc = open_ckpt(path, &file);
+    if (rc == HPCML_OK) {
+        rc = read_items(file, path, items, n_items, verify);
+        H5Fclose(file);
+    }
+    h5_quiet_end(&q);
+    return rc;
+}
+
+int ckpt_file_read(const char *path, ckpt_item *items, int n_items)
+{
+    return read_file(path, items, n_items, 1);
+}
+
+int ckpt_file_peek(const char *path, ckpt_item *items, int n_items)
+{
+    return read_file(path, items, n_items, 0);
+}
+
+int ckpt_file_item_shape(const char *path, const char *name, int *rank, uint64_t dims[2])
+{
+    *rank = -1;
+    dims[0] = dims[1] = 0;
+    h5_quiet q;
+    h5_quiet_begin(&q);
+    hid_t file;
+    int rc = open_ckpt(path, &file);
+    if (rc == HPCML_OK) {
+        hid_t ds = H5Lexists(file, name, H5P_DEFAULT) > 0 ? H5Dopen2(file, name, H5P_DEFAULT) : -1;
+        if (ds >= 0) {
+            hid_t sp = H5Dget_space(ds);
+            hsize_t d[2] = {0, 0};
+            int r = H5Sget_simple_extent_ndims(sp);
+            if (r >= 0 && r <= 2) {
+                if (r > 0) H5Sget_simple_extent_dims(sp, d, NULL);
+                *rank = r;
+                dims[0] = d[0];
+                dims[1] = d[1];
+            }
+            H5Sclose(sp);
+            H5Dclose(ds);
+        }
         H5Fclose(file);
     }
     h5_quiet_end(&q);

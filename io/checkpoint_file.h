@@ -13,7 +13,9 @@
  * bytes, and h5diff of two checkpoints compares values only.
  *
  * The checksum covers, item by item in list order, the item's name, type,
- * shape and data bytes. A checkpoint that cannot be opened or read, or
+ * shape and data bytes. A reader builds its list from what the file holds
+ * (ckpt_file_item_shape, ckpt_file_peek), never from what its own
+ * configuration expects, so a file's validity does not depend on the reader. A checkpoint that cannot be opened or read, or
  * whose checksum does not match, is HPCML_EDATA ("corrupt or truncated"),
  * so the caller can fall back to an older one; one that is intact but lacks
  * an item or has another shape is HPCML_EUSAGE (written for another model),
@@ -46,6 +48,16 @@ int ckpt_file_write(const char *path, const ckpt_item *items, int n_items);
 
 /* Read items from path (shapes must match) and verify the checksum. */
 int ckpt_file_read(const char *path, ckpt_item *items, int n_items);
+
+/* Read items from path like ckpt_file_read but without the checksum: for
+ * learning what a file holds (its architecture, its optimizer) before the
+ * item list for ckpt_file_read is built from it. Nothing read this way is
+ * trusted until ckpt_file_read has verified the same list. */
+int ckpt_file_peek(const char *path, ckpt_item *items, int n_items);
+
+/* The rank (0..2) and dims of item `name` in path, *rank = -1 when the file
+ * has no such item; HPCML_EDATA / HPCML_EIO when the file cannot be opened. */
+int ckpt_file_item_shape(const char *path, const char *name, int *rank, uint64_t dims[2]);
 
 /* The checksum of items as ckpt_file_write stores it. */
 uint64_t ckpt_items_checksum(const ckpt_item *items, int n_items);

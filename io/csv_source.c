@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core/log.h"
 #include "core/status.h"
 
 static int ends_with(const char *s, const char *suffix)
@@ -25,12 +26,17 @@ static int has_wildcard(const char *s)
 
 static int add_file(csv_input_file **files, int *n, int *cap, const char *path)
 {
-    for (int i = 0; i < *n; i++)
-        if (strcmp((*files)[i].path, path) == 0) return HPCML_OK;
     struct stat st;
     HPCML_CHECK(stat(path, &st) == 0, HPCML_EIO, "cannot read input file %s: %s", path,
                 strerror(errno));
     HPCML_CHECK(S_ISREG(st.st_mode), HPCML_EIO, "input %s is not a regular file", path);
+    for (int i = 0; i < *n; i++) {
+        const csv_input_file *o = &(*files)[i];
+        if (o->dev != (uint64_t)st.st_dev || o->ino != (uint64_t)st.st_ino) continue;
+        if (strcmp(o->path, path) != 0) /* the identical string is the same glob twice */
+            log_warn("input %s is the same file as %s: read once", path, o->path);
+        return HPCML_OK;
+    }
     if (*n == *cap) {
         int nc = *cap ? 2 * *cap : 16;
         csv_input_file *nf = realloc(*files, (size_t)nc * sizeof *nf);
@@ -43,6 +49,8 @@ static int add_file(csv_input_file **files, int *n, int *cap, const char *path)
     HPCML_ALLOC_CHECK(f->path, strlen(path) + 1);
     f->size_bytes = (int64_t)st.st_size;
     f->gz = ends_with(path, ".gz");
+    f->dev = (uint64_t)st.st_dev;
+    f->ino = (uint64_t)st.st_ino;
     return HPCML_OK;
 }
 

@@ -19,11 +19,13 @@ typedef struct {
     char *path;
     int64_t size_bytes; /* on disk (compressed size for .gz) */
     int gz;             /* name ends in .gz */
+    uint64_t dev, ino;  /* identity on rank 0 (stat): one file under two names is one input */
 } csv_input_file;
 
 /* Expands each pattern (glob(3); a pattern without wildcards must name an
  * existing file) in order, matches of one pattern sorted by name, a file
- * named twice kept once at its first place. Returns HPCML_EIO when a pattern
+ * named twice (under any spelling: ./, .., a symlink or a hard link, compared
+ * by device and inode) kept once at its first place, with a warning. Returns HPCML_EIO when a pattern
  * matches nothing or a file cannot be stat'ed or is not a regular file. */
 int csv_source_expand(const char *const *patterns, int n_patterns, csv_input_file **files,
                       int *n_files);

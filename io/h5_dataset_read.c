@@ -2,10 +2,12 @@
  * h5_dataset_read.h and dataset_layout.h for the file contract. */
 #include "io/h5_dataset_read.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/rng.h"
 #include "core/status.h"
 #include "io/dataset_layout.h"
 #include "io/h5_util.h"
@@ -171,6 +173,23 @@ static int check_labels(const char *path, const char *split, uint64_t lo, const 
     return HPCML_OK;
 }
 
+/* Every feature must be a finite number: one NaN or infinity makes every
+ * weight NaN within a step (etl impute = "none" keeps nulls as NaN; a
+ * damaged file). Cheap next to the read. */
+static int check_features(const char *path, const char *split, uint64_t lo, const float *x,
+                          uint64_t n, int64_t nf)
+{
+    const uint64_t cells = n * (uint64_t)nf;
+    for (uint64_t i = 0; i < cells; i++)
+        if (!isfinite(x[i]))
+            return HPCML_FAIL(HPCML_EDATA,
+                              "%s: /%s/X[%llu][%llu] = %g is not a finite number (a null kept by "
+                              "etl impute = \"none\", or a damaged file): impute it in the ETL",
+                              path, split, (unsigned long long)(lo + i / (uint64_t)nf),
+                              (unsigned long long)(i % (uint64_t)nf), (double)x[i]);
+    return HPCML_OK;
+}
+
 int h5_dataset_read_rows(h5_dataset *d, int split, uint64_t lo, uint64_t hi, float *x, int32_t *y,
                          int64_t *row_id)
 {
@@ -200,7 +219,64 @@ int h5_dataset_read_rows(h5_dataset *d, int split, uint64_t lo, uint64_t hi, flo
     }
     h5_quiet_end(&q);
     HPCML_TRY(rc);
+    HPCML_TRY(check_features(d->path, name, lo, x, hi - lo, (int64_t)d->n_features));
     return check_labels(d->path, name, lo, y, hi - lo, d->n_classes);
+}
+
+/* Hash the bytes of /meta/<name> into *h when the file has it (numbers as
+ * stored in memory type mtype; strings, scalar or 1-D, as their texts). */
+static void hash_meta(hid_t file, const char *name, hid_t mtype, uint64_t *h)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/meta/%s", name);
+    if (H5Lexists(file, "/meta", H5P_DEFAULT) <= 0 || H5Lexists(file, path, H5P_DEFAULT) <= 0) {
+        *h = rng_hash_bytes("-", 1, *h);
+        return;
+    }
+    hid_t ds = H5Dopen2(file, path, H5P_DEFAULT);
+    if (ds < 0) return;
+    hid_t sp = H5Dget_space(ds);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    if (n > 0 && n < (1 << 24)) {
+        if (mtype < 0) { /* strings */
+            hid_t st = H5Tcopy(H5T_C_S1);
+            H5Tset_size(st, H5T_VARIABLE);
+            H5Tset_cset(st, H5T_CSET_UTF8);
+            char **v = calloc((size_t)n, sizeof *v);
+            if (v && H5Dread(ds, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0) {
+                for (hssize_t i = 0; i < n; i++)
+                    if (v[i]) *h = rng_hash_bytes(v[i], strlen(v[i]) + 1, *h);
+                H5Dvlen_reclaim(st, sp, H5P_DEFAULT, v);
+            }
+            free(v);
+            H5Tclose(st);
+        } else {
+            double *v = calloc((size_t)n, 8);
+            if (v && H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0)
+                *h = rng_hash_bytes(v, (size_t)n * 8, *h);
+            free(v);
+        }
+    }
+    H5Sclose(sp);
+    H5Dclose(ds);
+}
+
+int h5_dataset_identity(h5_dataset *d, uint64_t *id)
+{
+    uint64_t h = 0x6870636d6c647331ull; /* "hpcmlds1" */
+    int64_t shape[5] = {d->n_features, d->n_classes, (int64_t)d->rows[0], (int64_t)d->rows[1],
+                        (int64_t)d->rows[2]};
+    h = rng_hash_bytes(shape, sizeof shape, h);
+    h5_quiet q;
+    h5_quiet_begin(&q);
+    hash_meta(d->file, "source_sha256", -1, &h);
+    hash_meta(d->file, "feature_names", -1, &h);
+    hash_meta(d->file, "class_counts", H5T_NATIVE_INT64, &h);
+    hash_meta(d->file, "scale_offset", H5T_NATIVE_DOUBLE, &h);
+    hash_meta(d->file, "scale_mul", H5T_NATIVE_DOUBLE, &h);
+    h5_quiet_end(&q);
+    *id = h;
+    return HPCML_OK;
 }
 
 int h5_dataset_class_weights(h5_dataset *d, double *w, int *found)
@@ -275,6 +351,7 @@ int h5_rows_read(h5_rows_file *f, uint64_t lo, uint64_t hi, float *x, int32_t *y
         rc = read_rows_of(f->y, f->path, name, H5T_NATIVE_INT32, lo, hi, 1, 1, 0, y);
     h5_quiet_end(&q);
     HPCML_TRY(rc);
+    HPCML_TRY(check_features(f->path, name, lo, x, hi - lo, (int64_t)f->n_features));
     return check_labels(f->path, name, lo, y, hi - lo, f->n_classes);
 }
 

@@ -36,6 +36,15 @@ int h5_dataset_open(h5_dataset *d, const char *path, MPI_Comm comm);
 int h5_dataset_read_rows(h5_dataset *d, int split, uint64_t lo, uint64_t hi, float *x, int32_t *y,
                          int64_t *row_id);
 
+/* The dataset's identity for checkpoints (hpcml-train refuses to resume on
+ * another dataset): a hash of its shapes and of /meta's source_sha256,
+ * feature_names, class_counts, scale_offset and scale_mul (not /meta/config,
+ * which names the output path) — hpcml-etl is deterministic, so the same
+ * inputs and settings give the same identity, and other data (or another
+ * split: the scaling is fitted on the train split) another one. Collective (every rank reads the
+ * same small items). */
+int h5_dataset_identity(h5_dataset *d, uint64_t *id);
+
 /* /meta/class_weights (n_classes float64) into w; *found = 0 when the file
  * has none. Collective. */
 int h5_dataset_class_weights(h5_dataset *d, double *w, int *found);

@@ -52,7 +52,7 @@ case $prog in
   etl)
     args=("$bin/hpcml-etl" -c "$cfg" "${common[@]}" -s "etl.input=[\"$work/csv-$rows/*.csv\"]"
       -s "etl.output=$out/dataset.h5")
-    prof=$out/profile.json work_n=$rows unit=rows
+    prof=$out/dataset.profile.json work_n=$rows unit=rows
     ;;
   train)
     batch=512

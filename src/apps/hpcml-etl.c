@@ -1,8 +1,8 @@
 /* hpcml-etl — CSV files to a validated, transformed parallel HDF5 dataset.
  *
- *   hpcml-etl -c CONFIG [-s etl.key=value]...        # writes etl.output, quality.json,
- * profile.json hpcml-etl -c CONFIG --infer-schema               # prints an etl.columns block to
- * pin
+ *   hpcml-etl -c CONFIG [-s etl.key=value]...   # writes etl.output and, beside it,
+ *                                               # <stem>.quality.json, .profile.json, .trace.json
+ *   hpcml-etl -c CONFIG --infer-schema          # prints an etl.columns block to pin
  *
  * The stages are in src/etl/etl_pipeline.h; docs/etl.md is the user guide.
  * The output does not depend on the number of ranks. */
@@ -10,7 +10,9 @@
 #include <stdio.h>
 
 #include "core/app.h"
+#include "core/status.h"
 #include "etl/etl_pipeline.h"
+#include "io/atomic_file.h"
 
 enum { OPT_INFER = 0 };
 
@@ -19,6 +21,9 @@ static int run(app_ctx *ctx)
     /* With a file-size limit (ulimit -f) a write beyond it must fail with
      * EFBIG, which becomes exit code 3, instead of killing the process. */
     signal(SIGXFSZ, SIG_IGN);
+    /* A preemption or kill signal removes this run's temp files (exit 75). */
+    int rc = atomic_tmp_cleanup_on_signals();
+    if (rc != HPCML_OK) return rc;
     if (ctx->opt_flag[OPT_INFER]) return etl_infer_schema(ctx->comm, ctx->cfg, stdout);
     return etl_run(ctx->comm, ctx->cfg);
 }
@@ -32,8 +37,8 @@ static const app_option options[] = {
 int main(int argc, char **argv)
 {
     app_def def = {"hpcml-etl",
-                   "CSV -> validated, transformed parallel HDF5 dataset (+ quality.json, "
-                   "profile.json)",
+                   "CSV -> validated, transformed parallel HDF5 dataset (+ <stem>.quality.json, "
+                   "<stem>.profile.json)",
                    options, run};
     return app_main(&def, argc, argv);
 }

@@ -30,6 +30,7 @@
 #include "core/status.h"
 #include "etl/etl_sha256.h"
 #include "gen/gen_row.h"
+#include "etl/etl_manifest.h"
 #include "io/atomic_file.h"
 
 #define WRITE_BUFFER_BYTES (8u << 20)
@@ -160,6 +161,13 @@ static int remove_stale_outputs(const gen_job *job)
     snprintf(path, sizeof path, "%s/manifest.json", job->output_dir);
     HPCML_CHECK(unlink(path) == 0 || errno == ENOENT, HPCML_EIO, "cannot remove stale %s: %s", path,
                 strerror(errno));
+    /* temps of earlier runs killed on this host (SIGKILL leaves them) */
+    HPCML_TRY(atomic_tmp_remove_stale(job->output_dir, NULL, NULL));
+    /* The in-progress mark, until manifest.json is in place: a folder with
+     * the mark and no manifest holds a failed run's shards (the ETL refuses
+     * it, src/etl/etl_manifest.h). */
+    snprintf(path, sizeof path, "%s/%s", job->output_dir, ETL_GEN_RUNNING_MARK);
+    HPCML_TRY(atomic_write_text(path, "hpcml-gen is writing shards here\n"));
     DIR *d = opendir(job->output_dir);
     HPCML_CHECK(d != NULL, HPCML_EIO, "cannot list %s: %s", job->output_dir, strerror(errno));
     int rc = HPCML_OK;
@@ -278,6 +286,11 @@ static int write_manifest(const gen_job *job, const uint64_t *per_shard, const s
         rc = atomic_rename_durable(tmp, path);
         if (rc != HPCML_OK) unlink(tmp);
     }
+    if (rc == HPCML_OK) { /* the manifest vouches for the shards now */
+        snprintf(path, sizeof path, "%s/%s", job->output_dir, ETL_GEN_RUNNING_MARK);
+        if (unlink(path) != 0 && errno != ENOENT)
+            rc = HPCML_FAIL(HPCML_EIO, "cannot remove %s: %s", path, strerror(errno));
+    }
     return rc;
 }
 
@@ -366,7 +379,9 @@ static int run(app_ctx *ctx)
     HPCML_TRY(job_from_config(ctx->cfg, &job));
     const gen_params *p = &job.params;
 
-    int rc = fs_mkdir_p(job.output_dir);
+    /* A preemption or kill signal removes this rank's shard temp (exit 75). */
+    int rc = atomic_tmp_cleanup_on_signals();
+    if (rc == HPCML_OK) rc = fs_mkdir_p(job.output_dir);
     if (rc == HPCML_OK && ctx->rank == 0) rc = remove_stale_outputs(&job);
     HPCML_TRY(hpcml_mpi_agree(ctx->comm, rc));
     log_info("generating %llu rows (seed %llu, %.4f%% positives, %d categorical, %.2f%% "

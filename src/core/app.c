@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
@@ -132,17 +133,24 @@ static int load_config(app_ctx *ctx, const cli *c)
     long len = 0;
     int rc = HPCML_OK;
     if (c->config_path && ctx->rank == 0) {
+        struct stat st;
         FILE *fp = fopen(c->config_path, "rb");
         if (!fp) {
             rc = HPCML_FAIL(HPCML_EUSAGE, "cannot open config file %s: %s", c->config_path,
                             strerror(errno));
+        } else if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+            /* fopen of a directory succeeds; reading it fails (was exit 3,
+             * which Slurm retries) */
+            rc = HPCML_FAIL(HPCML_EUSAGE, "config file %s is a directory", c->config_path);
+            fclose(fp);
+            fp = NULL;
         } else {
             fseek(fp, 0, SEEK_END);
             len = ftell(fp);
             fseek(fp, 0, SEEK_SET);
             text = malloc((size_t)len + 1);
             if (!text || fread(text, 1, (size_t)len, fp) != (size_t)len)
-                rc = HPCML_FAIL(HPCML_EIO, "cannot read config file %s", c->config_path);
+                rc = HPCML_FAIL(HPCML_EUSAGE, "cannot read config file %s", c->config_path);
             else text[len] = '\0';
             fclose(fp);
         }

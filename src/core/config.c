@@ -226,9 +226,12 @@ static int check_range(const hpcml_config *cfg, const config_setting_t *s, const
                        const cfg_key *k, double v)
 {
     if (!isfinite(v)) return CFG_ERROR(cfg, s, path, "%s: expected a finite number", path);
-    if (k->min <= k->max && (v < k->min || v > k->max))
-        return CFG_ERROR(cfg, s, path, "%s: expected a value in [%g, %g], got %.17g", path, k->min,
-                         k->max, v);
+    const int open_lo = k->choices && strstr(k->choices, CFG_OPEN_MIN) != NULL;
+    const int open_hi = k->choices && strstr(k->choices, CFG_OPEN_MAX) != NULL;
+    if (k->min <= k->max && (v < k->min || v > k->max || (open_lo && v == k->min) ||
+                             (open_hi && v == k->max)))
+        return CFG_ERROR(cfg, s, path, "%s: expected a value in %c%g, %g%c, got %.17g", path,
+                         open_lo ? '(' : '[', k->min, k->max, open_hi ? ')' : ']', v);
     return HPCML_OK;
 }
 
@@ -925,7 +928,10 @@ static void write_key_rows(FILE *fp, const char *prefix, const cfg_key *keys)
             for (char *p = range; *p; p++)
                 if (*p == '|') *p = ',';
         } else if (k->min <= k->max) {
-            snprintf(range, sizeof range, "[%g, %g]", k->min, k->max);
+            const int lo = k->choices && strstr(k->choices, CFG_OPEN_MIN) != NULL;
+            const int hi = k->choices && strstr(k->choices, CFG_OPEN_MAX) != NULL;
+            snprintf(range, sizeof range, "%c%g, %g%c", lo ? '(' : '[', k->min, k->max,
+                     hi ? ')' : ']');
         }
         const char *tname[] = {"int", "float", "bool", "string", "enum", "int list",
                                "float list", "string list", "list of groups", "any"};

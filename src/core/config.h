@@ -33,10 +33,16 @@ typedef struct cfg_key {
     const char *def;         /* default as libconfig text ("0.001", "\"adam\"", "[256, 128]");
                                 NULL = required inside CFG_GROUPS entries */
     double min, max;         /* inclusive range for numbers, list elements; ignored when min > max */
-    const char *choices;     /* CFG_ENUM: "a|b|c" */
+    const char *choices;     /* CFG_ENUM: "a|b|c"; numbers: open range ends (below) */
     const struct cfg_key *fields; /* CFG_GROUPS: the group's keys, ended by {0} */
     const char *doc;
 } cfg_key;
+
+/* For numbers, `choices` may name an open end of the range: CFG_OPEN_MIN
+ * ("(min"), CFG_OPEN_MAX ("max)") or both ("(min max)"); e.g. Adam's eps
+ * must be > 0. */
+#define CFG_OPEN_MIN "(min"
+#define CFG_OPEN_MAX "max)"
 
 typedef struct {
     const char *name;

@@ -222,7 +222,7 @@ static json_t *name_json(const char *s)
 }
 
 static int write_profile_json(const profile_table *t, const reduced *red, size_t max_events,
-                              const char *path)
+                              const char *trace_name, const char *path)
 {
     json_t *root = json_object();
     HPCML_ALLOC_CHECK(root, sizeof(json_t));
@@ -239,7 +239,7 @@ static int write_profile_json(const profile_table *t, const reduced *red, size_t
     json_object_set_new(root, "mpi_intercepted", json_boolean(red->min[x + E_PMPI_LINKED] > 0));
 
     json_t *trace = json_object();
-    json_object_set_new(trace, "file", json_string("trace.json"));
+    json_object_set_new(trace, "file", json_string(trace_name));
     json_object_set_new(trace, "events", json_integer((json_int_t)red->sum[x + E_EVENTS]));
     json_object_set_new(trace, "events_dropped", json_integer((json_int_t)red->sum[x + E_DROPPED]));
     json_object_set_new(trace, "max_events_per_rank", json_integer((json_int_t)max_events));
@@ -323,7 +323,7 @@ static int join_path(char *out, size_t n, const char *dir, const char *name)
     return HPCML_OK;
 }
 
-/* Every rank writes its piece of dir/trace.json.tmp at its exclusive-scan
+/* Every rank writes its piece of the trace's temp file at its exclusive-scan
  * offset in one collective call; rank 0 then renames the file into place.
  * Rank 0's piece starts with "[", later ones with ",", the last one ends
  * with "]", and every piece holds at least its track's metadata events, so
@@ -407,6 +407,11 @@ static int write_trace(MPI_Comm comm, int rank, int size, const profile_table *t
 
 int profile_write(MPI_Comm comm, const char *dir)
 {
+    return profile_write_as(comm, dir, "");
+}
+
+int profile_write_as(MPI_Comm comm, const char *dir, const char *prefix)
+{
     if (!g.initialized) profile_init(NULL);
     int rank = hpcml_mpi_rank(comm), size = hpcml_mpi_size(comm);
 
@@ -420,10 +425,17 @@ int profile_write(MPI_Comm comm, const char *dir)
     int have_table = st == HPCML_OK;
 
     /* Phase 1, local: paths and the directory. */
-    char json_path[4096], trace_path[4096], tmp_path[4096];
-    if (st == HPCML_OK) st = join_path(json_path, sizeof json_path, dir, "profile.json");
-    if (st == HPCML_OK) st = join_path(trace_path, sizeof trace_path, dir, "trace.json");
-    if (st == HPCML_OK) st = join_path(tmp_path, sizeof tmp_path, dir, "trace.json.tmp");
+    char json_path[4096], trace_path[4096], tmp_path[4200], json_name[1100], trace_name[1100];
+    snprintf(json_name, sizeof json_name, "%sprofile.json", prefix);
+    snprintf(trace_name, sizeof trace_name, "%strace.json", prefix);
+    if (st == HPCML_OK) st = join_path(json_path, sizeof json_path, dir, json_name);
+    if (st == HPCML_OK) st = join_path(trace_path, sizeof trace_path, dir, trace_name);
+    /* The trace's temp name is this run's own (rank 0's pid): two runs
+     * writing side by side never share one. */
+    long token = (long)getpid();
+    MPI_OR_ABORT(comm, MPI_Bcast(&token, 1, MPI_LONG, 0, comm));
+    atomic_tmp_name(tmp_path, sizeof tmp_path, trace_path, token);
+    atomic_tmp_track(tmp_path); /* removed on a fatal signal where a program asks for it */
     if (st == HPCML_OK && rank == 0) {
         st = fs_mkdir_p(dir);
         /* A stale, longer temp file would leave bytes after our "]". */
@@ -503,7 +515,7 @@ int profile_write(MPI_Comm comm, const char *dir)
         MPI_OR_ABORT(comm, MPI_Reduce(in, maxs, (int)n_vals, MPI_DOUBLE_INT, MPI_MAXLOC, 0, comm));
         if (rank == 0) {
             reduced red = {mins, sums, maxs, size};
-            st = write_profile_json(&t, &red, t.max_events, json_path);
+            st = write_profile_json(&t, &red, t.max_events, trace_name, json_path);
         }
         st = hpcml_mpi_agree(comm, st);
     }
@@ -516,8 +528,10 @@ int profile_write(MPI_Comm comm, const char *dir)
 
     /* Phase 4: the trace, collectively. */
     st = write_trace(comm, rank, size, &t, offset_s, tmp_path, trace_path);
+    atomic_tmp_untrack(tmp_path);
 
 done:
+    atomic_tmp_untrack(tmp_path);
     if (have_table) profile_table_free(&t);
     return st;
 }

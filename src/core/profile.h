@@ -26,5 +26,8 @@ void profile_end(void); /* closes the innermost open stage */
 double profile_mpi_seconds(void);
 /* Collective over comm. Writes profile.json and trace.json under dir. */
 int profile_write(MPI_Comm comm, const char *dir);
+/* The same with the file names prefixed: dir/<prefix>profile.json and
+ * dir/<prefix>trace.json (hpcml-etl names them after its output). */
+int profile_write_as(MPI_Comm comm, const char *dir, const char *prefix);
 
 #endif

@@ -14,6 +14,7 @@
 #include "core/rng.h"
 #include "core/status.h"
 #include "etl/parse_number.h"
+#include "io/path_guard.h"
 
 const char *const etl_drop_names[ETL_DROP_N] = {
     "kept",           "malformed_csv", "ragged_row",   "bad_value", "bad_label",   "null_label",
@@ -279,6 +280,29 @@ static int bcast_files(MPI_Comm comm, int rank, csv_input_file **files, int *n_f
     return HPCML_OK;
 }
 
+/* Rank 0, before any input is read: no output of this run (the dataset,
+ * its side files) may be an input or hpcml-gen's manifest of an input
+ * folder, under any name (path_guard.h). */
+static int check_outputs(const etl_options *o, const etl_inputs *in)
+{
+    char side[3][4300];
+    static const char *const what[3] = {"quality.json", "profile.json", "trace.json"};
+    const char *outs[4] = {o->output, side[0], side[1], side[2]};
+    static const char *const out_what[4] = {"etl.output", "etl.output's quality.json",
+                                            "etl.output's profile.json", "etl.output's trace.json"};
+    for (int k = 0; k < 3; k++)
+        etl_side_path(o, what[k], side[k], sizeof side[k]);
+    for (int k = 0; k < 4; k++) {
+        for (int f = 0; f < in->n_files; f++)
+            HPCML_TRY(fs_refuse_overwrite(outs[k], out_what[k], in->files[f].path,
+                                          "an input of etl.input"));
+        for (int m = 0; m < in->manifest.n_manifests; m++)
+            HPCML_TRY(fs_refuse_overwrite(outs[k], out_what[k], in->manifest.manifests[m],
+                                          "hpcml-gen's manifest of the input"));
+    }
+    return HPCML_OK;
+}
+
 int etl_inputs_plan(MPI_Comm comm, const etl_options *o, etl_inputs *in)
 {
     memset(in, 0, sizeof *in);
@@ -288,6 +312,7 @@ int etl_inputs_plan(MPI_Comm comm, const etl_options *o, etl_inputs *in)
     if (rank == 0 && rc == HPCML_OK)
         rc = etl_manifest_check_inputs(o->check_manifest, o->inputs, o->n_inputs, in->files,
                                        in->n_files, &in->manifest);
+    if (rank == 0 && rc == HPCML_OK) rc = check_outputs(o, in);
     HPCML_TRY(hpcml_mpi_agree(comm, rc));
     HPCML_TRY(bcast_files(comm, rank, &in->files, &in->n_files));
     int nf = in->n_files;

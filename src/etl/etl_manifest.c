@@ -174,6 +174,16 @@ int etl_manifest_check_inputs(etl_manifest_mode mode, const char *const *pattern
         }
         if (seen) continue;
         shard_path(dir, "manifest.json", mpath, sizeof mpath);
+        char running[4200];
+        shard_path(dir, ETL_GEN_RUNNING_MARK, running, sizeof running);
+        /* hpcml-gen writes this mark before its first shard and removes it
+         * after its manifest: a mark without a manifest is a run that failed
+         * or was killed, whose new shards may sit beside an older run's. */
+        HPCML_CHECK(file_exists(mpath) || !file_exists(running), HPCML_EDATA,
+                    "%s: the hpcml-gen run that wrote %s did not finish (%s is there, no "
+                    "manifest.json): its shards may be mixed with an earlier run's; run hpcml-gen "
+                    "again (etl.check_manifest = \"off\" skips this check)",
+                    files[f].path, dir, running);
         if (!file_exists(mpath)) {
             HPCML_CHECK(mode != ETL_MANIFEST_REQUIRE, HPCML_EDATA,
                         "%s: no manifest.json in %s (etl.check_manifest = \"require\"): the input "

@@ -36,6 +36,12 @@ typedef enum {
     ETL_MANIFEST_OFF
 } etl_manifest_mode;
 
+/* hpcml-gen's in-progress mark: created (rank 0) before any shard is
+ * written, removed after manifest.json is in place. Present without a
+ * manifest: that run failed or was killed; the folder is refused unless
+ * etl.check_manifest = "off". */
+#define ETL_GEN_RUNNING_MARK "hpcml-gen.running"
+
 typedef struct {
     int n_manifests;
     char **manifests; /* paths of the manifests used, in order of first input */

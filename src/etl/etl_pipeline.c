@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/hpcml_mpi.h"
@@ -378,6 +379,9 @@ static int reserve_space(const etl_job *j, int nf)
 
 /* Collective. Builds each split's rows and writes the file to a temp name,
  * then /meta, then renames it. */
+static int commit_outputs(etl_job *j, long token);
+static int write_quality(etl_job *j, int64_t dataset_bytes, const char *path);
+
 static int write_dataset(etl_job *j)
 {
     etl_table *t = &j->t;
@@ -452,6 +456,7 @@ static int write_dataset(etl_job *j)
     if (rc == HPCML_OK) {
         MPI_Bcast(&token, 1, MPI_LONG, 0, j->comm);
         atomic_tmp_name(j->tmp_path, sizeof j->tmp_path, j->o.output, token);
+        atomic_tmp_track(j->tmp_path); /* a signal removes it (hpcml-etl.c) */
         rc = hpcml_fault_point("etl.write", j->rank, HPCML_EIO);
         if (rc == HPCML_OK && j->rank == 0) rc = reserve_space(j, nf);
         rc = hpcml_mpi_agree(j->comm, rc);
@@ -510,11 +515,43 @@ static int write_dataset(etl_job *j)
     }
     if (rc == HPCML_OK) {
         profile_begin("rename");
-        if (j->rank == 0) rc = atomic_rename_durable(j->tmp_path, j->o.output);
+        if (j->rank == 0) rc = commit_outputs(j, token);
         profile_end();
         rc = hpcml_mpi_agree(j->comm, rc);
     }
     if (rc != HPCML_OK && j->rank == 0 && j->tmp_path[0]) unlink(j->tmp_path);
+    if (j->tmp_path[0]) atomic_tmp_untrack(j->tmp_path);
+    return rc;
+}
+
+/* Rank 0: the commit of the dataset and the quality.json that describes
+ * it. Both are complete and durable under temp names of this run first
+ * (the dataset's after H5Fclose and /meta; quality.json records the
+ * dataset's size in bytes, "dataset_bytes"); then quality.json is renamed
+ * into place, then the dataset. So a dataset is never visible without its
+ * quality.json. A crash between the two renames leaves the new quality.json
+ * beside the previous dataset (or none) and this run's dataset temp (removed
+ * by the next run, etl_tmp_cleanup): the size in quality.json then differs
+ * from the dataset's. If the dataset's rename fails, the new quality.json is
+ * removed again (exit 3, nothing of this run left). */
+static int commit_outputs(etl_job *j, long token)
+{
+    char qpath[4300], qtmp[4400];
+    etl_side_path(&j->o, "quality.json", qpath, sizeof qpath);
+    atomic_tmp_name(qtmp, sizeof qtmp, qpath, token);
+    atomic_tmp_track(qtmp);
+    struct stat st;
+    HPCML_CHECK(stat(j->tmp_path, &st) == 0, HPCML_EIO, "cannot stat %s: %s", j->tmp_path,
+                strerror(errno));
+    int rc = write_quality(j, (int64_t)st.st_size, qtmp);
+    if (rc == HPCML_OK) rc = atomic_rename_durable(qtmp, qpath);
+    atomic_tmp_untrack(qtmp);
+    if (rc != HPCML_OK) {
+        unlink(qtmp);
+        return rc;
+    }
+    rc = atomic_rename_durable(j->tmp_path, j->o.output);
+    if (rc != HPCML_OK) unlink(qpath);
     return rc;
 }
 
@@ -533,12 +570,13 @@ static json_t *real_or_null(double x)
     return isfinite(x) ? json_real(x) : json_null();
 }
 
-static int write_quality(etl_job *j, const char *path)
+static int write_quality(etl_job *j, int64_t dataset_bytes, const char *path)
 {
     json_t *q = json_object();
     json_object_set_new(q, "format", json_string("hpcml-etl-quality"));
     json_object_set_new(q, "version", json_integer(1));
     json_object_set_new(q, "output", json_string(j->o.output));
+    json_object_set_new(q, "dataset_bytes", json_integer((json_int_t)dataset_bytes));
 
     json_t *files = json_array();
     int64_t total_bytes = 0;
@@ -636,7 +674,17 @@ static int write_quality(etl_job *j, const char *path)
         memcpy(withnl, text, n);
         withnl[n] = '\n';
         withnl[n + 1] = '\0';
-        rc = atomic_write_text(path, withnl);
+        FILE *fp = fopen(path, "wx");
+        if (!fp)
+            rc = HPCML_FAIL(HPCML_EIO, "cannot create %s: %s", path, strerror(errno));
+        else {
+            int bad = fwrite(withnl, 1, n + 1, fp) != n + 1;
+            if (fclose(fp) != 0) bad = 1;
+            if (bad) {
+                rc = HPCML_FAIL(HPCML_EIO, "cannot write %s: %s", path, strerror(errno));
+                unlink(path);
+            }
+        }
     }
     free(withnl);
     free(text);
@@ -684,6 +732,19 @@ static int run_stages(etl_job *j)
     }
     profile_end();
     HPCML_TRY(rc);
+    /* Temps of earlier runs for this output that were killed on this host
+     * (SIGKILL leaves them): dataset-sized files nobody would remove. */
+    if (j->rank == 0) {
+        char pdir[4096], prefix[1024];
+        etl_side_prefix(&j->o, pdir, sizeof pdir, prefix, sizeof prefix);
+        rc = atomic_tmp_remove_stale(pdir, prefix, NULL);
+        if (rc == HPCML_OK) {
+            const char *base = strrchr(j->o.output, '/') ? strrchr(j->o.output, '/') + 1 : j->o.output;
+            if (strncmp(base, prefix, strlen(prefix)) != 0)
+                rc = atomic_tmp_remove_stale(pdir, base, NULL);
+        }
+    }
+    HPCML_TRY(hpcml_mpi_agree(comm, rc));
 
     profile_begin("extract");
     rc = etl_extract(comm, &j->o, &j->s, &j->in, &j->t);
@@ -729,6 +790,14 @@ static int run_stages(etl_job *j)
     if (rc == HPCML_OK) rc = assign_splits(j);
     profile_end();
     HPCML_TRY(hpcml_mpi_agree(comm, rc));
+    if (j->rank == 0)
+        for (int c = 0; c < N_CLASSES; c++)
+            if (j->class_valid[c] == 0)
+                log_warn("WARNING: no valid row has class %d (%s): all %lld rows are class %d; "
+                         "hpcml-train refuses a /train of one class (check etl.label, "
+                         "etl.positive_labels / negative_labels and etl.null_markers)",
+                         c, c ? "etl.positive_labels" : "etl.negative_labels",
+                         (long long)j->class_valid[1 - c], 1 - c);
     j->resample =
         etl_resample_plan_make((etl_resample)j->o.resample, j->o.resample_ratio, j->split_class[0]);
 
@@ -751,10 +820,6 @@ static int run_stages(etl_job *j)
     HPCML_TRY(rc);
     double t_end = now_s();
 
-    char qpath[4200];
-    snprintf(qpath, sizeof qpath, "%s/quality.json", outdir);
-    if (j->rank == 0) rc = write_quality(j, qpath);
-    HPCML_TRY(hpcml_mpi_agree(comm, rc));
     if (j->rank == 0) {
         int64_t in_bytes = 0;
         for (int f = 0; f < j->in.n_files; f++)
@@ -764,7 +829,18 @@ static int run_stages(etl_job *j)
                  j->o.output, (long long)j->rows[0], (long long)j->rows[1], (long long)j->rows[2],
                  j->fit.n_features, t_end - t0, (double)in_bytes / 1e6 / (t_end - t0));
     }
-    return profile_write(comm, outdir);
+    /* profile.json and trace.json describe the run, not the dataset: the
+     * dataset is committed, so failing to write them is a warning. */
+    char pdir[4096], prefix[1024];
+    etl_side_prefix(&j->o, pdir, sizeof pdir, prefix, sizeof prefix);
+    rc = profile_write_as(comm, pdir, prefix);
+    if (rc != HPCML_OK) {
+        if (j->rank == 0)
+            log_warn("%s is complete, but its profile could not be written: %s", j->o.output,
+                     hpcml_error_message());
+        hpcml_error_clear();
+    }
+    return HPCML_OK;
 }
 
 int etl_run(MPI_Comm comm, const hpcml_config *cfg)

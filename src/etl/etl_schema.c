@@ -75,6 +75,33 @@ static int load_specs(const hpcml_config *cfg, etl_options *o)
     return HPCML_OK;
 }
 
+void etl_side_prefix(const etl_options *o, char *dir, size_t dir_n, char *prefix, size_t prefix_n)
+{
+    const char *slash = strrchr(o->output, '/');
+    const char *base = slash ? slash + 1 : o->output;
+    if (slash)
+        snprintf(dir, dir_n, "%.*s", slash == o->output ? 1 : (int)(slash - o->output), o->output);
+    else
+        snprintf(dir, dir_n, ".");
+    size_t len = strlen(base);
+    static const char *const exts[] = {".h5", ".hdf5"};
+    for (size_t e = 0; e < sizeof exts / sizeof exts[0]; e++) {
+        size_t el = strlen(exts[e]);
+        if (len > el && strcmp(base + len - el, exts[e]) == 0) {
+            len -= el;
+            break;
+        }
+    }
+    snprintf(prefix, prefix_n, "%.*s.", (int)len, base);
+}
+
+void etl_side_path(const etl_options *o, const char *what, char *out, size_t n)
+{
+    char dir[4096], prefix[1024];
+    etl_side_prefix(o, dir, sizeof dir, prefix, sizeof prefix);
+    snprintf(out, n, "%s/%s%s", dir, prefix, what);
+}
+
 int etl_options_load(const hpcml_config *cfg, etl_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -127,6 +154,17 @@ int etl_options_load(const hpcml_config *cfg, etl_options *o)
     HPCML_CHECK(*o->label, HPCML_EUSAGE, "etl.label is empty");
     o->n_positive = cfg_str_list(cfg, "etl.positive_labels", &o->positive_labels);
     o->n_negative = cfg_str_list(cfg, "etl.negative_labels", &o->negative_labels);
+    /* A label text that is also a null marker would make every row of that
+     * class a null label, dropped without a word. */
+    for (int i = 0; o->null_markers[i]; i++) {
+        HPCML_CHECK(index_of(o->positive_labels, o->n_positive, o->null_markers[i]) < 0 &&
+                        index_of(o->negative_labels, o->n_negative, o->null_markers[i]) < 0,
+                    HPCML_EUSAGE,
+                    "etl.null_markers contains \"%s\", which is also a label text "
+                    "(etl.positive_labels / etl.negative_labels): every row of that class would "
+                    "be read as a null label and dropped; remove it from one of the lists",
+                    o->null_markers[i]);
+    }
     HPCML_CHECK(o->n_positive > 0 && o->n_negative > 0, HPCML_EUSAGE,
                 "etl.positive_labels and etl.negative_labels need at least one text each");
     for (int i = 0; i < o->n_positive; i++)
@@ -142,6 +180,11 @@ int etl_options_load(const hpcml_config *cfg, etl_options *o)
                                             : ETL_NULL_ERROR;
     o->median_exact = !strcmp(cfg_str(cfg, "etl.median"), "exact");
     o->train_fraction = cfg_float(cfg, "etl.train_fraction");
+    /* An empty /train would be written with made-up statistics (mean 0,
+     * std 0): the scaling and the vocabularies are fitted on it. */
+    HPCML_CHECK(o->train_fraction > 0.0, HPCML_EUSAGE,
+                "etl.train_fraction = 0 leaves the train split empty, and the imputation, scaling "
+                "and vocabularies are fitted on it: use a fraction above 0");
     o->val_fraction = cfg_float(cfg, "etl.val_fraction");
     HPCML_CHECK(o->train_fraction + o->val_fraction <= 1.0 + 1e-12, HPCML_EUSAGE,
                 "etl.train_fraction + etl.val_fraction = %g is above 1",

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,15 @@ static int decide(sweep_state *st, int64_t trial, trial_state *ts, int64_t iter,
     return HPCML_OK;
 }
 
+/* The owner of the attempt a started/promoted record begins. */
+static void set_owner(trial_state *ts, const json_t *rec)
+{
+    const char *host = json_string_value(json_object_get(rec, "host"));
+    json_t *pid = json_object_get(rec, "pid");
+    snprintf(ts->owner_host, sizeof ts->owner_host, "%s", host ? host : "");
+    ts->owner_pid = json_is_integer(pid) ? (int64_t)json_integer_value(pid) : 0;
+}
+
 static void close_attempt(trial_state *ts, double time)
 {
     if (ts->attempt_start > 0) ts->seconds += ts->last_time - ts->attempt_start;
@@ -290,6 +300,7 @@ int sweep_state_apply(sweep_state *st, json_t *rec)
         ts->reason[0] = '\0';
         json_t *cfg = json_object_get(rec, "config");
         if (!ts->config && json_is_object(cfg)) ts->config = json_incref(cfg);
+        set_owner(ts, rec);
     } else if (!strcmp(ev, "result")) {
         json_t *ji = json_object_get(rec, "iter");
         trial_result r = {json_is_integer(ji) ? (int64_t)json_integer_value(ji) : -1, NAN,
@@ -347,6 +358,7 @@ int sweep_state_apply(sweep_state *st, json_t *rec)
         close_attempt(ts, time);
         ts->rung = r;
         ts->status = TRIAL_RUNNING;
+        set_owner(ts, rec);
     } else {
         st->n_ignored++;
     }
@@ -530,19 +542,54 @@ static int append(journal *j, int fd, json_t *rec)
 
 typedef int (*txn_fn)(journal *j, int fd, void *arg);
 
-/* Mark RUNNING trials silent for longer than the heartbeat timeout failed. */
+static void this_host(char *host, size_t n)
+{
+    snprintf(host, n, "?");
+    gethostname(host, n - 1);
+    host[n - 1] = '\0';
+}
+
+/* Whether the owner of ts's attempt runs: 1 alive (its pid exists on this
+ * host), 0 gone (no such pid on this host), -1 cannot tell (another host, an
+ * owner not recorded, or our own pid): the heartbeat decides. A live pid on
+ * this host that has stopped writing heartbeats (hung) is still marked
+ * failed after the heartbeat timeout, as before. */
+static int owner_alive(const trial_state *ts)
+{
+    char host[128];
+    this_host(host, sizeof host);
+    if (!ts->owner_host[0] || ts->owner_pid <= 0 || strcmp(ts->owner_host, host) != 0) return -1;
+    /* Our own pid: an earlier process that had it (pids restart in a new
+     * container), or this process's other journal handle: the heartbeat
+     * decides. */
+    if (ts->owner_pid == (int64_t)getpid()) return -1;
+    return kill((pid_t)ts->owner_pid, 0) == 0 || errno == EPERM;
+}
+
+static double silent_s(const trial_state *ts, double now)
+{
+    return now - (ts->last_time > ts->attempt_start ? ts->last_time : ts->attempt_start);
+}
+
+/* Mark RUNNING trials failed whose owner is gone from this host, or that
+ * have been silent for longer than the heartbeat timeout. */
 static int expire_silent(journal *j, int fd, int64_t own_trial)
 {
     double now = wall_s();
     for (int64_t t = 0; t < j->params.trials; t++) {
         trial_state *ts = &j->state.trials[t];
         if (t == own_trial || ts->status != TRIAL_RUNNING) continue;
-        double silent =
-            now - (ts->last_time > ts->attempt_start ? ts->last_time : ts->attempt_start);
-        if (silent <= j->params.heartbeat_timeout_s) continue;
-        char why[128];
-        snprintf(why, sizeof why, "no heartbeat for %.1f s (sweep.heartbeat_timeout_s = %g)",
-                 silent, j->params.heartbeat_timeout_s);
+        const double silent = silent_s(ts, now);
+        const int alive = owner_alive(ts);
+        char why[200];
+        if (alive == 0)
+            snprintf(why, sizeof why, "its process (pid %lld on %s) is gone",
+                     (long long)ts->owner_pid, ts->owner_host);
+        else if (silent > j->params.heartbeat_timeout_s)
+            snprintf(why, sizeof why, "no heartbeat for %.1f s (sweep.heartbeat_timeout_s = %g)",
+                     silent, j->params.heartbeat_timeout_s);
+        else
+            continue;
         json_t *rec = json_pack("{s:s, s:I, s:s, s:b}", "event", "failed", "trial", (json_int_t)t,
                                 "reason", why, "timeout", 1);
         HPCML_CHECK(rec, HPCML_EINTERNAL, "out of memory");
@@ -580,6 +627,13 @@ static int transact(journal *j, int64_t own_trial, txn_fn fn, void *arg)
                             j->lock.path, j->params.lock_stale_s);
             break;
         }
+        if (rc == HPCML_OK && !j->state.have_header && j->state.n_records > 0)
+            rc = HPCML_FAIL(HPCML_EDATA,
+                            "%s has %lld records but no valid header record (its first line is "
+                            "damaged): it cannot be checked against this sweep's settings, so "
+                            "nothing is written to it; restore the line or use a new "
+                            "sweep.output_dir",
+                            j->path, (long long)j->state.n_records);
         if (rc == HPCML_OK && !j->state.have_header) {
             json_t *h = header_record(&j->params);
             rc = h ? append(j, fd, h) : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
@@ -630,9 +684,8 @@ static json_t *trial_config(journal *j, int64_t trial, journal_config_fn make_co
 
 static json_t *started_record(int64_t trial, int attempt, json_t *config)
 {
-    char host[128] = "?";
-    gethostname(host, sizeof host - 1);
-    host[sizeof host - 1] = '\0';
+    char host[128];
+    this_host(host, sizeof host);
     return json_pack("{s:s, s:I, s:i, s:o, s:s, s:i}", "event", "started", "trial",
                      (json_int_t)trial, "attempt", attempt, "config",
                      config ? json_incref(config) : json_object(), "host", host, "pid",
@@ -645,6 +698,23 @@ static int begin_txn(journal *j, int fd, void *varg)
     trial_state *ts = &j->state.trials[a->trial];
     *a->prior = ts->status;
     if (ts->status == TRIAL_COMPLETED || ts->status == TRIAL_STOPPED) return HPCML_OK;
+    if (ts->status == TRIAL_RUNNING) {
+        const int alive = owner_alive(ts);
+        const double silent = silent_s(ts, wall_s());
+        if (alive == 1 || (alive < 0 && silent <= j->params.heartbeat_timeout_s))
+            return HPCML_FAIL(HPCML_EPREEMPTED,
+                              "trial %lld is running in another process (pid %lld on %s, last "
+                              "record %.1f s ago, %s): not starting it again; run again after it "
+                              "ends",
+                              (long long)a->trial, (long long)ts->owner_pid,
+                              ts->owner_host[0] ? ts->owner_host : "an unrecorded host", silent,
+                              alive == 1 ? "that process exists" : "within sweep.heartbeat_timeout_s");
+        if (ts->owner_pid > 0)
+            log_warn("sweep: trial %lld: its previous process (pid %lld on %s) is gone or "
+                     "silent past sweep.heartbeat_timeout_s; starting attempt %d",
+                     (long long)a->trial, (long long)ts->owner_pid, ts->owner_host,
+                     ts->attempts + 1);
+    }
     int failed;
     json_t *cfg = trial_config(j, a->trial, a->make_config, a->arg, &failed);
     HPCML_CHECK(!failed, HPCML_EINTERNAL, "cannot choose the values of trial %lld",
@@ -793,8 +863,10 @@ static int claim_txn(journal *j, int fd, void *varg)
             return HPCML_OK;
         }
         if (found) {
-            json_t *rec = json_pack("{s:s, s:I, s:i}", "event", "promoted", "trial", (json_int_t)t,
-                                    "rung", to);
+            char host[128];
+            this_host(host, sizeof host);
+            json_t *rec = json_pack("{s:s, s:I, s:i, s:s, s:i}", "event", "promoted", "trial",
+                                    (json_int_t)t, "rung", to, "host", host, "pid", (int)getpid());
             HPCML_TRY(append_new(j, fd, rec));
             *a->kind = 2;
             *a->trial = t;
@@ -810,6 +882,7 @@ static int claim_txn(journal *j, int fd, void *varg)
             if (pass == 0 ? ts->status != TRIAL_PENDING
                           : ts->status != TRIAL_FAILED || ts->attempts >= JOURNAL_MAX_ATTEMPTS)
                 continue;
+            if (pass == 1 && owner_alive(ts) == 1) continue; /* silent but its process lives */
             int failed;
             json_t *cfg = trial_config(j, t, a->make_config, a->arg, &failed);
             HPCML_CHECK(!failed, HPCML_EINTERNAL, "cannot choose the values of trial %lld",

@@ -29,7 +29,18 @@
  * Idempotence: a re-run trial that reports a result the journal already has
  * (same trial, same iter) gets the recorded decision back and nothing is
  * appended. A RUNNING trial with no record for sweep.heartbeat_timeout_s is
- * marked failed by the next writer. */
+ * marked failed by the next writer, and so is, at once, one whose owner
+ * (the host and pid of its started/promoted record) is a process of this
+ * host that no longer exists.
+ *
+ * Ownership: a RUNNING trial whose owner is alive (its pid exists on this
+ * host, or, on another host, its last record is younger than the heartbeat
+ * timeout) is never started again: journal_begin_trial fails with
+ * HPCML_EPREEMPTED (exit 75: run again later) naming the owner.
+ *
+ * A journal with records but no valid header (its first line damaged) is
+ * refused by every writer (HPCML_EDATA): without it the "belongs to another
+ * sweep" check could not be made. */
 #ifndef HPCML_SWEEP_JOURNAL_H
 #define HPCML_SWEEP_JOURNAL_H
 
@@ -86,6 +97,8 @@ typedef struct {
     double first_time, last_time, attempt_start, seconds;
     int rung; /* promotion mode: the rung the trial is working towards */
     char reason[160];
+    char owner_host[64]; /* the process running the current attempt (started / */
+    int64_t owner_pid;   /* promoted records): "" and 0 when not recorded */
 } trial_state;
 
 typedef struct {

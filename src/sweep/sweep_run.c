@@ -444,7 +444,25 @@ int sweep_run_pool(sweep_ctx *s, MPI_Comm comm, int ranks_per_trial,
     MPI_Comm_free(&group);
     rc = hpcml_mpi_agree(comm, rc);
     if (rc == HPCML_OK && rank == 0) {
-        log_info("pool: finished");
+        /* "finished" only when every trial has ended: a trial another live
+         * process still runs is named instead (claims have already marked
+         * those of dead owners failed and started them again). */
+        int64_t running = 0;
+        rc = journal_refresh(s->j);
+        const sweep_state *st = journal_state(s->j);
+        for (int64_t t = 0; rc == HPCML_OK && t < st->params.trials; t++)
+            if (st->trials[t].status == TRIAL_RUNNING) {
+                if (running++ < 5)
+                    log_warn("pool: trial %lld is still RUNNING in pid %lld on %s", (long long)t,
+                             (long long)st->trials[t].owner_pid, st->trials[t].owner_host);
+            }
+        if (running > 0)
+            log_info("pool: nothing left to start here; %lld trial(s) still running elsewhere",
+                     (long long)running);
+        else
+            log_info("pool: finished");
+    }
+    if (rc == HPCML_OK && rank == 0) {
         rc = sweep_write_reports(s, log_get_level() >= LOG_INFO ? stdout : NULL);
     }
     (void)done;

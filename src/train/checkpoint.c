@@ -30,6 +30,7 @@ typedef struct {
     int64_t config_hash;
     int64_t seed, rows, global_batch, drop_last, steps_per_epoch, ranks;
     int64_t stream_chunk_rows, stream_window_batches; /* 0, 0: memory mode */
+    int64_t dataset_id; /* h5_dataset_identity; the last item, absent in older files */
 } ckpt_scalars;
 
 /* The scalar items stored after the optimizer moments, in file order (the
@@ -71,6 +72,8 @@ typedef struct {
     char names[MAX_ITEMS][64];
     int n;
     ckpt_scalars s;
+    int has_dataset_id;
+    size_t n_params;
     float *params, *m, *v; /* host copies, n_params each (m, v may be NULL) */
 } ckpt_list;
 
@@ -96,31 +99,48 @@ static void list_free(ckpt_list *l)
     free(l);
 }
 
-/* The item list for t's model and optimizer, pointing into l's storage. */
-static int list_build(ckpt_list **out, const trainer *t)
+/* The item list of a checkpoint of an MLP with widths[0..n_layers] and the
+ * optimizer moments has_m, has_v, pointing into l's storage (parameters in
+ * mlp.c's layout: layer by layer, weight then bias). */
+static int list_build_layout(ckpt_list **out, const int64_t *widths, int n_layers, int has_m,
+                             int has_v, int has_dataset_id)
 {
+    *out = NULL;
+    HPCML_CHECK(n_layers >= 1 && n_layers <= MLP_MAX_HIDDEN + 1, HPCML_EDATA,
+                "%d layers (at most %d)", n_layers, MLP_MAX_HIDDEN + 1);
+    size_t n = 0;
+    for (int k = 0; k < n_layers; k++) {
+        HPCML_CHECK(widths[k] > 0 && widths[k + 1] > 0 && widths[k] < (1 << 24) &&
+                        widths[k + 1] < (1 << 24),
+                    HPCML_EDATA, "layer %d has widths %lld -> %lld", k, (long long)widths[k],
+                    (long long)widths[k + 1]);
+        n += (size_t)widths[k + 1] * (size_t)widths[k] + (size_t)widths[k + 1];
+    }
     ckpt_list *l = calloc(1, sizeof *l);
     HPCML_ALLOC_CHECK(l, sizeof *l);
-    const mlp *m = &t->model;
-    const size_t n = m->n_params;
+    l->n_params = n;
     l->params = malloc(n * sizeof(float));
-    if (t->opt.m) l->m = malloc(n * sizeof(float));
-    if (t->opt.v) l->v = malloc(n * sizeof(float));
-    if (!l->params || (t->opt.m && !l->m) || (t->opt.v && !l->v)) {
+    if (has_m) l->m = malloc(n * sizeof(float));
+    if (has_v) l->v = malloc(n * sizeof(float));
+    if (!l->params || (has_m && !l->m) || (has_v && !l->v)) {
         list_free(l);
         return HPCML_FAIL(HPCML_EINTERNAL, "out of memory for a checkpoint of %zu parameters", n);
     }
     char name[64];
     ckpt_scalars *s = &l->s;
-    add(l, "/model_info/widths", CKPT_I64, 1, (uint64_t)m->n_layers + 1, 0, s->widths);
+    for (int k = 0; k <= n_layers; k++)
+        s->widths[k] = widths[k];
+    add(l, "/model_info/widths", CKPT_I64, 1, (uint64_t)n_layers + 1, 0, s->widths);
     add(l, "/model_info/activation", CKPT_I64, 0, 0, 0, &s->activation);
     add(l, "/model_info/dropout", CKPT_F64, 0, 0, 0, &s->dropout);
-    for (int k = 0; k < m->n_layers; k++) {
+    size_t off = 0;
+    for (int k = 0; k < n_layers; k++) {
         snprintf(name, sizeof name, "/model/layer%d.weight", k);
-        add(l, name, CKPT_F32, 2, (uint64_t)m->width[k + 1], (uint64_t)m->width[k],
-            l->params + m->w_off[k]);
+        add(l, name, CKPT_F32, 2, (uint64_t)widths[k + 1], (uint64_t)widths[k], l->params + off);
+        off += (size_t)widths[k + 1] * (size_t)widths[k];
         snprintf(name, sizeof name, "/model/layer%d.bias", k);
-        add(l, name, CKPT_F32, 1, (uint64_t)m->width[k + 1], 0, l->params + m->b_off[k]);
+        add(l, name, CKPT_F32, 1, (uint64_t)widths[k + 1], 0, l->params + off);
+        off += (size_t)widths[k + 1];
     }
     add(l, "/optimizer/kind", CKPT_I64, 0, 0, 0, &s->optim_kind);
     add(l, "/optimizer/step", CKPT_I64, 0, 0, 0, &s->optim_step);
@@ -129,8 +149,51 @@ static int list_build(ckpt_list **out, const trainer *t)
     for (size_t i = 0; i < sizeof scalar_items / sizeof scalar_items[0]; i++)
         add(l, scalar_items[i].name, scalar_items[i].type, scalar_items[i].count > 0 ? 1 : 0,
             (uint64_t)scalar_items[i].count, 0, (char *)s + scalar_items[i].off);
+    l->has_dataset_id = has_dataset_id;
+    if (has_dataset_id) add(l, "/state/dataset_id", CKPT_I64, 0, 0, 0, &s->dataset_id);
     *out = l;
     return HPCML_OK;
+}
+
+/* The item list for t's model and optimizer. */
+static int list_build(ckpt_list **out, const trainer *t)
+{
+    const mlp *m = &t->model;
+    int64_t widths[MLP_MAX_HIDDEN + 2];
+    for (int k = 0; k <= m->n_layers; k++)
+        widths[k] = m->width[k];
+    int rc = list_build_layout(out, widths, m->n_layers, t->opt.m != NULL, t->opt.v != NULL, 1);
+    if (rc == HPCML_EDATA) return HPCML_FAIL(HPCML_EINTERNAL, "%s", hpcml_error_message());
+    return rc;
+}
+
+/* The item list of what the checkpoint at path holds, whatever this run's
+ * configuration: its widths and which optimizer moments it has, read
+ * unverified; ckpt_file_read(path, l) then verifies all of it. A file whose
+ * layout cannot even be read is corrupt (HPCML_EDATA) or unreadable
+ * (HPCML_EIO). */
+static int list_for_file(ckpt_list **out, const char *path)
+{
+    *out = NULL;
+    int rank;
+    uint64_t dims[2];
+    HPCML_TRY(ckpt_file_item_shape(path, "/model_info/widths", &rank, dims));
+    HPCML_CHECK(rank == 1 && dims[0] >= 2 && dims[0] <= MLP_MAX_HIDDEN + 2, HPCML_EDATA,
+                "%s: no valid /model_info/widths (not an hpcml checkpoint, or corrupt)", path);
+    const int n_layers = (int)dims[0] - 1;
+    int64_t widths[MLP_MAX_HIDDEN + 2];
+    ckpt_item it = {"/model_info/widths", CKPT_I64, 1, {dims[0], 0}, widths};
+    int rc = ckpt_file_peek(path, &it, 1);
+    if (rc == HPCML_EUSAGE) rc = HPCML_EDATA; /* it was there a moment ago */
+    HPCML_TRY(rc);
+    int has_m, has_v, has_id;
+    HPCML_TRY(ckpt_file_item_shape(path, "/optimizer/m", &has_m, dims));
+    HPCML_TRY(ckpt_file_item_shape(path, "/optimizer/v", &has_v, dims));
+    HPCML_TRY(ckpt_file_item_shape(path, "/state/dataset_id", &has_id, dims));
+    rc = list_build_layout(out, widths, n_layers, has_m >= 0, has_v >= 0, has_id >= 0);
+    if (rc == HPCML_EDATA)
+        return HPCML_FAIL(HPCML_EDATA, "%s: %s: corrupt", path, hpcml_error_message());
+    return rc;
 }
 
 /* trainer -> list (rank 0, before writing) */
@@ -159,6 +222,7 @@ static int list_export(ckpt_list *l, const trainer *t)
     s->ranks = t->size;
     s->stream_chunk_rows = t->streaming ? (int64_t)t->sd.o.chunk_rows : 0;
     s->stream_window_batches = t->streaming ? (int64_t)t->sd.o.window_batches : 0;
+    s->dataset_id = (int64_t)t->dataset_id;
     return HPCML_OK;
 }
 
@@ -211,17 +275,20 @@ static int list_steps(const char *dir, int64_t **steps, int *count)
 static int prepare_rank0(trainer *t, int fresh)
 {
     HPCML_TRY(fs_mkdir_p(t->ckpt_dir));
+    /* Temp files of a writer that died are never valid: those of dead
+     * owners on this host go (the same rule as hpcml-etl and hpcml-gen). */
+    HPCML_TRY(atomic_tmp_remove_stale(t->ckpt_dir, NULL, NULL));
     DIR *d = opendir(t->ckpt_dir);
     HPCML_CHECK(d != NULL, HPCML_EIO, "cannot open %s: %s", t->ckpt_dir, strerror(errno));
     struct dirent *e;
     char path[8400];
+    int removed = 0;
     while ((e = readdir(d)) != NULL) {
         const char *name = e->d_name;
-        /* Temp files of a writer that died are never valid. */
-        int stale = strstr(name, ".tmp.") != NULL;
         int ours = strncmp(name, "step-", 5) == 0 || strcmp(name, "best.h5") == 0 ||
                    strcmp(name, "latest") == 0;
-        if (stale || (fresh && ours)) {
+        if (fresh && ours) {
+            if (strcmp(name, "latest") != 0 && !strstr(name, ".tmp.")) removed++;
             snprintf(path, sizeof path, "%s/%s", t->ckpt_dir, name);
             if (unlink(path) != 0 && errno != ENOENT) {
                 int err = errno;
@@ -231,6 +298,9 @@ static int prepare_rank0(trainer *t, int fresh)
         }
     }
     closedir(d);
+    if (removed > 0)
+        log_warn("starting over: removed %d checkpoint file(s) of an earlier run from %s", removed,
+                 t->ckpt_dir);
     return HPCML_OK;
 }
 
@@ -266,6 +336,15 @@ static int save_rank0(trainer *t, int best)
         best_name(path, sizeof path, t->ckpt_dir);
     else
         step_name(path, sizeof path, t->ckpt_dir, t->prog.global_step);
+    /* Never a checkpoint of weights that are not numbers: a resume would
+     * continue from them and best.h5 would be evaluated as a model. */
+    for (size_t i = 0; rc == HPCML_OK && i < l->n_params; i++)
+        if (!isfinite(l->params[i]) || (l->m && !isfinite(l->m[i])) || (l->v && !isfinite(l->v[i])))
+            rc = HPCML_FAIL(HPCML_EINTERNAL,
+                            "training diverged before epoch %lld ended: parameter %zu (or its "
+                            "optimizer state) is not finite; %s not written (lower train.lr, set "
+                            "train.grad_clip_norm, or check train.eps)",
+                            (long long)t->prog.epoch, i, path);
     if (rc == HPCML_OK) rc = ckpt_file_write(path, l->items, l->n);
     list_free(l);
     HPCML_TRY(rc);
@@ -289,6 +368,94 @@ int checkpoint_save(trainer *t, int best)
     return hpcml_mpi_agree(t->comm, rc);
 }
 
+static const char *optim_name(int64_t kind)
+{
+    return kind == NN_OPT_SGD ? "sgd" : kind == NN_OPT_ADAM ? "adam" : kind == NN_OPT_ADAMW ? "adamw" : "?";
+}
+
+static void widths_text(char *out, size_t n, const int64_t *w, int layers)
+{
+    int off = 0;
+    for (int k = 0; k <= layers && off < (int)n; k++)
+        off += snprintf(out + off, n - (size_t)off, k ? " -> %lld" : "%lld", (long long)w[k]);
+}
+
+/* Whether this run can continue from the verified checkpoint f read from
+ * path: the same architecture and optimizer state. HPCML_EUSAGE naming
+ * the checkpoint's setting and this run's when not. */
+static int check_compatible(const trainer *t, const char *path, const ckpt_list *f)
+{
+    const mlp *m = &t->model;
+    const int f_layers = f->items[0].rank == 1 ? (int)f->items[0].dims[0] - 1 : -1;
+    int same = f_layers == m->n_layers;
+    for (int k = 0; same && k <= m->n_layers; k++)
+        same = f->s.widths[k] == m->width[k];
+    if (!same) {
+        int64_t mine[MLP_MAX_HIDDEN + 2];
+        for (int k = 0; k <= m->n_layers; k++)
+            mine[k] = m->width[k];
+        char a[512], b[512];
+        widths_text(a, sizeof a, f->s.widths, f_layers);
+        widths_text(b, sizeof b, mine, m->n_layers);
+        return HPCML_FAIL(HPCML_EUSAGE,
+                          "%s holds a model %s; this run's model is %s (train.hidden, or the "
+                          "dataset's features and classes changed)",
+                          path, a, b);
+    }
+    HPCML_CHECK(f->s.activation == (int64_t)t->shape.act, HPCML_EUSAGE,
+                "%s was written with train.activation = \"%s\"; this run has \"%s\"", path,
+                f->s.activation == NN_ACT_GELU ? "gelu" : "relu",
+                t->shape.act == NN_ACT_GELU ? "gelu" : "relu");
+    const int64_t kind = (int64_t)t->opt.cfg.kind;
+    HPCML_CHECK(f->s.optim_kind == kind, HPCML_EUSAGE,
+                "%s was written with train.optimizer = \"%s\"; this run has train.optimizer = "
+                "\"%s\"",
+                path, optim_name(f->s.optim_kind), optim_name(kind));
+    /* The data it was trained on (older checkpoints do not say). */
+    HPCML_CHECK(!f->has_dataset_id || (uint64_t)f->s.dataset_id == t->dataset_id, HPCML_EUSAGE,
+                "%s was written while training on another dataset (identity %016llx; %s now is "
+                "%016llx: hpcml-etl ran again on other data or settings?); continuing would mix "
+                "the two and keep the old best metric",
+                path, (unsigned long long)f->s.dataset_id, cfg_str(t->cfg, "train.dataset"),
+                (unsigned long long)t->dataset_id);
+    const int f_m = f->m != NULL, f_v = f->v != NULL;
+    const int my_m = t->opt.m != NULL, my_v = t->opt.v != NULL;
+    if (kind == NN_OPT_SGD)
+        HPCML_CHECK(f_m == my_m && f_v == my_v, HPCML_EUSAGE,
+                    "%s was written with SGD %s momentum buffers (train.momentum %s 0); this run "
+                    "has train.momentum = %g",
+                    path, f_m ? "with" : "without", f_m ? ">" : "=", t->opt.cfg.momentum);
+    HPCML_CHECK(f_m == my_m && f_v == my_v, HPCML_EUSAGE,
+                "%s holds optimizer moments (m: %s, v: %s) that train.optimizer = \"%s\" does not "
+                "use (m: %s, v: %s)",
+                path, f_m ? "yes" : "no", f_v ? "yes" : "no", optim_name(kind), my_m ? "yes" : "no",
+                my_v ? "yes" : "no");
+    return HPCML_OK;
+}
+
+/* Rank 0, not collective: read the checkpoint at path as what it holds,
+ * verify its checksum, and only then check that this run can continue from
+ * it; on success its contents are copied into `into` (t's list).
+ * HPCML_EDATA / HPCML_EIO: corrupt or unreadable (an older one may be
+ * tried); HPCML_EUSAGE: intact but for another model or optimizer (never
+ * deleted: the caller stops). */
+static int read_compatible(const trainer *t, const char *path, ckpt_list *into)
+{
+    ckpt_list *f;
+    HPCML_TRY(list_for_file(&f, path));
+    int rc = ckpt_file_read(path, f->items, f->n);
+    if (rc == HPCML_OK) rc = check_compatible(t, path, f);
+    if (rc == HPCML_OK) {
+        const size_t bytes = f->n_params * sizeof(float);
+        into->s = f->s;
+        memcpy(into->params, f->params, bytes);
+        if (into->m) memcpy(into->m, f->m, bytes);
+        if (into->v) memcpy(into->v, f->v, bytes);
+    }
+    list_free(f);
+    return rc;
+}
+
 /* Rank 0: the newest step-*.h5 that reads back intact, into l. */
 static int find_newest(trainer *t, ckpt_list *l, int *found, char *chosen, size_t chosen_n)
 {
@@ -299,7 +466,7 @@ static int find_newest(trainer *t, ckpt_list *l, int *found, char *chosen, size_
     int rc = HPCML_OK;
     for (int i = count - 1; i >= 0 && !*found; i--) {
         step_name(chosen, chosen_n, t->ckpt_dir, steps[i]);
-        rc = ckpt_file_read(chosen, l->items, l->n);
+        rc = read_compatible(t, chosen, l);
         if (rc == HPCML_OK) {
             *found = 1;
         } else if (rc == HPCML_EDATA || rc == HPCML_EIO) {
@@ -307,14 +474,15 @@ static int find_newest(trainer *t, ckpt_list *l, int *found, char *chosen, size_
             hpcml_error_clear();
             rc = HPCML_OK;
         } else {
-            break; /* another model: falling back would not help */
+            break; /* another model or optimizer: falling back would not help */
         }
     }
     free(steps);
     if (rc == HPCML_EUSAGE)
         return HPCML_FAIL(HPCML_EUSAGE,
-                          "%s (use another train.output_dir, or train.resume = \"never\" to start "
-                          "over)",
+                          "%s; the checkpoints are kept (resume with the checkpoint's settings, use "
+                          "another train.output_dir, or train.resume = \"never\" to delete them and "
+                          "start over)",
                           hpcml_error_message());
     return rc;
 }
@@ -333,12 +501,7 @@ static int list_import(trainer *t, const ckpt_list *l)
 {
     const ckpt_scalars *s = &l->s;
     mlp *m = &t->model;
-    HPCML_CHECK(s->optim_kind == (int64_t)t->opt.cfg.kind, HPCML_EUSAGE,
-                "the checkpoint was written with another train.optimizer (kind %lld); use another "
-                "train.output_dir or train.resume = \"never\"",
-                (long long)s->optim_kind);
-    HPCML_CHECK(s->activation == (int64_t)t->shape.act, HPCML_EUSAGE,
-                "the checkpoint was written with another train.activation");
+    /* architecture and optimizer: check_compatible on rank 0 */
     const int64_t chunk = t->streaming ? (int64_t)t->sd.o.chunk_rows : 0;
     const int64_t window = t->streaming ? (int64_t)t->sd.o.window_batches : 0;
     /* streaming mode's chunk and window sizes shape its order (docs/train.md) */
@@ -411,7 +574,7 @@ int checkpoint_resume(trainer *t, int *resumed)
     if (t->rank == 0 && t->prog.best_epoch > 0) {
         char path[4400];
         best_name(path, sizeof path, t->ckpt_dir);
-        int brc = ckpt_file_read(path, l->items, l->n);
+        int brc = read_compatible(t, path, l);
         if (brc == HPCML_OK) {
             best_found = 1;
             memcpy(t->best_params, l->params, n * sizeof(float));
@@ -446,15 +609,9 @@ int checkpoint_read_params(trainer *t, const char *path, float *params, int64_t 
 
 int checkpoint_verify_dir(trainer *t)
 {
-    ckpt_list *l;
-    HPCML_TRY(list_build(&l, t));
     int64_t *steps;
     int count;
-    int rc = list_steps(t->ckpt_dir, &steps, &count);
-    if (rc != HPCML_OK) {
-        list_free(l);
-        return rc;
-    }
+    HPCML_TRY(list_steps(t->ckpt_dir, &steps, &count));
     char path[4400];
     int newest_ok = 0;
     for (int i = count; i >= 0; i--) { /* i == count: best.h5 */
@@ -463,19 +620,27 @@ int checkpoint_verify_dir(trainer *t)
         else
             step_name(path, sizeof path, t->ckpt_dir, steps[i]);
         if (i == count && access(path, F_OK) != 0) continue;
-        int frc = ckpt_file_read(path, l->items, l->n);
+        /* valid = intact as written, whatever this run's configuration */
+        ckpt_list *f = NULL;
+        int frc = list_for_file(&f, path);
+        if (frc == HPCML_OK) frc = ckpt_file_read(path, f->items, f->n);
         if (frc == HPCML_OK) {
-            printf("ok       %s epoch %lld step %lld\n", path, (long long)l->s.prog.epoch,
-                   (long long)l->s.prog.global_step);
+            printf("ok       %s epoch %lld step %lld\n", path, (long long)f->s.prog.epoch,
+                   (long long)f->s.prog.global_step);
             if (i == count - 1) newest_ok = 1;
+            if (check_compatible(t, path, f) != HPCML_OK) {
+                printf("         (this configuration cannot resume from it: %s)\n",
+                       hpcml_error_message());
+                hpcml_error_clear();
+            }
         } else {
             printf("INVALID  %s: %s\n", path, hpcml_error_message());
             hpcml_error_clear();
         }
+        if (f) list_free(f);
     }
     fflush(stdout);
     free(steps);
-    list_free(l);
     HPCML_CHECK(count > 0, HPCML_EDATA, "no checkpoints in %s", t->ckpt_dir);
     HPCML_CHECK(newest_ok, HPCML_EDATA, "the newest checkpoint in %s is not valid", t->ckpt_dir);
     return HPCML_OK;

@@ -282,6 +282,26 @@ static int alloc_split(uint64_t rows, int F, float **x, int32_t **y, int64_t **r
     return HPCML_OK;
 }
 
+/* Collective: /train must hold at least two classes (memory mode, where its
+ * labels are loaded): with one, every metric is undefined and the model
+ * learns a constant. */
+static int check_classes(trainer *t, const char *path, uint64_t train_rows)
+{
+    int64_t seen[64] = {0};
+    const int nc = t->n_classes < 64 ? t->n_classes : 64;
+    for (uint64_t i = 0; i < t->ed.shard_hi - t->ed.shard_lo; i++)
+        if (t->ed.shard_y[i] >= 0 && t->ed.shard_y[i] < nc) seen[t->ed.shard_y[i]] = 1;
+    HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, seen, nc, MPI_INT64_T, MPI_MAX, t->comm));
+    int present = 0, only = -1;
+    for (int c = 0; c < nc; c++)
+        if (seen[c]) present++, only = c;
+    HPCML_CHECK(present >= 2 || train_rows == 0, HPCML_EDATA,
+                "%s: every /train row has label %d: a classifier cannot be trained on one class "
+                "(check etl.label, etl.positive_labels / negative_labels and etl.null_markers)",
+                path, only);
+    return HPCML_OK;
+}
+
 static int load_class_weights(trainer *t, h5_dataset *ds)
 {
     const char *mode = cfg_str(t->cfg, "train.class_weights");
@@ -367,6 +387,9 @@ static int load_data(trainer *t)
                                   t->test_y, t->test_row_id);
     rc = hpcml_mpi_agree(t->comm, rc);
     if (rc == HPCML_OK) rc = hpcml_mpi_agree(t->comm, load_class_weights(t, &ds));
+    if (rc == HPCML_OK) rc = hpcml_mpi_agree(t->comm, h5_dataset_identity(&ds, &t->dataset_id));
+    if (rc == HPCML_OK && !t->streaming)
+        rc = hpcml_mpi_agree(t->comm, check_classes(t, path, ds.rows[SPLIT_TRAIN]));
     h5_dataset_close(&ds);
     if (rc == HPCML_OK)
         log_info("dataset %s: %llu train, %llu val, %llu test rows, %d features, %d classes", path,
@@ -431,7 +454,7 @@ static int backward_bucketed(mlp *m, const float *x, int rows, grad_sync *gs)
 
 /* One optimizer step on this rank's rows x, y of global batch `step`. */
 static int train_step(trainer *t, uint64_t epoch, uint64_t step, const float *x, const int32_t *y,
-                      double batch_weight, double *loss_sum)
+                      double batch_weight, double *loss_sum, double *grad_norm)
 {
     const epoch_data *ed = &t->ed;
     mlp *m = &t->model;
@@ -457,10 +480,16 @@ static int train_step(trainer *t, uint64_t epoch, uint64_t step, const float *x,
         HPCML_TRY(mlp_backward(m, x, rows, m->dlogits, 0));
         HPCML_TRY(t->be.allreduce_sum(m->grads, m->n_params, t->be.comm_ctx));
     }
-    if (t->grad_clip > 0.0) {
-        double norm;
-        HPCML_TRY(optim_clip_grad_norm(&t->be, m->grads, m->n_params, t->grad_clip, &norm));
+    /* The norm of the summed gradient, every step: the same on every rank
+     * (after the allreduce), so all ranks see a divergence at the same step
+     * and stop together; one pass over the parameters. */
+    *grad_norm = NAN;
+    int nrc = optim_clip_grad_norm(&t->be, m->grads, m->n_params, t->grad_clip, grad_norm);
+    if (nrc != HPCML_OK && !isfinite(*grad_norm)) {
+        hpcml_error_clear();
+        return HPCML_OK; /* the caller stops: no step with a non-finite gradient */
     }
+    HPCML_TRY(nrc);
     const double lr = lr_schedule_at(&t->lr_sched, t->opt.step);
     HPCML_TRY(optim_step(&t->opt, m->params, m->grads, lr));
     *loss_sum += ls;
@@ -527,6 +556,18 @@ static int preempted_exit(trainer *t)
 }
 
 /* ---- the epoch loop --------------------------------------------------------- */
+
+/* Training produced a non-finite value that every rank sees alike (a
+ * reduced loss or the summed gradient): stop on all ranks with exit 4,
+ * writing no checkpoint of these weights. */
+static int diverged(const trainer *t, const char *what, double value, uint64_t step)
+{
+    return HPCML_FAIL(HPCML_EINTERNAL,
+                      "training diverged at epoch %lld, step %llu of the epoch: %s is %g; no "
+                      "checkpoint of these weights was written (lower train.lr, set "
+                      "train.grad_clip_norm, or check train.eps and the data)",
+                      (long long)t->prog.epoch + 1, (unsigned long long)step, what, value);
+}
 
 /* Reduce the local loss sums (plus a resumed partial epoch on rank 0). */
 static void reduce_epoch_loss(trainer *t, double local_loss, double local_weight, double *loss,
@@ -602,8 +643,17 @@ static int run_epochs(trainer *t, monitor *mo)
             }
             preempt_vote vote;
             vote_start(t, &vote);
-            rc = train_step(t, epoch, s, x, y, w, &local_loss);
+            double gnorm = 0.0;
+            rc = train_step(t, epoch, s, x, y, w, &local_loss, &gnorm);
             if (rc != HPCML_OK) hpcml_mpi_abort(t->comm, rc);
+            if (!isfinite(gnorm)) { /* identical on every rank: all stop here */
+                vote_finish(t, &vote);
+                if (t->streaming) stream_data_epoch_end(&t->sd);
+                profile_end();
+                profile_end();
+                free(bw);
+                return diverged(t, "the gradient norm", gnorm, s + 1);
+            }
             /* w is the global batch's weight already: counted on rank 0 only */
             if (t->rank == 0) local_weight += w;
             t->prog.step_in_epoch = (int64_t)s + 1;
@@ -638,6 +688,11 @@ static int run_epochs(trainer *t, monitor *mo)
         double gl, gw;
         reduce_epoch_loss(t, local_loss, local_weight, &gl, &gw);
         em.train_loss = gw > 0 ? gl / gw : NAN;
+        if (gw > 0 && !isfinite(em.train_loss)) { /* reduced: the same on every rank */
+            profile_end();
+            free(bw);
+            return diverged(t, "the epoch's training loss", em.train_loss, S);
+        }
         em.lr = lr_schedule_at(&t->lr_sched, t->opt.step > 0 ? t->opt.step - 1 : 0);
         t->prog.epoch++;
         t->prog.step_in_epoch = 0;

@@ -134,6 +134,7 @@ typedef struct {
 
     train_progress prog;
     uint64_t config_hash;
+    uint64_t dataset_id; /* h5_dataset_identity of train.dataset: checkpoints record it */
 } trainer;
 
 int trainer_run(MPI_Comm comm, const hpcml_config *cfg, const trainer_hooks *hooks);

@@ -29,7 +29,7 @@ $PY "$check" check "$cfg" "$TMP/out/adult.np3.h5" "$TMP/adult_holes.data" "$data
   fail "adult: hpcml-etl and pandas disagree"
 pass "adult: matches pandas"
 
-$PY - "$TMP/out/quality.json" <<'EOF' || fail "adult: quality.json"
+$PY - "$TMP/out/adult.quality.json" <<'EOF' || fail "adult: quality.json"
 import json, sys
 q = json.load(open(sys.argv[1]))
 assert q["rows_read"] == 32561 + 16281, q["rows_read"]

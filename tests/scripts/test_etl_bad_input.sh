@@ -168,14 +168,14 @@ run_case() { # np name code regex inputs extra
 # A usable input first, so the table tests the inputs and not the setup.
 expect_exit 0 timeout 60 "${MPIRUN[@]}" -np 2 "$etl" -c "$TMP/bad.cfg" -s "etl.input=$IN/good.csv" \
   -s "etl.output=$TMP/ok/d.h5"
-[[ -f $TMP/ok/d.h5 && -f $TMP/ok/quality.json ]] || fail "the good input wrote no dataset"
+[[ -f $TMP/ok/d.h5 && -f $TMP/ok/d.quality.json ]] || fail "the good input wrote no dataset"
 # Complete hpcml-gen output passes its manifest check (and quality.json names
 # the manifest); one shard named alone needs no other; without a manifest
 # ("auto") the shards are read with a warning.
 expect_exit 0 timeout 60 "${MPIRUN[@]}" -np 2 "$etl" -c "$TMP/bad.cfg" -s "$GENCOLS" \
   -s "etl.input=$IN/gen_ok/*.csv" -s "etl.output=$TMP/ok/gen.h5"
 $PY -c 'import json, sys; q = json.load(open(sys.argv[1])); assert q["input"]["manifests"] == [sys.argv[2]], q["input"]' \
-  "$TMP/ok/quality.json" "$IN/gen_ok/manifest.json" || fail "quality.json does not name the manifest"
+  "$TMP/ok/gen.quality.json" "$IN/gen_ok/manifest.json" || fail "quality.json does not name the manifest"
 expect_exit 0 timeout 60 "${MPIRUN[@]}" -np 2 "$etl" -c "$TMP/bad.cfg" -s "$GENCOLS" \
   -s "etl.input=$IN/gen_missing/part-00000.csv" -s "etl.output=$TMP/ok/one.h5"
 expect_exit 0 timeout 60 "${MPIRUN[@]}" -np 2 "$etl" -c "$TMP/bad.cfg" -s "$GENCOLS" \
@@ -199,7 +199,7 @@ for np in 1 2 4; do
   rm -rf "$out"
   expect_exit 3 timeout 60 "${MPIRUN[@]}" --mca btl self,tcp -np $np bash -c \
     "trap '' XFSZ; ulimit -f 64; exec \"$etl\" -c \"$TMP/bad.cfg\" -s etl.input=$IN/good.csv -s etl.output=$out/d.h5 -s etl.chunk_rows=100"
-  grep -q "hpcml-etl: error: cannot write $out/d.h5.tmp.[0-9]*: .* needed: File too large" "$TMP/err" ||
+  grep -q "hpcml-etl: error: cannot write $out/d.h5.tmp.[^:]*: .* needed: File too large" "$TMP/err" ||
     { cat "$TMP/err" >&2; fail "full file system (np=$np): message"; }
   [[ -z $(ls -A "$out") ]] || fail "full file system (np=$np): left $(ls -A "$out")"
 done

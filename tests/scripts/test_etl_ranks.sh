@@ -58,7 +58,7 @@ run_all() {
     timeout 120 "${MPIRUN[@]}" -np $np "$etl" -q -c "$cfg" -s "etl.output=$TMP/out/$name.h5" "$@" \
       >"$TMP/log" 2>&1 || { cat "$TMP/log"; fail "$name: np=$np exited with $?"; }
     mv "$TMP/out/$name.h5" "$TMP/out/$name.np$np.h5"
-    cp "$TMP/out/quality.json" "$TMP/out/$name.np$np.quality.json"
+    mv "$TMP/out/$name.quality.json" "$TMP/out/$name.np$np.quality.json"
   done
   for np in 2 3 4; do
     h5diff -q "$TMP/out/$name.np1.h5" "$TMP/out/$name.np$np.h5" ||
@@ -225,7 +225,7 @@ mkdir -p "$TMP/gz"
 for f in "$TMP"/raw/*.csv; do gzip -c "$f" >"$TMP/gz/$(basename "$f").gz"; done
 timeout 120 "${MPIRUN[@]}" -np 3 "$etl" -q -c "$TMP/gen.cfg" -s "etl.input=$TMP/gz/*.csv.gz" \
   -s "etl.output=$TMP/out/gz.h5" || fail "gzip inputs: exit $?"
-$PY - "$TMP/out/profile.json" <<'EOF' || fail "gzip inputs: not read in parallel"
+$PY - "$TMP/out/gz.profile.json" <<'EOF' || fail "gzip inputs: not read in parallel"
 import json, sys
 p = json.load(open(sys.argv[1]))
 ex = [s for s in p["stages"] if s["name"] == "extract"][0]
