@@ -291,7 +291,7 @@ static int check_outputs(const etl_options *o, const etl_inputs *in)
     static const char *const out_what[4] = {"etl.output", "etl.output's quality.json",
                                             "etl.output's profile.json", "etl.output's trace.json"};
     for (int k = 0; k < 3; k++)
-        etl_side_path(o, what[k], side[k], sizeof side[k]);
+        etl_side_path(o->output, what[k], side[k], sizeof side[k]);
     for (int k = 0; k < 4; k++) {
         for (int f = 0; f < in->n_files; f++)
             HPCML_TRY(fs_refuse_overwrite(outs[k], out_what[k], in->files[f].path,

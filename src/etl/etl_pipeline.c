@@ -537,7 +537,7 @@ static int write_dataset(etl_job *j)
 static int commit_outputs(etl_job *j, long token)
 {
     char qpath[4300], qtmp[4400];
-    etl_side_path(&j->o, "quality.json", qpath, sizeof qpath);
+    etl_side_path(j->o.output, "quality.json", qpath, sizeof qpath);
     atomic_tmp_name(qtmp, sizeof qtmp, qpath, token);
     atomic_tmp_track(qtmp);
     struct stat st;
@@ -736,7 +736,7 @@ static int run_stages(etl_job *j)
      * (SIGKILL leaves them): dataset-sized files nobody would remove. */
     if (j->rank == 0) {
         char pdir[4096], prefix[1024];
-        etl_side_prefix(&j->o, pdir, sizeof pdir, prefix, sizeof prefix);
+        etl_side_prefix(j->o.output, pdir, sizeof pdir, prefix, sizeof prefix);
         rc = atomic_tmp_remove_stale(pdir, prefix, NULL);
         if (rc == HPCML_OK) {
             const char *base = strrchr(j->o.output, '/') ? strrchr(j->o.output, '/') + 1 : j->o.output;
@@ -832,7 +832,7 @@ static int run_stages(etl_job *j)
     /* profile.json and trace.json describe the run, not the dataset: the
      * dataset is committed, so failing to write them is a warning. */
     char pdir[4096], prefix[1024];
-    etl_side_prefix(&j->o, pdir, sizeof pdir, prefix, sizeof prefix);
+    etl_side_prefix(j->o.output, pdir, sizeof pdir, prefix, sizeof prefix);
     rc = profile_write_as(comm, pdir, prefix);
     if (rc != HPCML_OK) {
         if (j->rank == 0)

@@ -75,12 +75,12 @@ static int load_specs(const hpcml_config *cfg, etl_options *o)
     return HPCML_OK;
 }
 
-void etl_side_prefix(const etl_options *o, char *dir, size_t dir_n, char *prefix, size_t prefix_n)
+void etl_side_prefix(const char *output, char *dir, size_t dir_n, char *prefix, size_t prefix_n)
 {
-    const char *slash = strrchr(o->output, '/');
-    const char *base = slash ? slash + 1 : o->output;
+    const char *slash = strrchr(output, '/');
+    const char *base = slash ? slash + 1 : output;
     if (slash)
-        snprintf(dir, dir_n, "%.*s", slash == o->output ? 1 : (int)(slash - o->output), o->output);
+        snprintf(dir, dir_n, "%.*s", slash == output ? 1 : (int)(slash - output), output);
     else
         snprintf(dir, dir_n, ".");
     size_t len = strlen(base);
@@ -95,10 +95,10 @@ void etl_side_prefix(const etl_options *o, char *dir, size_t dir_n, char *prefix
     snprintf(prefix, prefix_n, "%.*s.", (int)len, base);
 }
 
-void etl_side_path(const etl_options *o, const char *what, char *out, size_t n)
+void etl_side_path(const char *output, const char *what, char *out, size_t n)
 {
     char dir[4096], prefix[1024];
-    etl_side_prefix(o, dir, sizeof dir, prefix, sizeof prefix);
+    etl_side_prefix(output, dir, sizeof dir, prefix, sizeof prefix);
     snprintf(out, n, "%s/%s%s", dir, prefix, what);
 }
 

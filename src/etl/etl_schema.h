@@ -101,12 +101,12 @@ int etl_options_load(const hpcml_config *cfg, etl_options *o);
 void etl_options_free(etl_options *o);
 
 /* The side file `what` ("quality.json", "profile.json", "trace.json") of
- * etl.output: <dir>/<stem>.<what>, stem = the output's file name without
+ * the ETL output `output` (etl.output; hpcml-report finds them the same way): <dir>/<stem>.<what>, stem = the output's file name without
  * ".h5" / ".hdf5" (hpcml-out/dataset.h5 -> hpcml-out/dataset.quality.json),
  * so two outputs in one folder never share a side file. etl_side_prefix
  * gives the two parts: dir and "<stem>.". */
-void etl_side_path(const etl_options *o, const char *what, char *out, size_t n);
-void etl_side_prefix(const etl_options *o, char *dir, size_t dir_n, char *prefix, size_t prefix_n);
+void etl_side_path(const char *output, const char *what, char *out, size_t n);
+void etl_side_prefix(const char *output, char *dir, size_t dir_n, char *prefix, size_t prefix_n);
 
 typedef struct {
     etl_column_spec *cols; /* one per input field, in input order */

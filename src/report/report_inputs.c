@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "core/svg.h"
+#include "etl/etl_schema.h"
 #include "io/atomic_file.h"
 #include "report/report_page.h"
 
@@ -122,7 +123,7 @@ static json_t *load_jsonl(report_input *in)
 }
 
 /* One CSV field (RFC 4180 quotes) starting at *s; advances past its separator. */
-static char *csv_field(char **s, int *end_of_line)
+static char *results_csv_field(char **s, int *end_of_line)
 {
     char *p = *s, *out = *s, *start = *s;
     if (*p == '"') {
@@ -163,7 +164,7 @@ static json_t *load_csv(report_input *in)
     const char *head[256];
     int nh = 0, eol = 0;
     while (*s && !eol && nh < 256)
-        head[nh++] = csv_field(&s, &eol);
+        head[nh++] = results_csv_field(&s, &eol);
     int line = 1;
     while (rows && *s) {
         line++;
@@ -171,7 +172,7 @@ static json_t *load_csv(report_input *in)
         int k = 0;
         eol = 0;
         while (*s && !eol) {
-            char *f = csv_field(&s, &eol);
+            char *f = results_csv_field(&s, &eol);
             if (k < nh) json_object_set_new(row, head[k], json_string(f));
             k++;
         }
@@ -385,10 +386,9 @@ static void dir_of(char *out, size_t n, const char *path)
 int report_write(const hpcml_config *cfg, const char *config_path, int *n_corrupt)
 {
     enum { P = 4200 };
-    char etl_dir[4096], quality[P], journal_path[P], results[P], metrics[P], evaluation[P],
+    char quality[P], journal_path[P], results[P], metrics[P], evaluation[P],
         predictions[P], prof[4][P];
-    dir_of(etl_dir, sizeof etl_dir, cfg_str(cfg, "etl.output"));
-    join(quality, P, etl_dir, "quality.json");
+    etl_side_path(cfg_str(cfg, "etl.output"), "quality.json", quality, P);
     const char *sweep_dir = cfg_str(cfg, "sweep.output_dir");
     join(journal_path, P, sweep_dir, JOURNAL_FILE);
     join(results, P, sweep_dir, "results.csv");
@@ -400,7 +400,7 @@ int report_write(const hpcml_config *cfg, const char *config_path, int *n_corrup
     else
         join(predictions, P, train_dir, "predictions.h5");
     join(prof[0], P, cfg_str(cfg, "gen.output_dir"), "profile.json");
-    join(prof[1], P, etl_dir, "profile.json");
+    etl_side_path(cfg_str(cfg, "etl.output"), "profile.json", prof[1], P);
     join(prof[2], P, train_dir, "profile.json");
 
     report_input in_q, in_j, in_r, in_m, in_e, in_p, in_d;

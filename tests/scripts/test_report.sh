@@ -167,12 +167,12 @@ pass "Chromium: no console message, no request; 6 sections with charts; SVGs are
 B=$TMP/bad
 cp -r "$R" "$B"
 sed "s|$R|$B|g" "$TMP/run.cfg" >"$TMP/bad.cfg"
-echo '{"format": "hpcml-etl-quality", "rows_read": ' >"$B/quality.json"
+echo '{"format": "hpcml-etl-quality", "rows_read": ' >"$B/dataset.quality.json"
 { head -n 2 "$R/train/metrics.jsonl"; sed -n 3p "$R/train/metrics.jsonl" | head -c 40; } \
   >"$B/train/metrics.jsonl" # a torn third line
 rm "$B/report.html"
 expect_exit 2 "${MPIRUN[@]}" -np 1 "$BIN/hpcml-report" -c "$TMP/bad.cfg"
-grep -q "$B/quality.json" "$TMP/err" || { cat "$TMP/err"; fail "stderr does not name quality.json"; }
+grep -q "$B/dataset.quality.json" "$TMP/err" || { cat "$TMP/err"; fail "stderr does not name quality.json"; }
 grep -q "$B/train/metrics.jsonl.*line 3" "$TMP/err" || { cat "$TMP/err"; fail "stderr does not name metrics.jsonl's line"; }
 $PY - "$B/report.html" <<'EOF' || fail "the report of a run with corrupt inputs"
 import re, sys
