@@ -34,10 +34,11 @@ sim() { # PACKAGES... -> the packages apt would install on an empty system
     -o APT::Install-Recommends=0 -o APT::Install-Suggests=0 install "$@" 2>&1 |
     awk '/^Inst /{print $2}' | sort -u
 }
-# Debian's Priority: required packages (debootstrap --variant=minbase's set).
+# Debian's Priority: required packages (debootstrap --variant=minbase's set;
+# like debootstrap, usr-is-merged rather than usrmerge, which would pull perl).
 required=$(apt-cache dumpavail | awk '/^Package:/{p=$2} /^Priority: required/{print p}' | sort -u)
 # shellcheck disable=SC2086
-sim $required "${KIT_IMAGE_HAS[@]}" >"$work/base"
+sim $required usr-is-merged "${KIT_IMAGE_HAS[@]}" >"$work/base"
 sim "${KIT_ROOTS[@]}" >"$work/all"
 [[ -s $work/all ]] || { echo "pack: apt resolved nothing (run apt-get update?)" >&2; exit 1; }
 printf '%s\n' "${KIT_PRUNE[@]}" | sort -u >"$work/prune"
