@@ -16,7 +16,7 @@ KIT_ARCH=x86_64-linux-gnu
 # The directories holding the kit's shared libraries, searched in this order.
 kit_lib_dirs() { # PREFIX
   local p=$1/usr/lib/$KIT_ARCH
-  echo "$p/openmpi/lib $p/pmix2/lib $p/hdf5/openmpi $p/openblas-pthread $p $1/lib/$KIT_ARCH"
+  echo "$p/openmpi/lib $p/pmix2/lib $p/hdf5/openmpi $p/openblas-pthread $p $1/lib/$KIT_ARCH $1/usr/lib/libpsm1"
 }
 
 kit_unpack() { # KIT_DIR PREFIX

@@ -3,8 +3,10 @@
 # (runtime and -dev, with their dependencies, minus what the GPU image has)
 # into device-kit/ (ignored by git), for scripts/device/check.sh.
 #
-#   scripts/device/pack.sh        run on an ordinary Debian 12 amd64 machine
-#                                 with network (apt lists updated if missing)
+#   scripts/device/pack.sh [--no-cmake]
+#                                 run on an ordinary Debian 12 amd64 machine
+#                                 with network (apt lists updated if missing);
+#                                 --no-cmake: leave cmake out (the image's is used)
 #
 # The closure is resolved by apt itself as on an empty system (apt-get -s
 # with an empty dpkg status), so each dependency takes the alternative apt
@@ -18,6 +20,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$root/scripts/device/kit.conf"
 kit=$root/$KIT_DIR
+case ${1:-} in
+  --no-cmake) KIT_ROOTS=("${KIT_ROOTS[@]/cmake/}") ;;
+  "") ;;
+  *) echo "usage: scripts/device/pack.sh [--no-cmake]" >&2; exit 1 ;;
+esac
 
 [[ $(dpkg --print-architecture) == amd64 ]] || { echo "pack: needs an amd64 machine" >&2; exit 1; }
 if ! grep -q '^VERSION_CODENAME=bookworm' /etc/os-release; then
@@ -39,7 +46,7 @@ sim() { # PACKAGES... -> the packages apt would install on an empty system
 required=$(apt-cache dumpavail | awk '/^Package:/{p=$2} /^Priority: required/{print p}' | sort -u)
 # shellcheck disable=SC2086
 sim $required usr-is-merged "${KIT_IMAGE_HAS[@]}" >"$work/base"
-sim "${KIT_ROOTS[@]}" >"$work/all"
+sim "${KIT_ROOTS[@]}" usr-is-merged >"$work/all" # (as for the base: not usrmerge)
 [[ -s $work/all ]] || { echo "pack: apt resolved nothing (run apt-get update?)" >&2; exit 1; }
 printf '%s\n' "${KIT_PRUNE[@]}" | sort -u >"$work/prune"
 comm -23 "$work/all" "$work/base" | comm -23 - "$work/prune" >"$work/kit"

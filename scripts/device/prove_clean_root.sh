@@ -38,28 +38,29 @@ if [[ ! -f $base/.hpcml-base || $(cat "$base/.hpcml-base") != "$include" ]]; the
 fi
 
 # A fresh copy of the clean root for this run; never delete through a mount.
-unmount_all() { grep -o " $run/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" || true; done; }
+unmount_all() { { grep -o " $run/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done; }
 unmount_all
 if grep -q " $run/" /proc/mounts; then echo "prove_clean_root: $run still has mounts" >&2; exit 1; fi
 rm -rf "$run"
 cp -a "$base" "$run"
 trap unmount_all EXIT
 
-# None of hpcml's packages (nor their libraries) is in the clean root.
-for p in libopenmpi3 openmpi-bin libhdf5-openmpi-103-1 libopenblas0-pthread libconfig9 libjansson4 \
-         cmake pkgconf zlib1g-dev; do
+# None of the kit's packages is in the clean root, nor MPI, HDF5, BLAS or
+# libconfig libraries. (libjansson4 is: Debian's binutils, under gcc, links
+# it, as Ubuntu's does; the kit brings libjansson-dev.)
+while read -r p _; do
   if chroot "$run" dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-    echo "prove_clean_root: $p is installed in the clean root" >&2
+    echo "prove_clean_root: $p (in the kit) is installed in the clean root" >&2
     exit 1
   fi
-done
-for l in libmpi.so libhdf5 libopenblas libconfig.so libjansson; do
+done <"$root/$KIT_DIR/MANIFEST"
+for l in libmpi.so libhdf5 libopenblas libconfig.so; do
   if find "$run/usr/lib" "$run/lib" -name "$l*" 2>/dev/null | grep -q .; then
     echo "prove_clean_root: $l found in the clean root" >&2
     exit 1
   fi
 done
-echo "prove_clean_root: clean root $run: $(chroot "$run" dpkg-query -W | wc -l) packages, no MPI/HDF5/BLAS/libconfig/jansson/cmake"
+echo "prove_clean_root: clean root $run: $(chroot "$run" dpkg-query -W | wc -l) packages, none of the kit's $(wc -l <"$root/$KIT_DIR/MANIFEST")"
 
 # What travels to the device machine: tracked + untracked-not-ignored files + the kit.
 mkdir -p "$run/src"
