@@ -12,6 +12,11 @@
 # Debian's layout is kept inside PREFIX (PREFIX/usr/..., PREFIX/etc/...).
 
 KIT_ARCH=x86_64-linux-gnu
+kit_ldconfig() { # ldconfig lives in /sbin, not always on PATH
+  local l
+  l=$(command -v ldconfig || echo /sbin/ldconfig)
+  "$l" "$@"
+}
 
 # The directories holding the kit's shared libraries, searched in this order.
 kit_lib_dirs() { # PREFIX
@@ -57,8 +62,17 @@ kit_fixup() { # PREFIX
   done
   # ldconfig: soname links (libfoo.so.N -> libfoo.so.N.M), in the prefix only (-n).
   for d in $(kit_lib_dirs "$prefix"); do
-    [[ -d $d ]] && ldconfig -n "$d"
+    [[ -d $d ]] && kit_ldconfig -n "$d"
   done
+  # h5pcc links -lcrypto -lcurl -lsz -lz (Debian's HDF5 build flags) even for
+  # shared builds; the kit has libcurl.so, libsz.so, libz.so (LIBRARY_PATH,
+  # kit_env), and libcrypto.so points at the image's libcrypto.so.3 (OpenSSL
+  # 3 is in every image with python3; libssl-dev is not packed).
+  d=$prefix/usr/lib/$KIT_ARCH
+  if [[ ! -e $d/libcrypto.so ]]; then
+    f=$(kit_ldconfig -p 2>/dev/null | awk '/libcrypto\.so\.3 .*x86-64/{print $NF; exit}')
+    [[ -n $f ]] && ln -sfn "$f" "$d/libcrypto.so"
+  fi
   # pkg-config files: absolute /usr paths -> PREFIX/usr.
   for f in "$prefix"/usr/lib/$KIT_ARCH/pkgconfig/*.pc "$prefix"/usr/share/pkgconfig/*.pc \
            "$prefix"/usr/lib/$KIT_ARCH/openmpi/lib/pkgconfig/*.pc; do
@@ -80,6 +94,7 @@ kit_env() { # PREFIX
   export LD_LIBRARY_PATH=$ld${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   export PKG_CONFIG_PATH=$prefix/usr/lib/$KIT_ARCH/pkgconfig:$prefix/usr/share/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
   export CMAKE_PREFIX_PATH=$prefix/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}
+  export LIBRARY_PATH=$ld${LIBRARY_PATH:+:$LIBRARY_PATH} # gcc's -l search (h5pcc's -lcurl ...)
   export CMAKE_LIBRARY_PATH=$prefix/usr/lib/$KIT_ARCH/openblas-pthread:$prefix/usr/lib/$KIT_ARCH/hdf5/openmpi
   # Open MPI (configured --prefix=/usr, libdir/pkgdatadir below it): OPAL_PREFIX
   # relocates libdir (the MCA components), pkgdatadir (wrapper data, help

@@ -69,6 +69,7 @@ mkdir -p "$run/src"
 cp -a "$root/$KIT_DIR" "$run/src/$KIT_DIR"
 
 mount -t proc proc "$run/proc"
+mount -t sysfs sysfs "$run/sys" # hwloc reads the CPU topology there
 mkdir -p "$run/dev/shm"
 mount -t tmpfs -o size=2g tmpfs "$run/dev/shm"
 rc=0
