@@ -90,6 +90,8 @@ kit_env() { # PREFIX
   local prefix=$1 d ld=""
   for d in $(kit_lib_dirs "$prefix"); do ld+=${ld:+:}$d; done
   export KIT_PREFIX=$prefix
+  # the image's own, for programs that need none of the kit (PyTorch)
+  export KIT_IMAGE_LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}
   export PATH=$prefix/usr/bin:$PATH
   export LD_LIBRARY_PATH=$ld${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   export PKG_CONFIG_PATH=$prefix/usr/lib/$KIT_ARCH/pkgconfig:$prefix/usr/share/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
@@ -108,17 +110,23 @@ kit_env() { # PREFIX
   export HDF5_PLUGIN_PATH=$prefix/usr/lib/$KIT_ARCH/hdf5/openmpi/plugins
 }
 
-kit_check_libs() { # PREFIX: ldd every ELF program/library of the kit
-  local prefix=$1 f missing=0
-  while IFS= read -r -d '' f; do
+kit_ldd_files() { # FILES...: print "FILE: missing libs" for each ELF with unresolved ones
+  local f m
+  for f; do
     head -c 4 "$f" 2>/dev/null | grep -q $'\x7fELF' || continue
-    if ldd "$f" 2>/dev/null | grep -q 'not found'; then
-      echo "kit_check_libs: $f: $(ldd "$f" | awk '/not found/{printf "%s ", $1}')"
-      missing=$((missing + 1))
-    fi
-  done < <(find "$prefix/usr/bin" "$prefix/usr/lib/$KIT_ARCH" -maxdepth 1 -type f -print0
-           find "$prefix/usr/lib/$KIT_ARCH/openmpi/lib" -maxdepth 1 -name '*.so*' -type f -print0)
-  [[ $missing -eq 0 ]]
+    m=$(ldd "$f" 2>/dev/null | awk '/not found/{printf "%s ", $1}')
+    [[ -z $m ]] || echo "kit_check_libs: $f: $m"
+  done
+  return 0
+}
+
+kit_check_libs() { # PREFIX: ldd every ELF program/library of the kit (in parallel)
+  local prefix=$1 out
+  export -f kit_ldd_files
+  out=$( { find "$prefix/usr/bin" "$prefix/usr/lib/$KIT_ARCH" -maxdepth 1 -type f -print0
+           find "$prefix/usr/lib/$KIT_ARCH/openmpi/lib" -maxdepth 1 -name '*.so*' -type f -print0; } |
+         xargs -0 -n 16 -P "$(nproc)" bash -c 'kit_ldd_files "$@"' _)
+  [[ -z $out ]] || { echo "$out"; return 1; }
 }
 
 kit_cmake() { # the image's cmake when >= 3.20, else the kit's
