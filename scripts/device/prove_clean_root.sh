@@ -75,7 +75,7 @@ mount -t tmpfs -o size=2g tmpfs "$run/dev/shm"
 rc=0
 chroot "$run" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   HOME=/root LANG=C.UTF-8 HPCML_CHECK_BUDGET=${HPCML_CHECK_BUDGET:-2400} \
-  HPCML_CHECK_ROWS=${HPCML_CHECK_ROWS:-100000} \
+  HPCML_CHECK_ROWS=${HPCML_CHECK_ROWS:-100000} HPCML_CHECK_TIMEOUT_SCALE=${HPCML_CHECK_TIMEOUT_SCALE:-6} \
   bash /src/scripts/device/check.sh /out --cpu || rc=$?
 mkdir -p "$dir/out"
 cp "$run/out/summary.json" "$run/out/check.log" "$dir/out/" 2>/dev/null || true
