@@ -80,37 +80,52 @@ step_unpack() {
   timeout 60 "${MPIRUN[@]}" -np 2 true || { echo "mpirun -np 2 true failed"; exit 1; }
 }
 
+# The directories of the image's NVIDIA Python wheels (site-packages/nvidia/...).
+nvidia_dirs() { python3 -c 'import nvidia; print("\n".join(nvidia.__path__))' 2>/dev/null; }
+
 step_nccl() {
   gpu_mode || skip "cpu mode"
-  local dir
-  dir=$(python3 -c 'import nvidia.nccl as m; print(list(m.__path__)[0])' 2>/dev/null) ||
-    { echo "no nvidia.nccl in $(command -v python3)"; exit 1; }
-  [[ -f $dir/include/nccl.h ]] || { echo "$dir/include/nccl.h missing"; ls -R "$dir" | head -30; exit 1; }
-  local lib
-  lib=$(ls "$dir"/lib/libnccl.so* 2>/dev/null | head -1)
-  [[ -n $lib ]] || { echo "no libnccl.so* in $dir/lib"; exit 1; }
-  fig nccl_root "$dir"
+  # The wheel's nccl.h and libnccl.so.2 (nvidia/nccl/{include,lib} in the
+  # wheels seen so far; searched for, in case a CUDA 13 wheel moved them),
+  # else a system NCCL (libnccl-dev).
+  local hdr="" lib="" d
+  for d in $(nvidia_dirs); do
+    hdr=$(find "$d" -name nccl.h -path '*include*' 2>/dev/null | head -1)
+    [[ -n $hdr ]] && break
+  done
+  [[ -n $hdr ]] || hdr=$(ls /usr/include/nccl.h /usr/local/cuda/include/nccl.h 2>/dev/null | head -1)
+  [[ -n $hdr ]] || { echo "no nccl.h (nvidia wheels: $(nvidia_dirs | tr '\n' ' '))"; exit 1; }
+  for d in $(nvidia_dirs) /usr/lib/x86_64-linux-gnu /usr/local/cuda/lib64; do
+    lib=$(find "$d" -name 'libnccl.so*' 2>/dev/null | sort | head -1)
+    [[ -n $lib ]] && break
+  done
+  [[ -n $lib ]] || { echo "no libnccl.so*"; exit 1; }
+  fig nccl_include "$(dirname "$hdr")"
   fig nccl_library "$lib"
-  fig nccl_version "$(awk '/define NCCL_(MAJOR|MINOR|PATCH) /{printf "%s%s", s, $3; s="."}' "$dir/include/nccl.h")"
-  echo "$dir" >"$WORK/nccl_root"
+  fig nccl_version "$(awk '/define NCCL_(MAJOR|MINOR|PATCH) /{printf "%s%s", s, $3; s="."}' "$hdr")"
+  dirname "$hdr" >"$WORK/nccl_include"
   echo "$lib" >"$WORK/nccl_library"
 }
 
 step_build() {
   local args=(-DBUILD_TESTING=ON)
   if gpu_mode; then
-    [[ -f $WORK/nccl_root ]] || { echo "no NCCL found (step nccl)"; exit 1; }
-    args+=(-DHPCML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 "-DNCCL_ROOT=$(cat "$WORK/nccl_root")"
-           "-DNCCL_INCLUDE_DIR=$(cat "$WORK/nccl_root")/include" "-DNCCL_LIBRARY=$(cat "$WORK/nccl_library")")
+    [[ -f $WORK/nccl_library ]] || { echo "no NCCL found (step nccl)"; exit 1; }
+    args+=(-DHPCML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90
+           "-DNCCL_INCLUDE_DIR=$(cat "$WORK/nccl_include")" "-DNCCL_LIBRARY=$(cat "$WORK/nccl_library")")
     # cuBLAS from the toolkit, else from the nvidia-cublas wheel
     local cudalib
     cudalib=$(dirname "$(dirname "$(readlink -f "$(command -v nvcc)")")")
     if ! ls "$cudalib"/lib64/libcublas.so* "$cudalib"/targets/x86_64-linux/lib/libcublas.so* >/dev/null 2>&1; then
-      local wheel
-      wheel=$(python3 -c 'import nvidia.cublas as m; print(list(m.__path__)[0])' 2>/dev/null)/lib
-      fig cublas "wheel $wheel"
-      args+=("-DCUDA_cublas_LIBRARY=$(ls "$wheel"/libcublas.so* | head -1)"
-             "-DCUDA_cublasLt_LIBRARY=$(ls "$wheel"/libcublasLt.so* | head -1)")
+      local blas="" blaslt="" d
+      for d in $(nvidia_dirs); do
+        blas=$(find "$d" -name 'libcublas.so*' 2>/dev/null | sort | head -1)
+        blaslt=$(find "$d" -name 'libcublasLt.so*' 2>/dev/null | sort | head -1)
+        [[ -n $blas ]] && break
+      done
+      [[ -n $blas ]] || { echo "no cuBLAS in $cudalib nor in the nvidia wheels"; exit 1; }
+      fig cublas "wheel $blas"
+      args+=("-DCUDA_cublas_LIBRARY=$blas" "-DCUDA_cublasLt_LIBRARY=$blaslt")
     fi
   else
     args+=(-DHPCML_CUDA=OFF)
@@ -277,6 +292,8 @@ declare -A TIMEOUT=([env]=30 [unpack]=240 [nccl]=30 [build]=300 [gpu_step_equiv]
 if [[ ${1:-} == --step ]]; then
   [[ -f $PREFIX/.kit-manifest ]] && kit_env "$PREFIX"
   [[ -d /usr/local/cuda/bin ]] && export PATH=$PATH:/usr/local/cuda/bin
+  # the wheel's NCCL for the plugin (also in its RUNPATH from the build tree)
+  [[ -f $WORK/nccl_library ]] && export LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$(dirname "$(cat "$WORK/nccl_library")")
   "step_$2"
   exit $?
 fi
