@@ -362,6 +362,8 @@ for name in "${STEPS[@]}"; do
     *) echo fail >"$base.status"; { echo "exit $rc: "; tail -3 "$base.out"; } | tr '\n' ' ' >"$base.reason" ;;
   esac
   echo "== $name: $(cat "$base.status") ($(cat "$base.seconds")s)"
+  # the summary so far, in case the run is cut off before the end
+  python3 "$TOOLS" summary "$STEPDIR" "$out/summary.json" "$MODE" $((SECONDS - t_start)) >/dev/null 2>&1
 done
 python3 "$TOOLS" summary "$STEPDIR" "$out/summary.json" "$MODE" $((SECONDS - t_start)) ||
   echo "check.sh: could not write $out/summary.json" >&2
