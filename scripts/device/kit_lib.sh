@@ -142,14 +142,18 @@ kit_cmake() { # the image's cmake when >= 3.20, else the kit's
 }
 
 kit_build() { # SRC BUILD CMAKE_ARGS...
-  local src=$1 build=$2 cmake
+  local src=$1 build=$2 cmake gen=(-G "Unix Makefiles") keep=(-k)
   shift 2
   cmake=$(kit_cmake)
-  echo "kit_build: $cmake ($("$cmake" --version | head -1))"
+  # make, else ninja (the GPU image has ninja from pip; make is assumed, not seen)
+  if ! command -v make >/dev/null && command -v ninja >/dev/null; then
+    gen=(-G Ninja) keep=(-k 0)
+  fi
+  echo "kit_build: $cmake ($("$cmake" --version | head -1)), ${gen[*]}"
   mkdir -p "$build"
-  "$cmake" -G "Unix Makefiles" -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+  "$cmake" "${gen[@]}" -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release \
     -DMPI_C_COMPILER="$KIT_PREFIX/usr/bin/mpicc" \
     -DHDF5_C_COMPILER_EXECUTABLE="$KIT_PREFIX/usr/bin/h5pcc" "$@" || return 1
-  # -k: keep going past a failing target, so what did build can still be checked
-  "$cmake" --build "$build" -j "$(nproc)" -- -k
+  # keep going past a failing target, so what did build can still be checked
+  "$cmake" --build "$build" -j "$(nproc)" -- "${keep[@]}"
 }
