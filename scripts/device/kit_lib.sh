@@ -116,7 +116,9 @@ kit_ldd_files() { # FILES...: print "FILE: missing libs" for each ELF with unres
   local f m
   for f; do
     head -c 4 "$f" 2>/dev/null | grep -q $'\x7fELF' || continue
-    m=$(ldd "$f" 2>/dev/null | awk '/not found/{printf "%s ", $1}')
+    # a missing library, or a symbol version the image's libc lacks (the kit
+    # is Debian 12's: glibc >= 2.36)
+    m=$(ldd "$f" 2>&1 | awk '/not found/{sub(/^[ \t]+/, ""); printf "%s; ", $0}')
     [[ -z $m ]] || echo "kit_check_libs: $f: $m"
   done
   return 0
