@@ -298,7 +298,10 @@ if [[ ${1:-} == --step ]]; then
   [[ -f $PREFIX/.kit-manifest ]] && kit_env "$PREFIX"
   [[ -d /usr/local/cuda/bin ]] && export PATH=$PATH:/usr/local/cuda/bin
   # the wheel's NCCL for the plugin (also in its RUNPATH from the build tree)
-  [[ -f $WORK/nccl_library ]] && export LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$(dirname "$(cat "$WORK/nccl_library")")
+  if [[ -f $WORK/nccl_library ]]; then
+    LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}:$(dirname "$(cat "$WORK/nccl_library")")
+    export LD_LIBRARY_PATH
+  fi
   "step_$2"
   exit $?
 fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # kit_lib.sh — the device kit's one implementation of unpack, environment and
 # build, sourced by scripts/device/check.sh (on the GPU machine, and inside
 # the clean root of prove_clean_root.sh). Functions:
@@ -29,8 +30,8 @@ kit_unpack() { # KIT_DIR PREFIX
   [[ -n $prefix && $prefix != / ]] || { echo "kit_unpack: refusing to unpack over /" >&2; return 1; }
   [[ -f $kit/MANIFEST ]] || { echo "kit_unpack: $kit/MANIFEST missing: run scripts/device/pack.sh" >&2; return 1; }
   # Every package of the manifest, with the checksum pack.sh recorded.
-  local pkg ver size sum
-  while read -r pkg ver size sum; do
+  local pkg ver _size sum
+  while read -r pkg ver _size sum; do
     f=$(ls "$kit/${pkg}_"*.deb 2>/dev/null | head -1)
     [[ -n $f ]] || { echo "kit_unpack: $pkg $ver missing from $kit" >&2; return 1; }
     [[ $(sha256sum "$f" | cut -d' ' -f1) == "$sum" ]] ||
