@@ -4,13 +4,18 @@ the way hpcml-train reports samples/s, for benchmarks/train_vs_torch.sh.
 
 usage: torch_mlp.py DATASET.h5 --threads T [--ddp N] [--epochs E] [--batch B]
                     [--hidden 256,128] [--dropout 0.3] [--lr 1e-3] [--select-best]
+                    [--device cuda [--tf32]]
 
 Prints one JSON line: {"mode": ..., "samples_per_s": best epoch, "epoch_s": [...],
 "val_auc": ..., "test_auc": ...}. With --select-best the test AUC is that of the
 epoch with the best validation AUC (as hpcml-train's evaluation.json), else of
 the last epoch. Batches are drawn by indexing tensors with a random
 permutation (faster than a DataLoader); with --ddp N the batch is split over N
-gloo processes as DistributedDataParallel does (each with T threads)."""
+gloo processes as DistributedDataParallel does (each with T threads).
+With --device cuda (one process; scripts/device/check.sh) the data, model and
+permutation live on the GPU, eager mode as the seed runs it, and each epoch
+is timed between two torch.cuda.synchronize() calls; matrix products are
+float32 (PyTorch's default) unless --tf32 allows TF32."""
 import argparse
 import json
 import os
@@ -58,7 +63,13 @@ def train(rank, world, a, result_path=None):
         os.environ.setdefault("MASTER_PORT", "29517")
         dist.init_process_group("gloo", rank=rank, world_size=world)
     x, y, vx, vy, tx, ty, classes = load(a.dataset)
-    model = build(x.shape[1], a.hidden, a.dropout, classes)
+    dev = torch.device(a.device)
+    cuda = dev.type == "cuda"
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = a.tf32
+        torch.backends.cudnn.allow_tf32 = a.tf32
+        x, y, vx, tx = x.to(dev), y.to(dev), vx.to(dev), tx.to(dev)
+    model = build(x.shape[1], a.hidden, a.dropout, classes).to(dev)
     if world > 1:
         model = nn.parallel.DistributedDataParallel(model)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
@@ -72,13 +83,15 @@ def train(rank, world, a, result_path=None):
     def scores_of(data):
         model.eval()
         with torch.no_grad():
-            return torch.softmax(model(data), dim=1)[:, 1].numpy()
+            return torch.softmax(model(data), dim=1)[:, 1].cpu().numpy()
 
     for epoch in range(a.epochs):
         g = torch.Generator().manual_seed(a.seed + epoch)
         perm = torch.randperm(n, generator=g)
-        perm = torch.cat([perm, perm[: steps * B - n]])
+        perm = torch.cat([perm, perm[: steps * B - n]]).to(dev)
         model.train()
+        if cuda:
+            torch.cuda.synchronize()
         t0 = time.perf_counter()
         for s in range(steps):
             idx = perm[s * B + lo: s * B + hi]
@@ -86,6 +99,8 @@ def train(rank, world, a, result_path=None):
             loss = loss_fn(model(x[idx]), y[idx])
             loss.backward()
             opt.step()
+        if cuda:
+            torch.cuda.synchronize()
         times.append(time.perf_counter() - t0)
         if a.select_best:
             v = auc(scores_of(vx), vy)
@@ -95,7 +110,10 @@ def train(rank, world, a, result_path=None):
     if not a.select_best:
         test_auc = auc(scores_of(tx), ty)
     if rank == 0:
-        rec = {"mode": f"ddp{world}x{a.threads}t" if world > 1 else f"torch{a.threads}t",
+        mode = f"ddp{world}x{a.threads}t" if world > 1 else f"torch{a.threads}t"
+        if cuda:
+            mode = "torch-cuda-" + ("tf32" if a.tf32 else "fp32")
+        rec = {"mode": mode,
                "samples_per_s": steps * B / min(times), "epoch_s": times,
                "val_auc": val_auc, "test_auc": test_auc}
         line = json.dumps(rec)
@@ -120,7 +138,11 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--select-best", action="store_true")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--tf32", action="store_true")
     a = ap.parse_args()
+    if a.device != "cpu" and a.ddp > 1:
+        ap.error("--device cuda runs one process (no --ddp)")
     if a.ddp > 1:
         import tempfile
         with tempfile.NamedTemporaryFile(suffix=".json") as tmp:

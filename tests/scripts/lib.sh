@@ -5,7 +5,9 @@ BUILD=$(cd "$1" && pwd)
 SRC=$(cd "$2" && pwd)
 BIN=$BUILD/bin
 TBIN=$BUILD/tests
-PY=/usr/bin/python3 # Debian's python with numpy/h5py/pandas/sklearn/torch
+# Debian's python with numpy/h5py/pandas/sklearn/torch; HPCML_PYTHON names
+# another (scripts/device/check.sh: the GPU image's python3 with the same).
+PY=${HPCML_PYTHON:-/usr/bin/python3}
 MPIRUN=(mpirun --allow-run-as-root --oversubscribe)
 export OMPI_MCA_btl_vader_single_copy_mechanism=none # no CMA in containers
 # When a rank exits with an error, mpirun otherwise waits 1 s before killing
