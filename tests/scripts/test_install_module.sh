@@ -94,7 +94,7 @@ rc=0
 LD_DEBUG=files LD_DEBUG_OUTPUT=$W/ld/ld HPCML_POLL_S=0.5 "$S/pipeline.sh" "$CFG" "${R[@]}" --wait \
   >pipe.out 2>pipe.err || rc=$?
 ((rc == 0)) || { cat pipe.err hpcml-out/slurm/* >&2; fail "installed pipeline.sh --wait exited $rc"; }
-[[ $(awk '{print $1}' pipe.out | tr '\n' ' ') == "gen etl sweep train-final " ]] || fail "pipeline printed: $(cat pipe.out)"
+[[ $(awk '{print $1}' pipe.out | tr '\n' ' ') == "gen etl sweep train-final report " ]] || fail "pipeline printed: $(cat pipe.out)"
 $PY - <<'PY' || fail "pipeline outputs incomplete"
 import json
 e = json.load(open("hpcml-out/train/evaluation.json"))["test"]
