@@ -1,4 +1,4 @@
-# lib.sh — shared by slurm/*.sbatch and slurm/pipeline.sh (sourced, not run).
+# lib.sh — shared by slurm/*.sbatch, slurm/pipeline.sh and slurm/monitor.sh (sourced, not run).
 #
 # What it gives them:
 #   hpcml_parse_args         CONFIG [-s section.key=value]... (the programs' contract)
@@ -10,6 +10,7 @@
 #                            requeue on exit 75 (or after a preemption signal)
 #   hpcml_stage_hash STAGE   hash of the config sections a stage's outputs depend on
 #   hpcml_mark_done FILE     stage marker, read by pipeline.sh to skip finished stages
+#   hpcml_wait_job ID        poll until a job ended; "STATE EXIT" (hpcml_job_state: now)
 #
 # Exit codes (docs/exit-codes.md): 0 ok, 1 usage/config, 2 bad data, 3 I/O, 4 internal,
 # 75 preempted. Only 3 and 4 are retried; 75 is requeued; 1 and 2 fail at once.
@@ -157,6 +158,13 @@ hpcml_cfg() {
 hpcml_cfg_req() {
   hpcml_cfg "$1" ||
     hpcml_die 1 "key $1 missing from --print-config (a program older than slurm/?)"
+}
+
+# hpcml_cfg_into VAR section.key: VAR = the value; a missing key is an error (exit 1).
+hpcml_cfg_into() {
+  local v
+  v=$(hpcml_cfg "$2") || hpcml_die 1 "key $2 missing from --print-config (a program older than slurm/?)"
+  printf -v "$1" '%s' "$v"
 }
 
 # ---- stage markers -----------------------------------------------------------------------
@@ -386,4 +394,48 @@ hpcml_job_banner() {
   hpcml_say "job $id on ${SLURM_JOB_NODELIST:-$(hostname -s)}: SLURM_RESTART_COUNT=${SLURM_RESTART_COUNT:-0}, nodes=${SLURM_NNODES:-1}, tasks=${SLURM_NTASKS:-${SLURM_TASKS_PER_NODE:-?}}, cpus/task=${SLURM_CPUS_PER_TASK:-1}"
   [[ -n ${1:-} ]] && hpcml_say "program: $1 ($("$1" --version 2>/dev/null || echo "version unknown"))"
   hpcml_say "launcher: ${HPCML_LAUNCH[*]}"
+}
+
+# ---- following jobs (pipeline.sh --wait, monitor.sh --wait) ----------------------------------
+# hpcml_job_state ID: "STATE EXIT" of a job (scontrol while Slurm remembers it, then sacct).
+hpcml_job_state() {
+  local out st ex
+  out=$(scontrol show job -o "$1" 2>/dev/null) || out=""
+  out=${out%%$'\n'*}
+  if [[ -n $out ]]; then
+    st=$(sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' <<<"$out")
+    ex=$(sed -n 's/.* ExitCode=\([0-9]*\):.*/\1/p' <<<"$out")
+  else
+    out=$(sacct -n -X -P -j "$1" -o State,ExitCode 2>/dev/null) || out=""
+    out=${out%%$'\n'*}
+    st=${out%%|*}
+    st=${st%% *}
+    ex=${out#*|}
+    ex=${ex%%:*}
+  fi
+  echo "${st:-UNKNOWN} ${ex:-0}"
+}
+
+hpcml_job_terminal() {
+  case $1 in
+    COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | PREEMPTED | BOOT_FAIL | DEADLINE | OUT_OF_MEMORY) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+# hpcml_wait_job ID [POLL_S]: poll until the job ended; print its "STATE EXIT". A terminal
+# state must be seen twice in a row: a requeued job passes through them briefly.
+hpcml_wait_job() {
+  local st ex seen=""
+  while :; do
+    read -r st ex < <(hpcml_job_state "$1")
+    if hpcml_job_terminal "$st"; then
+      [[ $seen == "$st" ]] && break
+      seen=$st
+    else
+      seen=""
+    fi
+    sleep "${2:-2}"
+  done
+  echo "$st $ex"
 }

@@ -56,35 +56,30 @@ done
   hpcml_die 1 "no hpcml program in \$HPCML_PREFIX/bin (HPCML_PREFIX=${HPCML_PREFIX:-unset}) or on PATH"
 hpcml_load_config "$prog"
 
-get() { # VAR section.key
-  local v
-  v=$(hpcml_cfg "$2") || hpcml_die 1 "key $2 missing from --print-config of $prog"
-  printf -v "$1" '%s' "$v"
-}
-get gen_enabled gen.enabled
-get gen_dir gen.output_dir
-get etl_output etl.output
-get sweep_dir sweep.output_dir
-get trials sweep.trials
-get max_parallel sweep.max_parallel
-get train_dir train.output_dir
-get partition resources.partition
-get account resources.account
-get nodes resources.nodes
-get ntpn resources.ntasks_per_node
-get cpt resources.cpus_per_task
-get gpt resources.gpus_per_task
-get mem resources.mem
-get time resources.time
-get gen_time resources.gen_time
-get etl_time resources.etl_time
-get train_time resources.train_time
-get sweep_ntasks resources.sweep_ntasks
-get sweep_time resources.sweep_time
-get grace resources.signal_grace_s
-get requeue resources.requeue
-get log_dir resources.log_dir
-get report_output report.output
+hpcml_cfg_into gen_enabled gen.enabled
+hpcml_cfg_into gen_dir gen.output_dir
+hpcml_cfg_into etl_output etl.output
+hpcml_cfg_into sweep_dir sweep.output_dir
+hpcml_cfg_into trials sweep.trials
+hpcml_cfg_into max_parallel sweep.max_parallel
+hpcml_cfg_into train_dir train.output_dir
+hpcml_cfg_into partition resources.partition
+hpcml_cfg_into account resources.account
+hpcml_cfg_into nodes resources.nodes
+hpcml_cfg_into ntpn resources.ntasks_per_node
+hpcml_cfg_into cpt resources.cpus_per_task
+hpcml_cfg_into gpt resources.gpus_per_task
+hpcml_cfg_into mem resources.mem
+hpcml_cfg_into time resources.time
+hpcml_cfg_into gen_time resources.gen_time
+hpcml_cfg_into etl_time resources.etl_time
+hpcml_cfg_into train_time resources.train_time
+hpcml_cfg_into sweep_ntasks resources.sweep_ntasks
+hpcml_cfg_into sweep_time resources.sweep_time
+hpcml_cfg_into grace resources.signal_grace_s
+hpcml_cfg_into requeue resources.requeue
+hpcml_cfg_into log_dir resources.log_dir
+hpcml_cfg_into report_output report.output
 log_dir=$(realpath -m "$log_dir")
 
 # ---- which stages are done --------------------------------------------------------------
@@ -309,56 +304,19 @@ hpcml_say "submitted ${submitted[*]}; logs in $log_dir"
 ((HPCML_OPT_wait)) || exit 0
 
 # ---- --wait ------------------------------------------------------------------------------------
-# job_state ID: "STATE EXIT" of a job (scontrol while Slurm remembers it, then sacct).
-job_state() {
-  local out st ex
-  out=$(scontrol show job -o "$1" 2>/dev/null) || out=""
-  out=${out%%$'\n'*}
-  if [[ -n $out ]]; then
-    st=$(sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p' <<<"$out")
-    ex=$(sed -n 's/.* ExitCode=\([0-9]*\):.*/\1/p' <<<"$out")
-  else
-    out=$(sacct -n -X -P -j "$1" -o State,ExitCode 2>/dev/null) || out=""
-    out=${out%%$'\n'*}
-    st=${out%%|*}
-    st=${st%% *}
-    ex=${out#*|}
-    ex=${ex%%:*}
-  fi
-  echo "${st:-UNKNOWN} ${ex:-0}"
-}
-
-terminal() {
-  case $1 in
-    COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | PREEMPTED | BOOT_FAIL | DEADLINE | OUT_OF_MEMORY) return 0 ;;
-    *) return 1 ;;
-  esac
-}
-
 # The pipeline's outcome is its last stage before the report; --wait also waits for the
 # report job, whose failure is a warning (report.html then names the unreadable input).
 last=${submitted[-1]}
 main_last=$last
 if [[ -n ${run[report]:-} ]] && ((${#submitted[@]} > 1)); then main_last=${submitted[-2]}; fi
 poll=${HPCML_POLL_S:-2}
-seen=""
-while :; do
-  read -r st ex < <(job_state "$last")
-  # A terminal state seen twice in a row: a requeued job passes through them briefly.
-  if terminal "$st"; then
-    [[ $seen == "$st" ]] && break
-    seen=$st
-  else
-    seen=""
-  fi
-  sleep "$poll"
-done
+read -r st ex < <(hpcml_wait_job "$last" "$poll")
 
 rc=0
 for s in "${stages[@]}"; do
   [[ -n ${run[$s]:-} ]] || continue
   if [[ $s == report ]]; then
-    read -r s_st s_ex < <(job_state "${job[$s]}")
+    read -r s_st s_ex < <(hpcml_job_state "${job[$s]}")
     if [[ $s_st == COMPLETED ]]; then
       hpcml_say "report ${job[$s]}: COMPLETED: $report_output"
     else
@@ -372,13 +330,13 @@ for s in "${stages[@]}"; do
     hpcml_say "$s ${job[$s]}: ${summary:-(no longer known to scontrol)}"
     continue
   fi
-  read -r s_st s_ex < <(job_state "${job[$s]}")
+  read -r s_st s_ex < <(hpcml_job_state "${job[$s]}")
   hpcml_say "$s ${job[$s]}: $s_st (exit $s_ex)"
   if ((rc == 0)) && [[ $s_st == FAILED || $s_st == TIMEOUT || $s_st == OUT_OF_MEMORY || $s_st == NODE_FAIL ]]; then
     rc=$((s_ex > 0 ? s_ex : 1))
   fi
 done
-if [[ $main_last != "$last" ]]; then read -r st ex < <(job_state "$main_last"); fi
+if [[ $main_last != "$last" ]]; then read -r st ex < <(hpcml_job_state "$main_last"); fi
 if [[ $st == COMPLETED && $ex == 0 ]]; then
   rc=0
 elif ((rc == 0)); then
