@@ -81,7 +81,8 @@ if [[ $inputs == "[" ]]; then inputs+=" $(cfg_str "$new") ]"; else inputs+=", $(
 retrain_sets=(-s gen.enabled=false -s "etl.input=$inputs"
   -s "etl.output=$(cfg_str "$run/dataset.h5")" -s "train.dataset=$(cfg_str "$run/dataset.h5")"
   -s "sweep.output_dir=$(cfg_str "$run/sweep")" -s "train.output_dir=$(cfg_str "$run/train")"
-  -s "resources.log_dir=$(cfg_str "$run/slurm")" -s "predict.model=$(cfg_str "$run/train/model.h5")")
+  -s "resources.log_dir=$(cfg_str "$run/slurm")" -s "predict.model=$(cfg_str "$run/train/model.h5")"
+  -s "report.output=$(cfg_str "$run/report.html")" -s "report.drift=$(cfg_str "$run/predict/drift.json")")
 
 # decide: read the scoring's verdict; submit the retraining (pipeline.sh) when it drifted
 # and retrain_on_drift is on. Prints "drift yes|no" and the pipeline's lines. Returns

@@ -77,7 +77,7 @@ rc=0
   --wait >d.out 2>d.err || rc=$?
 run2=$(val_of d.out run)
 [[ $rc -eq 0 ]] || { cat d.out d.err "$run2"/slurm/*.out >&2; fail "monitor.sh --wait (drifted) exited $rc"; }
-[[ $(lines_of d.out) == "run predict drift etl sweep train-final" ]] || { cat d.out >&2; fail "drifted: unexpected output"; }
+[[ $(lines_of d.out) == "run predict drift etl sweep train-final report" ]] || { cat d.out >&2; fail "drifted: unexpected output"; }
 [[ $(val_of d.out drift) == yes && -e $run2/predict/DRIFT ]] || fail "drifted batch not judged drifted"
 [[ $run2 != "$run1" ]] || fail "second run reused the first run's folder"
 declare -A J
@@ -90,6 +90,8 @@ for s in etl train-final; do
 done
 [[ -s $run2/train/model.h5 && -s $run2/train/evaluation.json && -s $run2/sweep/best.cfg ]] ||
   fail "the retraining left no model.h5, evaluation.json or best.cfg in $run2"
+[[ -s $run2/report.html && ! -e hpcml-out/report.html ]] ||
+  fail "the retraining's report is not $run2/report.html (or it went elsewhere)"
 [[ $(sha256sum <"$model") == "$sum0" ]] || fail "the model in use was changed"
 cmp -s "$model" "$run2/train/model.h5" && fail "the new model is the old one"
 # The new dataset holds the training rows and the new ones.
