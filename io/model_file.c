@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/status.h"
+#include "core/version.h"
 #include "etl/etl_sha256.h"
 #include "io/atomic_file.h"
 #include "io/h5_dataset_write.h"
@@ -196,6 +197,7 @@ static int write_contents(hid_t f, const model_write_args *a, char **etl_config)
     /* The label column's name from /meta/columns: the group of type "label". */
     W(h5_meta_attr_str(f, "/", "hpcml_format", HPCML_MODEL_MAGIC));
     W(h5_meta_attr_i32(f, "/", "format_version", HPCML_MODEL_VERSION));
+    W(h5_meta_attr_str(f, "/", "hpcml_version", hpcml_version_string()));
     W(h5_meta_attr_f64(f, "/", "threshold", a->threshold));
     W(h5_meta_attr_str(f, "/", "weights", a->weights));
     W(h5_meta_attr_i64(f, "/", "epoch", a->epoch));

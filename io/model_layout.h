@@ -5,6 +5,7 @@
  *
  *   /                 attributes hpcml_format = "hpcml-model",
  *                     format_version (int32) = HPCML_MODEL_VERSION,
+ *                     hpcml_version (string) = hpcml_version_string() of the writer,
  *                     checksum (string, hex), checksum_algorithm = "sha256/v1",
  *                     threshold (float64: binary decision threshold on P(class 1)),
  *                     label_column (string), weights ("best" | "last"),
