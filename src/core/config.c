@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/status.h"
 
@@ -77,6 +78,15 @@ static size_t edit_distance(const char *a, const char *b)
     return prev[lb];
 }
 
+/* Whether needle occurs in hay, ignoring case. */
+static int contains_nocase(const char *hay, const char *needle)
+{
+    size_t ln = strlen(needle);
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, ln) == 0) return 1;
+    return 0;
+}
+
 /* " (did you mean 'seed'?)" for the closest of keys to name, or "". */
 static void suggest(char *out, size_t n, const char *name, const cfg_key *keys,
                     const char *prefix)
@@ -90,7 +100,17 @@ static void suggest(char *out, size_t n, const char *name, const cfg_key *keys,
     }
     size_t limit = strlen(name) / 3 + 1;
     if (limit < 2) limit = 2;
-    if (best_name && best <= limit) snprintf(out, n, " (did you mean '%s%s'?)", prefix, best_name);
+    if (!best_name || best > limit) {
+        /* No near spelling: a key that name begins (train.data -> train.dataset), else one
+         * that contains it, when name is long enough to mean something (3+ characters). */
+        best_name = NULL;
+        size_t ln = strlen(name);
+        for (int pass = 0; pass < 2 && !best_name && ln >= 3; pass++)
+            for (const cfg_key *k = keys; k->name && !best_name; k++)
+                if (pass == 0 ? strncasecmp(k->name, name, ln) == 0 : contains_nocase(k->name, name))
+                    best_name = k->name;
+    }
+    if (best_name) snprintf(out, n, " (did you mean '%s%s'?)", prefix, best_name);
 }
 
 static void suggest_section(char *out, size_t n, const char *name)
@@ -130,14 +150,18 @@ static void where_of(const hpcml_config *cfg, const config_setting_t *s, const c
 {
     for (int i = 0; i < cfg->n_overridden; i++) {
         size_t len = strlen(cfg->overridden[i]);
-        if (strncmp(path, cfg->overridden[i], len) == 0 && (path[len] == '\0' || path[len] == '.')) {
+        if (strncmp(path, cfg->overridden[i], len) == 0 &&
+            (path[len] == '\0' || path[len] == '.' || path[len] == '[')) {
             snprintf(out, n, "command line (-s %s=...)", cfg->overridden[i]);
             return;
         }
     }
     const char *file = config_setting_source_file(s);
     int line = (int)config_setting_source_line(s);
-    snprintf(out, n, "%s:%d", file ? file : cfg->source, line);
+    if (line > 0)
+        snprintf(out, n, "%s:%d", file ? file : cfg->source, line);
+    else /* a setting with no line of its own: added for a default, not read from the file */
+        snprintf(out, n, "%s (key %s)", file ? file : cfg->source, path);
 }
 
 #define CFG_ERROR(cfg, s, path, ...)                                                               \
@@ -433,6 +457,10 @@ static int apply_override(hpcml_config *cfg, const char *spec)
     const char *value = eq + 1;
 
     const char *dot = strchr(path, '.');
+    HPCML_CHECK(dot || !find_section(path, plen), HPCML_EUSAGE,
+                "command line (-s %s): '%s' is a section; name one of its keys: -s %s.KEY=value "
+                "(--config-reference lists them)",
+                spec, path, path);
     const cfg_section *sec = dot ? find_section(path, (size_t)(dot - path)) : NULL;
     char hint[160] = "";
     if (!sec) {

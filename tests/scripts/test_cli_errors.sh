@@ -24,6 +24,19 @@ grep -q "$TMP/bad.cfg:3: unknown key 'gen.sed' (did you mean 'seed'?)" "$TMP/err
 [[ $(grep -c "unknown key" "$TMP/err") -eq 1 ]] || fail "message printed more than once"
 pass "misspelt key"
 
+# -s: a key that a known key begins, a section given as a key, an error inside a list
+expect_exit 1 "$gen" -s train.data=x
+grep -q "unknown key 'train.data' (did you mean 'train.dataset'?)" "$TMP/err" ||
+  { cat "$TMP/err"; fail "prefix suggestion"; }
+expect_exit 1 "$gen" -s train=1
+grep -q "(-s train=1): 'train' is a section; name one of its keys" "$TMP/err" ||
+  { cat "$TMP/err"; fail "-s SECTION=value message"; }
+grep -q "did you mean 'train'" "$TMP/err" && fail "suggested the name that was given"
+expect_exit 1 "$gen" -s 'etl.columns=({ name = "a"; type = "bogus"; })'
+grep -q "command line (-s etl.columns=...)" "$TMP/err" && ! grep -q ":0:" "$TMP/err" ||
+  { cat "$TMP/err"; fail "an -s list error is blamed on the command line"; }
+pass "-s messages: prefix suggestion, section as key, errors inside a list on the command line"
+
 # bad value in an override
 expect_exit 1 "$gen" -s gen.rows=-5
 grep -q "gen.rows: expected a value in \[1," "$TMP/err" || fail "range message"
