@@ -18,6 +18,7 @@ trap 'rm -rf "$TMP"' EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
+skip() { echo "SKIP: $*" >&2; exit 77; }
 
 # expect_exit CODE CMD... : run CMD, require its exit code, keep its stderr in $TMP/err
 expect_exit() {

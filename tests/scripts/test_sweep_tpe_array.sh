@@ -45,9 +45,20 @@ for t in 0 1 2 3 4 5 6 7; do
 done
 cp "$OUT/journal.jsonl" "$TMP/base.jsonl"
 
-# 2. liars: each of trials 8..13 dies after epoch 1 and stays RUNNING
+# 2. liars: each of trials 8..13 dies after epoch 1 on a node of its own (a UTS namespace
+# with its own host name) and stays RUNNING: from any other host its pid cannot be
+# checked, so only the heartbeat timeout fails it, as for an array task on another node
+# whose node went silent. (A dead pid on the same host is failed at once:
+# test_trust_sweep.sh.)
+on_node() { # on_node N CMD...: CMD with host name tpe-test-node-N
+  local n=$1
+  shift
+  unshare --uts bash -c 'hostname "$0" && exec "$@"' "tpe-test-node-$n" "$@"
+}
+unshare --uts true 2>/dev/null || skip "unshare --uts is not permitted here (needs root)"
 for t in 8 9 10 11 12 13; do
-  HPCML_SYNTH_DIE_AT=$t:1 run --trial $t >/dev/null 2>&1 && fail "trial $t should have died"
+  HPCML_SYNTH_DIE_AT=$t:1 on_node $t "${MPIRUN[@]}" -np 1 "$SYN" -q -c "$TMP/sweep.cfg" \
+    --trial $t >/dev/null 2>&1 && fail "trial $t should have died"
   mkdir -p "$TMP/ctl$t"
   cp "$TMP/base.jsonl" "$TMP/ctl$t/journal.jsonl"
   HPCML_SYNTH_DIE_AT=$t:1 run -s sweep.output_dir="$TMP/ctl$t" --trial $t >/dev/null 2>&1 &&

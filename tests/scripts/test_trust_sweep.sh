@@ -56,7 +56,8 @@ assert t1[-1]["event"] == "completed", t1[-1]
 PYEOF
 pass "(4) second --trial while the owner lives (same host): exit 75 naming its pid; one attempt recorded"
 
-# owner on another host: its records decide (crafted with the journal's checksum)
+# owner on another host: its records decide (crafted with the journal's checksum and,
+# as every started record has, the values it was given)
 append() { # append JOURNAL JSON: one record with its crc, as the writers do
   $PY - "$1" "$2" <<'PYEOF'
 import json, sys, zlib
@@ -66,11 +67,11 @@ open(sys.argv[1], "a").write(line)
 PYEOF
 }
 now=$(date +%s)
-append "$J" "{\"event\":\"started\",\"trial\":3,\"attempt\":1,\"config\":{},\"host\":\"node-elsewhere\",\"pid\":4242,\"time\":$now}"
+append "$J" "{\"event\":\"started\",\"trial\":3,\"attempt\":1,\"config\":{\"train.lr\":\"0.003\"},\"host\":\"node-elsewhere\",\"pid\":4242,\"time\":$now}"
 HPCML_SYNTH_EPOCH_S=0.01 expect_exit 75 "${np1[@]}" "$SYN" -q -c "$TMP/sweep.cfg" --trial 3
 grep -q "trial 3 is running in another process (pid 4242 on node-elsewhere" "$TMP/err" ||
   { cat "$TMP/err"; fail "(4) another host's fresh owner not respected"; }
-append "$J" "{\"event\":\"started\",\"trial\":4,\"attempt\":1,\"config\":{},\"host\":\"node-elsewhere\",\"pid\":4242,\"time\":$((now - 900))}"
+append "$J" "{\"event\":\"started\",\"trial\":4,\"attempt\":1,\"config\":{\"train.lr\":\"0.003\"},\"host\":\"node-elsewhere\",\"pid\":4242,\"time\":$((now - 900))}"
 HPCML_SYNTH_EPOCH_S=0.01 expect_exit 0 "${np1[@]}" "$SYN" -c "$TMP/sweep.cfg" --trial 4
 pass "(4) an owner on another host: refused while its record is fresh, taken over after the timeout"
 
@@ -83,12 +84,22 @@ for _ in $(seq 1 200); do
   grep -q '"event":"result"' "$P/journal.jsonl" 2>/dev/null && break
   sleep 0.1
 done
-victim=$(pgrep -P $pool | head -1 || true)
+ranks=$(pgrep -P $pool || true)
+victim=$(head -1 <<<"$ranks")
 [[ -n $victim ]] || { kill -9 $pool; fail "(12) no pool rank found"; }
 kill -9 "$victim"
 rc=0
 wait $pool || rc=$?
 ((rc != 0)) || fail "(12) the killed pool exited 0"
+# mpirun has returned, but it may still be tearing down the other rank: the re-run
+# comes once no rank of the killed pool exists (a live one is rightly left alone).
+for _ in $(seq 1 100); do
+  alive=0
+  for r in $ranks; do kill -0 "$r" 2>/dev/null && alive=1; done
+  ((alive)) || break
+  sleep 0.1
+done
+((alive == 0)) || fail "(12) a rank of the killed pool outlived it by 10 s"
 running=$($PY - "$P/journal.jsonl" <<'PYEOF'
 import json, sys
 st = {}
