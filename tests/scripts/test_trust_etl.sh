@@ -192,6 +192,14 @@ wait $pid || rc=$?
 # A rank that handled the signal removed its temps. One that mpirun killed (SIGKILL,
 # right after the first rank's exit) before its handler ran cannot: its temps are a
 # dead owner's, which the next run removes (checked after the re-run below).
+# mpirun may return while it still tears the other rank down: look once the ranks are gone.
+for _ in $(seq 1 100); do
+  alive=0
+  for r in $ranks; do kill -0 "$r" 2>/dev/null && alive=1; done
+  ((alive)) || break
+  sleep 0.1
+done
+((alive == 0)) || fail "(8) a rank of the signalled hpcml-gen outlived it by 10 s"
 for f in $(ls "$G" | grep '\.tmp\.' || true); do
   owner=${f##*.}
   ! kill -0 "$owner" 2>/dev/null || fail "(8) hpcml-gen: temp $f of a live process"
