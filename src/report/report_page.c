@@ -144,6 +144,21 @@ static void source_line(svg_buf *b, const report_input *in)
     svg_buf_puts(b, "</code></p>\n");
 }
 
+/* A section fed by one input: its heading, the note on a missing or corrupt input, and the
+ * source line. Returns 0 (the section already closed) when the input is not usable. */
+static int section_open_with(svg_buf *b, const char *id, const char *title, const report_input *in,
+                             const char *what)
+{
+    section_begin(b, id, title);
+    input_note(b, in, what);
+    if (in->state != INPUT_OK) {
+        section_end(b);
+        return 0;
+    }
+    source_line(b, in);
+    return 1;
+}
+
 static void tile(svg_buf *b, const char *label, const char *value)
 {
     svg_buf_puts(b, "<div class=\"tile\"><div class=\"v\">");
@@ -325,13 +340,8 @@ static void columns_table(svg_buf *b, json_t *cols);
 
 void report_section_data(svg_buf *b, const report_input *in, json_t *q)
 {
-    section_begin(b, "data", "Data (hpcml-etl)");
-    input_note(b, in, "data quality record (quality.json)");
-    if (in->state != INPUT_OK) {
-        section_end(b);
+    if (!section_open_with(b, "data", "Data (hpcml-etl)", in, "data quality record (quality.json)"))
         return;
-    }
-    source_line(b, in);
     char v[64];
     svg_buf_puts(b, "<div class=\"tiles\">");
     fmt_count(v, sizeof v, jnum(q, "rows_read"));
@@ -835,13 +845,7 @@ static void unit_square_begin(svg_plot *p, svg_buf *b, const char *id, const cha
 void report_section_evaluation(svg_buf *b, const report_input *in, const metrics_run *runs,
                                size_t n, double threshold, const char *split)
 {
-    section_begin(b, "evaluation", "Evaluation");
-    input_note(b, in, "predictions file");
-    if (in->state != INPUT_OK) {
-        section_end(b);
-        return;
-    }
-    source_line(b, in);
+    if (!section_open_with(b, "evaluation", "Evaluation", in, "predictions file")) return;
     double *tp = malloc((n + 1) * sizeof *tp), *fp = malloc((n + 1) * sizeof *fp);
     double *ax = malloc((n + 1) * sizeof *ax), *ay = malloc((n + 1) * sizeof *ay);
     double *bx = malloc((n + 1) * sizeof *bx), *by = malloc((n + 1) * sizeof *by);
@@ -1248,13 +1252,8 @@ static void drift_chart(svg_buf *b, json_t *col, int index)
 
 void report_section_drift(svg_buf *b, const report_input *in, json_t *d)
 {
-    section_begin(b, "drift", "Drift (hpcml-predict)");
-    input_note(b, in, "drift record (drift.json)");
-    if (in->state != INPUT_OK) {
-        section_end(b);
+    if (!section_open_with(b, "drift", "Drift (hpcml-predict)", in, "drift record (drift.json)"))
         return;
-    }
-    source_line(b, in);
     char v[64];
     svg_buf_puts(b, "<div class=\"tiles\">");
     tile(b, "dataset drift", json_is_true(jget(d, "dataset_drift")) ? "yes" : "no");
