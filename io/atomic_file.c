@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "core/log.h"
 #include "core/status.h"
 
@@ -212,6 +214,25 @@ int atomic_write_text(const char *path, const char *text)
         return HPCML_FAIL(HPCML_EIO, "cannot write %s: %s", path, strerror(e));
     }
     return atomic_file_commit(&af);
+}
+
+int atomic_write_json(const char *path, const json_t *root, size_t flags)
+{
+    char *text = json_dumps(root, flags);
+    HPCML_CHECK(text, HPCML_EINTERNAL, "cannot format %s (out of memory?)", path);
+    atomic_file af;
+    int rc = atomic_file_open(&af, path);
+    if (rc == HPCML_OK) {
+        if (fputs(text, af.fp) < 0 || fputc('\n', af.fp) == EOF) {
+            int e = errno;
+            atomic_file_abort(&af);
+            rc = HPCML_FAIL(HPCML_EIO, "cannot write %s: %s", path, strerror(e));
+        } else {
+            rc = atomic_file_commit(&af);
+        }
+    }
+    free(text);
+    return rc;
 }
 
 int fs_mkdir_p(const char *dir)

@@ -47,6 +47,10 @@ void atomic_tmp_untrack(const char *tmp_path);
 int atomic_rename_durable(const char *tmp_path, const char *path);
 /* Write a whole string atomically. */
 int atomic_write_text(const char *path, const char *text);
+/* Write root as JSON text (jansson's json_dumps flags) plus a final newline, atomically;
+ * root is not consumed. */
+struct json_t;
+int atomic_write_json(const char *path, const struct json_t *root, size_t flags);
 /* mkdir -p; an existing directory is fine. */
 int fs_mkdir_p(const char *dir);
 

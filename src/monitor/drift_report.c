@@ -149,19 +149,9 @@ int drift_write_json(const char *path, const char *model, const drift_result *r)
     for (int i = 0; i < r->n_cols; i++)
         json_array_append_new(cols, column_json(&r->cols[i]));
     json_object_set_new(root, "columns", cols);
-    char *text = json_dumps(root, JSON_PRESERVE_ORDER | JSON_INDENT(1) | JSON_REAL_PRECISION(15));
+    int rc = atomic_write_json(path, root,
+                               JSON_PRESERVE_ORDER | JSON_INDENT(1) | JSON_REAL_PRECISION(15));
     json_decref(root);
-    if (!text) return HPCML_FAIL(HPCML_EINTERNAL, "out of memory writing %s", path);
-    size_t len = strlen(text);
-    char *withnl = realloc(text, len + 2);
-    if (!withnl) {
-        free(text);
-        return HPCML_FAIL(HPCML_EINTERNAL, "out of memory writing %s", path);
-    }
-    withnl[len] = '\n';
-    withnl[len + 1] = '\0';
-    int rc = atomic_write_text(path, withnl);
-    free(withnl);
     return rc;
 }
 

@@ -650,19 +650,8 @@ static int write_quality(predict_job *j, const char *path)
     } else {
         json_object_set_new(q, "drift", json_null());
     }
-    char *text = json_dumps(q, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    int rc = atomic_write_json(path, q, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     json_decref(q);
-    HPCML_CHECK(text, HPCML_EINTERNAL, "cannot format predict_quality.json");
-    size_t n = strlen(text);
-    char *withnl = malloc(n + 2);
-    int rc = withnl ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
-    if (withnl) {
-        memcpy(withnl, text, n);
-        memcpy(withnl + n, "\n", 2);
-        rc = atomic_write_text(path, withnl);
-    }
-    free(withnl);
-    free(text);
     return rc;
 }
 

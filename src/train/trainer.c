@@ -856,26 +856,10 @@ static int evaluate_test(trainer *t)
         json_object_set_new(model, "epochs_trained", json_integer(t->prog.epoch));
         json_object_set_new(model, "stop_reason", json_string(stop_names[t->prog.stop_reason % 5]));
         json_object_set_new(root, "model", model);
-        char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-        json_decref(root);
         char jpath[4300];
         snprintf(jpath, sizeof jpath, "%s/evaluation.json", t->output_dir);
-        if (!text) {
-            lrc = HPCML_FAIL(HPCML_EINTERNAL, "cannot format evaluation.json");
-        } else {
-            size_t n = strlen(text);
-            char *withnl = malloc(n + 2);
-            if (withnl) {
-                memcpy(withnl, text, n);
-                withnl[n] = '\n';
-                withnl[n + 1] = '\0';
-                lrc = atomic_write_text(jpath, withnl);
-                free(withnl);
-            } else {
-                lrc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
-            }
-            free(text);
-        }
+        lrc = atomic_write_json(jpath, root, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        json_decref(root);
         if (lrc == HPCML_OK)
             log_info("test (%s model, epoch %lld): auc %.5f pr_auc %.5f f1 %.4f precision %.4f "
                      "recall %.4f accuracy %.5f -> %s",
