@@ -697,15 +697,9 @@ static int run_stages(predict_job *j)
 
     HPCML_TRY(score(j));
 
-    profile_begin("write");
-    if (ends_with(j->output, ".h5")) {
-        rc = write_h5(j);
-    } else {
-        text_buf b = {0};
-        rc = hpcml_mpi_agree(j->comm, format_predictions(j, &b));
-        if (rc == HPCML_OK) rc = write_collective(j, j->output, &b);
-        free(b.buf);
-    }
+    /* The side files first, the predictions last (as hpcml-etl commits quality.json before
+     * the dataset): new predictions never stand beside an earlier run's drift.json or
+     * predict_quality.json; a failure before the last rename leaves the old predictions. */
     char path[4300];
     if (rc == HPCML_OK && j->skip_bad) {
         text_buf r = {0};
@@ -723,7 +717,18 @@ static int run_stages(predict_job *j)
         snprintf(path, sizeof path, "%s/predict_quality.json", j->outdir);
         rc = hpcml_mpi_agree(j->comm, j->rank == 0 ? write_quality(j, path) : HPCML_OK);
     }
-    profile_end();
+    if (rc == HPCML_OK) {
+        profile_begin("write");
+        if (ends_with(j->output, ".h5")) {
+            rc = write_h5(j);
+        } else {
+            text_buf b = {0};
+            rc = hpcml_mpi_agree(j->comm, format_predictions(j, &b));
+            if (rc == HPCML_OK) rc = write_collective(j, j->output, &b);
+            free(b.buf);
+        }
+        profile_end();
+    }
     HPCML_TRY(rc);
     double t1 = MPI_Wtime();
     if (j->rank == 0) {
