@@ -111,13 +111,16 @@ static int parse_cli(const app_def *def, app_ctx *ctx, cli *c, int argc, char **
                         def->name);
             const char *val = a[1] == '-' ? strchr(a, '=') : NULL;
             if (o->has_int_arg || o->has_str_arg) {
-                if (val) val++;
+                if (val)
+                    val++;
                 else {
                     HPCML_CHECK(next, HPCML_EUSAGE, "%s needs a value", a);
                     val = argv[++i];
                 }
-                if (o->has_int_arg) HPCML_TRY(parse_int_arg(a, val, &ctx->opt_int[o->slot]));
-                else ctx->opt_str[o->slot] = val;
+                if (o->has_int_arg)
+                    HPCML_TRY(parse_int_arg(a, val, &ctx->opt_int[o->slot]));
+                else
+                    ctx->opt_str[o->slot] = val;
             }
             ctx->opt_flag[o->slot] = 1;
         }
@@ -151,7 +154,8 @@ static int load_config(app_ctx *ctx, const cli *c)
             text = malloc((size_t)len + 1);
             if (!text || fread(text, 1, (size_t)len, fp) != (size_t)len)
                 rc = HPCML_FAIL(HPCML_EUSAGE, "cannot read config file %s", c->config_path);
-            else text[len] = '\0';
+            else
+                text[len] = '\0';
             fclose(fp);
         }
     }
@@ -167,8 +171,8 @@ static int load_config(app_ctx *ctx, const cli *c)
             HPCML_ALLOC_CHECK(text, (size_t)len + 1);
         }
         MPI_Bcast(text, (int)len + 1, MPI_CHAR, 0, ctx->comm);
-        rc = hpcml_config_load_string(&ctx->cfg, text, c->config_path, c->overrides,
-                                      c->n_overrides);
+        rc =
+            hpcml_config_load_string(&ctx->cfg, text, c->config_path, c->overrides, c->n_overrides);
         free(text);
     } else {
         rc = hpcml_config_load(&ctx->cfg, NULL, c->overrides, c->n_overrides);
@@ -180,9 +184,15 @@ static void print_error(const app_def *def, int rc)
 {
     const char *msg = hpcml_error_message();
     fprintf(stderr, "%s: error: %s\n", def->name, *msg ? msg : hpcml_status_name(rc));
+    for (const char *c = hpcml_error_context_text(); *c;) {
+        const char *nl = strchr(c, '\n');
+        int len = nl ? (int)(nl - c) : (int)strlen(c);
+        fprintf(stderr, "%s:   %.*s\n", def->name, len, c);
+        c += len + (nl != NULL);
+    }
     if (log_get_level() >= LOG_DEBUG || rc == HPCML_EINTERNAL)
-        fprintf(stderr, "%s: (detected at %s; exit code %d: %s)\n", def->name,
-                hpcml_error_where(), rc, hpcml_status_name(rc));
+        fprintf(stderr, "%s: (detected at %s; exit code %d: %s)\n", def->name, hpcml_error_where(),
+                rc, hpcml_status_name(rc));
 }
 
 /* The rank a launcher gave this process (0 when started alone), read from the
@@ -221,9 +231,12 @@ int app_main(const app_def *def, int argc, char **argv)
     int rc = parse_cli(def, &ctx, &c, argc, argv);
     if (rc == HPCML_OK && (c.help || c.version || c.reference)) {
         if (launcher_rank() != 0) return HPCML_OK;
-        if (c.help) print_usage(def, stdout);
-        else if (c.version) printf("%s %s\n", def->name, hpcml_version_string());
-        else hpcml_config_write_reference(stdout);
+        if (c.help)
+            print_usage(def, stdout);
+        else if (c.version)
+            printf("%s %s\n", def->name, hpcml_version_string());
+        else
+            hpcml_config_write_reference(stdout);
         return HPCML_OK;
     }
     if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {

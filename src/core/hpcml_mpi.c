@@ -34,31 +34,48 @@ int hpcml_mpi_agree(MPI_Comm comm, int local_status)
         hpcml_mpi_abort(comm, HPCML_EINTERNAL);
     if (out.code == HPCML_OK) return HPCML_OK;
 
-    char msg[HPCML_ERRMSG_MAX + 320];
+    /* message, where and context: three NUL-terminated fields in fixed slots */
+    enum { MSG_AT = 0, WHERE_AT = HPCML_ERRMSG_MAX, CONTEXT_AT = HPCML_ERRMSG_MAX + 256 };
+    char buf[CONTEXT_AT + HPCML_ERRMSG_MAX];
     if (in.rank == out.rank) {
-        snprintf(msg, sizeof msg, "%s", hpcml_error_message());
-        size_t n = strlen(msg) + 1;
-        snprintf(msg + n, sizeof msg - n, "%s", hpcml_error_where());
+        snprintf(buf + MSG_AT, WHERE_AT - MSG_AT, "%s", hpcml_error_message());
+        snprintf(buf + WHERE_AT, CONTEXT_AT - WHERE_AT, "%s", hpcml_error_where());
+        snprintf(buf + CONTEXT_AT, sizeof buf - CONTEXT_AT, "%s", hpcml_error_context_text());
     }
-    if (MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, out.rank, comm) != MPI_SUCCESS)
+    if (MPI_Bcast(buf, (int)sizeof buf, MPI_CHAR, out.rank, comm) != MPI_SUCCESS)
         hpcml_mpi_abort(comm, HPCML_EINTERNAL);
-    msg[sizeof msg - 1] = '\0';
-    const char *where = msg + strlen(msg) + 1;
-    char where_rank[400];
-    snprintf(where_rank, sizeof where_rank, "%s, rank %d", where, out.rank);
-    hpcml_error_adopt(out.code, msg, where_rank);
+    buf[WHERE_AT - 1] = buf[CONTEXT_AT - 1] = buf[sizeof buf - 1] = '\0';
+    char where_rank[320];
+    snprintf(where_rank, sizeof where_rank, "%.255s, rank %d", buf + WHERE_AT, out.rank);
+    hpcml_error_adopt(out.code, buf + MSG_AT, where_rank, buf + CONTEXT_AT);
     return out.code;
 }
 
 _Noreturn void hpcml_mpi_abort(MPI_Comm comm, int code)
 {
     int rank = hpcml_mpi_rank(MPI_COMM_WORLD);
-    if (hpcml_error_code() != HPCML_OK)
+    if (hpcml_error_code() != HPCML_OK) {
         fprintf(stderr, "error (rank %d): %s [%s]\n", rank, hpcml_error_message(),
                 hpcml_error_where());
+        for (const char *c = hpcml_error_context_text(); *c;) {
+            const char *nl = strchr(c, '\n');
+            int len = nl ? (int)(nl - c) : (int)strlen(c);
+            fprintf(stderr, "error (rank %d):   %.*s\n", rank, len, c);
+            c += len + (nl != NULL);
+        }
+    }
     fflush(stderr);
     MPI_Abort(comm, code);
     exit(code); /* not reached with a working MPI */
+}
+
+int hpcml_mpi_fail(int mpi_rc, const char *call, const char *file, int line)
+{
+    char text[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(mpi_rc, text, &len) != MPI_SUCCESS)
+        snprintf(text, sizeof text, "MPI error %d", mpi_rc);
+    return hpcml_error_set(HPCML_EINTERNAL, file, line, "%s failed: %s", call, text);
 }
 
 int hpcml_fault_point(const char *name, int rank, int code)

@@ -13,14 +13,54 @@
 
 #include <mpi.h>
 
+#include "core/status.h"
+
+/* The MPI half of the one check family (status.h has the rest; PETSc's
+ * PetscCallMPI is the model). MPI_ERRORS_RETURN is set on every communicator
+ * hpcml uses, so every MPI call's return is checked with one of these:
+ *
+ *   HPCML_MPI_CHECK(call)              return the error (between agreement points)
+ *   HPCML_MPI_CHECK_GOTO(rc, call, l)  keep it in rc and jump to cleanup label l
+ *   HPCML_MPI_CHECK_ABORT(comm, call)  inside a collective phase, where peers
+ *                                      may already wait in another call: record
+ *                                      the error and abort the job
+ *   HPCML_ALLOC_ABORT(comm, ptr, what) an allocation inside a collective phase
+ *
+ * Outside collective phases an allocation failure is an ordinary error
+ * (HPCML_ALLOC_CHECK); every rank then reaches the next hpcml_mpi_agree with
+ * its status, never returning early between two collectives. */
+int hpcml_mpi_fail(int mpi_rc, const char *call, const char *file, int line);
+
 #define HPCML_MPI_CHECK(call)                                                                      \
     do {                                                                                           \
         int hpcml_mpi_rc_ = (call);                                                                \
+        if (hpcml_mpi_rc_ != MPI_SUCCESS)                                                          \
+            return hpcml_mpi_fail(hpcml_mpi_rc_, #call, __FILE__, __LINE__);                       \
+    } while (0)
+
+#define HPCML_MPI_CHECK_GOTO(rc, call, label)                                                      \
+    do {                                                                                           \
+        int hpcml_mpi_rc_ = (call);                                                                \
         if (hpcml_mpi_rc_ != MPI_SUCCESS) {                                                        \
-            char hpcml_mpi_msg_[MPI_MAX_ERROR_STRING];                                             \
-            int hpcml_mpi_len_ = 0;                                                                \
-            MPI_Error_string(hpcml_mpi_rc_, hpcml_mpi_msg_, &hpcml_mpi_len_);                      \
-            return HPCML_FAIL(HPCML_EINTERNAL, "%s failed: %s", #call, hpcml_mpi_msg_);           \
+            (rc) = hpcml_mpi_fail(hpcml_mpi_rc_, #call, __FILE__, __LINE__);                       \
+            goto label;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+#define HPCML_MPI_CHECK_ABORT(comm, call)                                                          \
+    do {                                                                                           \
+        int hpcml_mpi_rc_ = (call);                                                                \
+        if (hpcml_mpi_rc_ != MPI_SUCCESS) {                                                        \
+            hpcml_mpi_fail(hpcml_mpi_rc_, #call, __FILE__, __LINE__);                              \
+            hpcml_mpi_abort((comm), HPCML_EINTERNAL);                                              \
+        }                                                                                          \
+    } while (0)
+
+#define HPCML_ALLOC_ABORT(comm, ptr, what)                                                         \
+    do {                                                                                           \
+        if (!(ptr)) {                                                                              \
+            hpcml_error_set(HPCML_EINTERNAL, __FILE__, __LINE__, "out of memory %s", (what));      \
+            hpcml_mpi_abort((comm), HPCML_EINTERNAL);                                              \
         }                                                                                          \
     } while (0)
 

@@ -45,8 +45,14 @@ const char *const hpcml_pmpi_names[HPCML_PMPI_COUNT] = {
 #undef HPCML_PMPI_NAME
 };
 
-double hpcml_pmpi_seconds(void) { return hpcml_pmpi_total_s; }
-double profile_mpi_seconds(void) { return hpcml_pmpi_total_s; }
+double hpcml_pmpi_seconds(void)
+{
+    return hpcml_pmpi_total_s;
+}
+double profile_mpi_seconds(void)
+{
+    return hpcml_pmpi_total_s;
+}
 
 /* ---- process state -------------------------------------------------------- */
 
@@ -297,15 +303,6 @@ static int write_profile_json(const profile_table *t, const reduced *red, size_t
 
 /* ---- the collective write ------------------------------------------------- */
 
-/* MPI failures inside a collective phase cannot be agreed on: abort the job. */
-#define MPI_OR_ABORT(comm, call)                                                                   \
-    do {                                                                                           \
-        if ((call) != MPI_SUCCESS) {                                                               \
-            HPCML_FAIL(HPCML_EINTERNAL, "%s failed", #call);                                       \
-            hpcml_mpi_abort(comm, HPCML_EINTERNAL);                                                \
-        }                                                                                          \
-    } while (0)
-
 static int mpi_io_fail(int mpi_rc, const char *what, const char *path)
 {
     char msg[MPI_MAX_ERROR_STRING];
@@ -354,7 +351,7 @@ static int write_trace(MPI_Comm comm, int rank, int size, const profile_table *t
     free(chunk);
 
     long long my_len = st == HPCML_OK ? (long long)piece_len : 0, offset = 0;
-    MPI_OR_ABORT(comm, MPI_Exscan(&my_len, &offset, 1, MPI_LONG_LONG, MPI_SUM, comm));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Exscan(&my_len, &offset, 1, MPI_LONG_LONG, MPI_SUM, comm));
     if (rank == 0) offset = 0; /* Exscan leaves rank 0's result undefined */
 
     /* Opened by every rank, even one that failed above: the others do not
@@ -371,7 +368,7 @@ static int write_trace(MPI_Comm comm, int rank, int size, const profile_table *t
          * failed cannot join the collective close, so the handle then leaks
          * rather than hanging the job. */
         int have = fh != MPI_FILE_NULL, all_have = 0;
-        MPI_OR_ABORT(comm, MPI_Allreduce(&have, &all_have, 1, MPI_INT, MPI_LAND, comm));
+        HPCML_MPI_CHECK_ABORT(comm, MPI_Allreduce(&have, &all_have, 1, MPI_INT, MPI_LAND, comm));
         if (all_have) MPI_File_close(&fh);
         if (rank == 0) unlink(tmp_path);
         free(piece);
@@ -433,7 +430,7 @@ int profile_write_as(MPI_Comm comm, const char *dir, const char *prefix)
     /* The trace's temp name is this run's own (rank 0's pid): two runs
      * writing side by side never share one. */
     long token = (long)getpid();
-    MPI_OR_ABORT(comm, MPI_Bcast(&token, 1, MPI_LONG, 0, comm));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Bcast(&token, 1, MPI_LONG, 0, comm));
     atomic_tmp_name(tmp_path, sizeof tmp_path, trace_path, token);
     atomic_tmp_track(tmp_path); /* removed on a fatal signal where a program asks for it */
     if (st == HPCML_OK && rank == 0) {
@@ -456,9 +453,9 @@ int profile_write_as(MPI_Comm comm, const char *dir, const char *prefix)
                          -(long long)(sig & 0xFFFFFFFFu)};
     long long agreed[6];
     long long origin_neg = -g.origin_realtime_ns, origin_neg_max = 0;
-    MPI_OR_ABORT(comm, MPI_Allreduce(mine, agreed, 6, MPI_LONG_LONG, MPI_MAX, comm));
-    MPI_OR_ABORT(comm,
-                 MPI_Allreduce(&origin_neg, &origin_neg_max, 1, MPI_LONG_LONG, MPI_MAX, comm));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Allreduce(mine, agreed, 6, MPI_LONG_LONG, MPI_MAX, comm));
+    HPCML_MPI_CHECK_ABORT(
+        comm, MPI_Allreduce(&origin_neg, &origin_neg_max, 1, MPI_LONG_LONG, MPI_MAX, comm));
     if (agreed[0] != -agreed[3] || agreed[1] != -agreed[4] || agreed[2] != -agreed[5]) {
         /* Every rank sees the same agreed values, so all return here. */
         st = HPCML_FAIL(HPCML_EINTERNAL,
@@ -510,9 +507,12 @@ int profile_write_as(MPI_Comm comm, const char *dir, const char *prefix)
         }
         for (size_t i = 0; i < n_vals; i++)
             in[i] = (value_rank){vals[i], rank};
-        MPI_OR_ABORT(comm, MPI_Reduce(vals, mins, (int)n_vals, MPI_DOUBLE, MPI_MIN, 0, comm));
-        MPI_OR_ABORT(comm, MPI_Reduce(vals, sums, (int)n_vals, MPI_DOUBLE, MPI_SUM, 0, comm));
-        MPI_OR_ABORT(comm, MPI_Reduce(in, maxs, (int)n_vals, MPI_DOUBLE_INT, MPI_MAXLOC, 0, comm));
+        HPCML_MPI_CHECK_ABORT(comm,
+                              MPI_Reduce(vals, mins, (int)n_vals, MPI_DOUBLE, MPI_MIN, 0, comm));
+        HPCML_MPI_CHECK_ABORT(comm,
+                              MPI_Reduce(vals, sums, (int)n_vals, MPI_DOUBLE, MPI_SUM, 0, comm));
+        HPCML_MPI_CHECK_ABORT(
+            comm, MPI_Reduce(in, maxs, (int)n_vals, MPI_DOUBLE_INT, MPI_MAXLOC, 0, comm));
         if (rank == 0) {
             reduced red = {mins, sums, maxs, size};
             st = write_profile_json(&t, &red, t.max_events, trace_name, json_path);

@@ -2,9 +2,15 @@
  *
  * Every hpcml function that can fail returns an hpcml_status. The first
  * failure records a message with the file and line of the check that
- * caught it; callers pass the status up unchanged until a program's main
- * prints the message once and exits with the status as the exit code
- * (docs/exit-codes.md). */
+ * caught it (later HPCML_FAIL calls do not replace it: the root cause is
+ * what the user needs). Callers on the way up may add context lines with
+ * hpcml_error_context ("while reading checkpoint X", a hint what to do);
+ * a program's main prints the message and its context once, on rank 0, and
+ * exits with the status as the exit code (docs/exit-codes.md).
+ *
+ * The one family of checks: HPCML_CHECK / HPCML_TRY / HPCML_TRY_GOTO and the
+ * HPCML_ALLOC_* macros here; HPCML_MPI_CHECK* and HPCML_ALLOC_ABORT for MPI
+ * calls and collective phases in core/hpcml_mpi.h. */
 #ifndef HPCML_STATUS_H
 #define HPCML_STATUS_H
 
@@ -25,12 +31,20 @@ typedef enum {
  * hpcml_error_clear) and returns code, so it can be used in a return. */
 int hpcml_error_set(int code, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Replace the recorded message (used when an error arrives from another rank). */
-void hpcml_error_adopt(int code, const char *message, const char *where);
+/* Adds a context line to the recorded error ("while ...", or what to do about
+ * it), kept in the order added: the innermost caller's first. Does nothing
+ * when no error is recorded. Returns the recorded code, so a caller can
+ * `return hpcml_error_context(...)`. */
+int hpcml_error_context(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Replace the whole record (an error handed over from another rank or a
+ * helper thread); context may be NULL. */
+void hpcml_error_adopt(int code, const char *message, const char *where, const char *context);
 void hpcml_error_clear(void);
 int hpcml_error_code(void);
 const char *hpcml_error_message(void); /* "" when none */
 const char *hpcml_error_where(void);   /* "src/x.c:12" of the check */
+/* The context lines, each ending in '\n' ("" when none). */
+const char *hpcml_error_context_text(void);
 const char *hpcml_status_name(int code);
 
 #define HPCML_FAIL(code, ...) hpcml_error_set((code), __FILE__, __LINE__, __VA_ARGS__)
@@ -57,7 +71,7 @@ const char *hpcml_status_name(int code);
 
 /* Allocation checks: out of memory is an internal error naming the size. */
 #define HPCML_ALLOC_CHECK(ptr, bytes)                                                              \
-    HPCML_CHECK((ptr) != NULL, HPCML_EINTERNAL, "out of memory allocating %zu bytes",             \
+    HPCML_CHECK((ptr) != NULL, HPCML_EINTERNAL, "out of memory allocating %zu bytes",              \
                 (size_t)(bytes))
 
 /* ptr = malloc(count elements) (at least one byte), or return the error. */

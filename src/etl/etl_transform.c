@@ -11,14 +11,6 @@
 #include "core/status.h"
 #include "etl/etl_stats.h"
 
-#define FIT_OOM(ptr)                                                                               \
-    do {                                                                                           \
-        if (!(ptr)) {                                                                              \
-            HPCML_FAIL(HPCML_EINTERNAL, "out of memory fitting the transform");                    \
-            hpcml_mpi_abort(comm, HPCML_EINTERNAL);                                                \
-        }                                                                                          \
-    } while (0)
-
 static int is_numeric(const etl_column_spec *c)
 {
     return c->type == ETL_COL_FLOAT || c->type == ETL_COL_INT;
@@ -34,7 +26,7 @@ static int fit_row(const etl_table *t, int64_t i)
 static int most_frequent_value(MPI_Comm comm, const etl_table *t, int c, double *out, int *found)
 {
     etl_strtab tab;
-    FIT_OOM(etl_strtab_init(&tab) == HPCML_OK);
+    HPCML_ALLOC_ABORT(comm, etl_strtab_init(&tab) == HPCML_OK, "fitting the transform");
     int64_t *counts = NULL;
     size_t cap = 0;
     for (int64_t i = 0; i < t->n; i++) {
@@ -44,11 +36,11 @@ static int most_frequent_value(MPI_Comm comm, const etl_table *t, int c, double 
         for (int b = 0; b < 8; b++)
             be[b] = (unsigned char)(k >> (56 - 8 * b));
         int32_t id = etl_strtab_intern(&tab, (const char *)be, 8);
-        FIT_OOM(id >= 0);
+        HPCML_ALLOC_ABORT(comm, id >= 0, "fitting the transform");
         if ((size_t)id >= cap) {
             size_t nc = cap ? cap * 2 : 1024;
             int64_t *nb = realloc(counts, nc * sizeof *nb);
-            FIT_OOM(nb);
+            HPCML_ALLOC_ABORT(comm, nb, "fitting the transform");
             memset(nb + cap, 0, (nc - cap) * sizeof *nb);
             counts = nb;
             cap = nc;
@@ -90,12 +82,12 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
     etl_xsum *sums = calloc((size_t)nc, sizeof *sums);
     int64_t *counts = calloc(2 * (size_t)nc, sizeof *counts); /* [c][nonnull, null] */
     double *mins = malloc((size_t)nc * sizeof *mins), *maxs = malloc((size_t)nc * sizeof *maxs);
-    FIT_OOM(fit->cols && sums && counts && mins && maxs);
+    HPCML_ALLOC_ABORT(comm, fit->cols && sums && counts && mins && maxs, "fitting the transform");
 
     /* The train rows, once. */
     int64_t n_fit = 0;
     int64_t *rows = malloc(((size_t)t->n + 1) * sizeof *rows);
-    FIT_OOM(rows);
+    HPCML_ALLOC_ABORT(comm, rows, "fitting the transform");
     for (int64_t i = 0; i < t->n; i++)
         if (fit_row(t, i)) rows[n_fit++] = i;
 
@@ -139,7 +131,7 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
     /* 2. exact medians: two order statistics per column */
     etl_select_query *qs = calloc(2 * (size_t)nc + 1, sizeof *qs);
     int *q_of = malloc(((size_t)nc + 1) * sizeof *q_of);
-    FIT_OOM(qs && q_of);
+    HPCML_ALLOC_ABORT(comm, qs && q_of, "fitting the transform");
     int nq = 0;
     for (int c = 0; c < nc; c++) {
         q_of[c] = -1;
@@ -149,7 +141,7 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
         q_of[c] = nq;
         for (int j = 0; j < 2; j++) {
             uint64_t *keys = malloc(((size_t)t->n + 1) * sizeof *keys);
-            FIT_OOM(keys);
+            HPCML_ALLOC_ABORT(comm, keys, "fitting the transform");
             size_t m = 0;
             for (int64_t k = 0; k < n_fit; k++) {
                 double v = t->num[c][rows[k]];
@@ -268,7 +260,7 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
         if (col->type != ETL_COL_CATEGORY) continue;
         const etl_strtab *tab = &t->strtab[c];
         int64_t *lc = calloc((size_t)tab->n + 1, sizeof *lc);
-        FIT_OOM(lc);
+        HPCML_ALLOC_ABORT(comm, lc, "fitting the transform");
         int64_t nulls = 0;
         for (int64_t i = 0; i < t->n; i++) {
             if (!fit_row(t, i)) continue;
@@ -307,7 +299,8 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
     fit->feature_names = calloc((size_t)nf + 1, sizeof *fit->feature_names);
     fit->scale_offset = calloc((size_t)nf + 1, sizeof *fit->scale_offset);
     fit->scale_mul = calloc((size_t)nf + 1, sizeof *fit->scale_mul);
-    FIT_OOM(fit->feature_names && fit->scale_offset && fit->scale_mul);
+    HPCML_ALLOC_ABORT(comm, fit->feature_names && fit->scale_offset && fit->scale_mul,
+                      "fitting the transform");
     for (int c = 0; c < nc; c++) {
         const etl_column_spec *col = &s->cols[c];
         etl_col_fit *f = &fit->cols[c];
@@ -320,10 +313,10 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
                     "%s=%s", col->name, k == 0 ? "<unknown>" : f->vocab.entries[k - 1].bytes);
             else
                 fit->feature_names[j] = dup_printf("%s%s", col->name, NULL);
-            FIT_OOM(fit->feature_names[j]);
+            HPCML_ALLOC_ABORT(comm, fit->feature_names[j], "fitting the transform");
         }
     }
-    FIT_OOM(etl_fit_bind(fit, s, t) == HPCML_OK);
+    HPCML_ALLOC_ABORT(comm, etl_fit_bind(fit, s, t) == HPCML_OK, "fitting the transform");
     (void)o;
     return HPCML_OK;
 }

@@ -89,14 +89,6 @@ static int key_compare(const void *pa, const void *pb)
     return a->row < b->row ? -1 : a->row > b->row;
 }
 
-#define DEDUP_OOM(ptr)                                                                             \
-    do {                                                                                           \
-        if (!(ptr)) {                                                                              \
-            HPCML_FAIL(HPCML_EINTERNAL, "out of memory removing duplicate keys");                  \
-            hpcml_mpi_abort(comm, HPCML_EINTERNAL);                                                \
-        }                                                                                          \
-    } while (0)
-
 /* Collective throughout; a local failure (out of memory) aborts. */
 int etl_dedup(MPI_Comm comm, const etl_schema *s, etl_table *t, etl_validation *v)
 {
@@ -105,7 +97,8 @@ int etl_dedup(MPI_Comm comm, const etl_schema *s, etl_table *t, etl_validation *
     int *scount = calloc((size_t)P, sizeof(int)), *rcount = calloc((size_t)P, sizeof(int));
     int *sdispl = calloc((size_t)P + 1, sizeof(int)), *rdispl = calloc((size_t)P + 1, sizeof(int));
     int *fill = calloc((size_t)P, sizeof(int));
-    DEDUP_OOM(scount && rcount && sdispl && rdispl && fill);
+    HPCML_ALLOC_ABORT(comm, scount && rcount && sdispl && rdispl && fill,
+                      "removing duplicate keys");
     for (int64_t i = 0; i < t->n; i++)
         if (t->drop[i] == ETL_KEEP) scount[t->key_hash[2 * i] % (uint64_t)P] += 3;
     for (int r = 0; r < P; r++)
@@ -113,7 +106,7 @@ int etl_dedup(MPI_Comm comm, const etl_schema *s, etl_table *t, etl_validation *
     int64_t nsend = sdispl[P] / 3;
     uint64_t *sbuf = malloc(((size_t)nsend * 3 + 1) * sizeof *sbuf);
     int64_t *where = malloc(((size_t)nsend + 1) * sizeof *where); /* send slot -> local row */
-    DEDUP_OOM(sbuf && where);
+    HPCML_ALLOC_ABORT(comm, sbuf && where, "removing duplicate keys");
     for (int64_t i = 0; i < t->n; i++) {
         if (t->drop[i] != ETL_KEEP) continue;
         int r = (int)(t->key_hash[2 * i] % (uint64_t)P);
@@ -130,14 +123,14 @@ int etl_dedup(MPI_Comm comm, const etl_schema *s, etl_table *t, etl_validation *
         rdispl[r + 1] = rdispl[r] + rcount[r];
     int64_t nrecv = rdispl[P] / 3;
     uint64_t *rbuf = malloc(((size_t)nrecv * 3 + 1) * sizeof *rbuf);
-    DEDUP_OOM(rbuf);
+    HPCML_ALLOC_ABORT(comm, rbuf, "removing duplicate keys");
     if (MPI_Alltoallv(sbuf, scount, sdispl, MPI_UINT64_T, rbuf, rcount, rdispl, MPI_UINT64_T,
                       comm) != MPI_SUCCESS)
         hpcml_mpi_abort(comm, HPCML_EINTERNAL);
 
     key_item *items = malloc(((size_t)nrecv + 1) * sizeof *items);
     uint8_t *dup = calloc((size_t)nrecv + 1, 1);
-    DEDUP_OOM(items && dup);
+    HPCML_ALLOC_ABORT(comm, items && dup, "removing duplicate keys");
     for (int64_t k = 0; k < nrecv; k++)
         items[k] = (key_item){rbuf[3 * k], rbuf[3 * k + 1], rbuf[3 * k + 2], (uint64_t)k};
     qsort(items, (size_t)nrecv, sizeof *items, key_compare);
@@ -149,7 +142,7 @@ int etl_dedup(MPI_Comm comm, const etl_schema *s, etl_table *t, etl_validation *
 
     /* The marks go back the way the keys came. */
     uint8_t *back = malloc((size_t)nsend + 1);
-    DEDUP_OOM(back);
+    HPCML_ALLOC_ABORT(comm, back, "removing duplicate keys");
     for (int r = 0; r < P; r++) {
         scount[r] /= 3, sdispl[r] /= 3;
         rcount[r] /= 3, rdispl[r] /= 3;

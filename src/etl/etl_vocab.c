@@ -149,14 +149,6 @@ static const char *get_entry(const char *p, const char **s, uint32_t *len, int64
     return p + REC_HEADER + *len;
 }
 
-#define OOM_ABORT(ptr, comm)                                                                       \
-    do {                                                                                           \
-        if (!(ptr)) {                                                                              \
-            HPCML_FAIL(HPCML_EINTERNAL, "out of memory merging a vocabulary");                     \
-            hpcml_mpi_abort((comm), HPCML_EINTERNAL);                                              \
-        }                                                                                          \
-    } while (0)
-
 /* This phase is collective from the first to the last line: a local
  * failure (only out of memory is possible) aborts the job. */
 int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local_counts,
@@ -169,7 +161,7 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
     int *send_counts = calloc((size_t)P, sizeof(int)),
         *recv_counts = calloc((size_t)P, sizeof(int));
     int *sdispl = calloc((size_t)P + 1, sizeof(int)), *rdispl = calloc((size_t)P + 1, sizeof(int));
-    OOM_ABORT(send_counts && recv_counts && sdispl && rdispl, comm);
+    HPCML_ALLOC_ABORT(comm, send_counts && recv_counts && sdispl && rdispl, "merging a vocabulary");
     size_t total = 0;
     for (int32_t id = 0; id < local->n; id++) {
         if (local_counts[id] <= 0) continue;
@@ -185,9 +177,9 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
     for (int r = 0; r < P; r++)
         sdispl[r + 1] = sdispl[r] + send_counts[r];
     char *sendbuf = malloc(total ? total : 1);
-    OOM_ABORT(sendbuf, comm);
+    HPCML_ALLOC_ABORT(comm, sendbuf, "merging a vocabulary");
     int *fill = calloc((size_t)P, sizeof(int));
-    OOM_ABORT(fill, comm);
+    HPCML_ALLOC_ABORT(comm, fill, "merging a vocabulary");
     for (int32_t id = 0; id < local->n; id++) {
         if (local_counts[id] <= 0) continue;
         int owner = (int)(local->hash[id] % (uint64_t)P);
@@ -209,7 +201,7 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
         }
     }
     char *recvbuf = malloc(rtotal ? rtotal : 1);
-    OOM_ABORT(recvbuf, comm);
+    HPCML_ALLOC_ABORT(comm, recvbuf, "merging a vocabulary");
     if (MPI_Alltoallv(sendbuf, send_counts, sdispl, MPI_CHAR, recvbuf, recv_counts, rdispl,
                       MPI_CHAR, comm) != MPI_SUCCESS)
         hpcml_mpi_abort(comm, HPCML_EINTERNAL);
@@ -217,7 +209,7 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
 
     /* 2. the owner's sums and its best entries */
     etl_strtab owned;
-    OOM_ABORT(etl_strtab_init(&owned) == HPCML_OK, comm);
+    HPCML_ALLOC_ABORT(comm, etl_strtab_init(&owned) == HPCML_OK, "merging a vocabulary");
     int64_t *owned_counts = NULL;
     size_t owned_cap = 0;
     for (const char *p = recvbuf; p < recvbuf + rtotal;) {
@@ -226,11 +218,11 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
         int64_t count;
         p = get_entry(p, &s, &len, &count);
         int32_t id = etl_strtab_intern(&owned, s, len);
-        OOM_ABORT(id >= 0, comm);
+        HPCML_ALLOC_ABORT(comm, id >= 0, "merging a vocabulary");
         if ((size_t)id >= owned_cap) {
             size_t nc = owned_cap ? owned_cap * 2 : 256;
             int64_t *c = realloc(owned_counts, nc * sizeof *c);
-            OOM_ABORT(c, comm);
+            HPCML_ALLOC_ABORT(comm, c, "merging a vocabulary");
             memset(c + owned_cap, 0, (nc - owned_cap) * sizeof *c);
             owned_counts = c;
             owned_cap = nc;
@@ -239,7 +231,7 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
     }
     free(recvbuf);
     etl_vocab_entry *mine = malloc(((size_t)owned.n + 1) * sizeof *mine);
-    OOM_ABORT(mine, comm);
+    HPCML_ALLOC_ABORT(comm, mine, "merging a vocabulary");
     for (int32_t id = 0; id < owned.n; id++) {
         size_t len;
         mine[id].bytes = etl_strtab_str(&owned, id, &len);
@@ -257,7 +249,7 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
         hpcml_mpi_abort(comm, HPCML_EINTERNAL);
     }
     char *mybuf = malloc(my_bytes ? my_bytes : 1);
-    OOM_ABORT(mybuf, comm);
+    HPCML_ALLOC_ABORT(comm, mybuf, "merging a vocabulary");
     char *w = mybuf;
     for (int32_t i = 0; i < keep; i++)
         w = put_entry(w, mine[i].bytes, mine[i].len, mine[i].count);
@@ -277,7 +269,7 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
         }
     }
     char *all = malloc(rtotal ? rtotal : 1);
-    OOM_ABORT(all, comm);
+    HPCML_ALLOC_ABORT(comm, all, "merging a vocabulary");
     if (MPI_Allgatherv(mybuf, my_n, MPI_CHAR, all, recv_counts, rdispl, MPI_CHAR, comm) !=
         MPI_SUCCESS)
         hpcml_mpi_abort(comm, HPCML_EINTERNAL);
@@ -290,7 +282,7 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
     /* The vocabulary keeps its own copy of the strings in its lookup table. */
     int32_t n_all = 0, cap_all = 256;
     etl_vocab_entry *ents = malloc((size_t)cap_all * sizeof *ents);
-    OOM_ABORT(ents, comm);
+    HPCML_ALLOC_ABORT(comm, ents, "merging a vocabulary");
     for (const char *p = all; p < all + rtotal;) {
         const char *s;
         uint32_t len;
@@ -299,7 +291,7 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
         if (n_all == cap_all) {
             cap_all *= 2;
             ents = realloc(ents, (size_t)cap_all * sizeof *ents);
-            OOM_ABORT(ents, comm);
+            HPCML_ALLOC_ABORT(comm, ents, "merging a vocabulary");
         }
         ents[n_all].bytes = s;
         ents[n_all].len = len;
@@ -307,7 +299,8 @@ int etl_vocab_build(MPI_Comm comm, const etl_strtab *local, const int64_t *local
         n_all++;
     }
     int32_t n = etl_vocab_top(ents, n_all, max_entries);
-    OOM_ABORT(etl_vocab_from_entries(ents, n, out) == HPCML_OK, comm);
+    HPCML_ALLOC_ABORT(comm, etl_vocab_from_entries(ents, n, out) == HPCML_OK,
+                      "merging a vocabulary");
     free(ents);
     free(all);
     return HPCML_OK;
@@ -321,7 +314,8 @@ int etl_vocab_from_entries(const etl_vocab_entry *ents, int32_t n, etl_vocab *ou
     int rc = out->entries ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
     for (int32_t i = 0; i < n && rc == HPCML_OK; i++) {
         int32_t id = etl_strtab_intern(&out->lookup, ents[i].bytes, ents[i].len);
-        if (id < 0) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+        if (id < 0)
+            rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
         else if (id != i)
             rc = HPCML_FAIL(HPCML_EDATA, "vocabulary entry %d ('%.*s') repeats entry %d", i + 1,
                             (int)ents[i].len, ents[i].bytes, id + 1);

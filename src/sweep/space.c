@@ -265,12 +265,8 @@ static int check_dim_values(const sweep_space *sp, int d, hpcml_config *scratch)
             rc = hpcml_config_set(scratch, dim->key, text);
         }
     }
-    if (rc != HPCML_OK) {
-        char msg[HPCML_ERRMSG_MAX];
-        snprintf(msg, sizeof msg, "sweep.space[%d] (%s %s): %s", d, dist_names[dim->dist], dim->key,
-                 hpcml_error_message());
-        hpcml_error_adopt(rc, msg, hpcml_error_where());
-    }
+    if (rc != HPCML_OK)
+        hpcml_error_context("in sweep.space[%d] (%s %s)", d, dist_names[dim->dist], dim->key);
     return rc;
 }
 

@@ -42,7 +42,10 @@ static const struct {
     int count;
     size_t off;
 } scalar_items[] = {
-#define PROG(field, type) {"/state/" #field, type, 0, offsetof(ckpt_scalars, prog.field)}
+#define PROG(field, type)                                                                          \
+    {                                                                                              \
+        "/state/" #field, type, 0, offsetof(ckpt_scalars, prog.field)                              \
+    }
     PROG(epoch, CKPT_I64),
     PROG(step_in_epoch, CKPT_I64),
     PROG(global_step, CKPT_I64),
@@ -55,7 +58,10 @@ static const struct {
 #undef PROG
     {"/state/config_hash", CKPT_I64, 0, offsetof(ckpt_scalars, config_hash)},
     {"/state/alert_run", CKPT_I64, TRAIN_MAX_ALERTS, offsetof(ckpt_scalars, prog.alert_run)},
-#define SMP(field) {"/sampler/" #field, CKPT_I64, 0, offsetof(ckpt_scalars, field)}
+#define SMP(field)                                                                                 \
+    {                                                                                              \
+        "/sampler/" #field, CKPT_I64, 0, offsetof(ckpt_scalars, field)                             \
+    }
     SMP(seed),
     SMP(rows),
     SMP(global_batch),
@@ -370,7 +376,10 @@ int checkpoint_save(trainer *t, int best)
 
 static const char *optim_name(int64_t kind)
 {
-    return kind == NN_OPT_SGD ? "sgd" : kind == NN_OPT_ADAM ? "adam" : kind == NN_OPT_ADAMW ? "adamw" : "?";
+    return kind == NN_OPT_SGD     ? "sgd"
+           : kind == NN_OPT_ADAM  ? "adam"
+           : kind == NN_OPT_ADAMW ? "adamw"
+                                  : "?";
 }
 
 static void widths_text(char *out, size_t n, const int64_t *w, int layers)
@@ -479,11 +488,10 @@ static int find_newest(trainer *t, ckpt_list *l, int *found, char *chosen, size_
     }
     free(steps);
     if (rc == HPCML_EUSAGE)
-        return HPCML_FAIL(HPCML_EUSAGE,
-                          "%s; the checkpoints are kept (resume with the checkpoint's settings, use "
-                          "another train.output_dir, or train.resume = \"never\" to delete them and "
-                          "start over)",
-                          hpcml_error_message());
+        return hpcml_error_context(
+            "the checkpoints are kept: resume with the checkpoint's settings, "
+            "use another train.output_dir, or train.resume = \"never\" to "
+            "delete them and start over");
     return rc;
 }
 

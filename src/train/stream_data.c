@@ -75,8 +75,8 @@ static void *reader_main(void *arg)
     return NULL;
 }
 
-int stream_data_init(stream_data *sd, const sampler *s, const h5_dataset *meta, int rank,
-                     int size, uint64_t chunk_rows, uint64_t window_batches)
+int stream_data_init(stream_data *sd, const sampler *s, const h5_dataset *meta, int rank, int size,
+                     uint64_t chunk_rows, uint64_t window_batches)
 {
     memset(sd, 0, sizeof *sd);
     sd->rf.file = sd->rf.x = sd->rf.y = -1;
@@ -201,7 +201,7 @@ static int load_window(stream_data *sd, uint64_t k, const float *class_weights, 
     sd->job_state[b] = 0;
     pthread_mutex_unlock(&sd->mu);
     sd->wait_s += hpcml_mono_s() - t0;
-    if (rc != HPCML_OK) hpcml_error_adopt(rc, err, "streaming reader");
+    if (rc != HPCML_OK) hpcml_error_adopt(rc, err, "streaming reader", NULL);
     /* read-ahead: the other buffer held window k - 1, already exchanged */
     if (rc == HPCML_OK && k + 1 < stream_windows_used(&sd->o)) request(sd, k + 1);
     HPCML_TRY(hpcml_mpi_agree(comm, rc));
@@ -218,8 +218,8 @@ static int load_window(stream_data *sd, uint64_t k, const float *class_weights, 
     uint64_t share_lo, share_hi;
     window_share(sd, k, &share_lo, &share_hi);
     const window_owners owners = {r_lo, size, share_lo, sd->size};
-    const row_source src = {window_owner, window_local, &owners, sd->share_x[b], sd->share_y[b],
-                            share_hi - share_lo};
+    const row_source src = {window_owner,   window_local,   &owners,
+                            sd->share_x[b], sd->share_y[b], share_hi - share_lo};
     /* past the agreement every rank is in the exchange: a failure here (a bug
      * or an MPI error) cannot be agreed on without a hang, so it aborts */
     rc = row_exchange_run(&sd->ex, sd->req, n_req, &src, sd->x, sd->y, comm);
@@ -231,9 +231,8 @@ static int load_window(stream_data *sd, uint64_t k, const float *class_weights, 
             sum += class_weights ? (double)class_weights[sd->y[t * sd->slice + j]] : 1.0;
         sd->bw[t] = sum;
     }
-    if (sd->size > 1 &&
-        MPI_Allreduce(MPI_IN_PLACE, sd->bw, (int)(s1 - s0), MPI_DOUBLE, MPI_SUM, comm) !=
-            MPI_SUCCESS)
+    if (sd->size > 1 && MPI_Allreduce(MPI_IN_PLACE, sd->bw, (int)(s1 - s0), MPI_DOUBLE, MPI_SUM,
+                                      comm) != MPI_SUCCESS)
         hpcml_mpi_abort(comm, HPCML_EINTERNAL);
     sd->cur = k;
     sd->have_cur = 1;
