@@ -9,6 +9,7 @@
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "etl/etl_quantile.h"
 #include "etl/etl_stats.h"
 
 static int is_numeric(const etl_column_spec *c)
@@ -279,7 +280,66 @@ static void fit_spread_and_scale(MPI_Comm comm, const etl_schema *s, const etl_t
     }
 }
 
-/* Phase 5: the category columns' vocabularies. */
+/* Phase 5: the quantiles of the scale = "quantile" columns, one column at a
+ * time: this rank's non-null train values sorted once, then every order
+ * statistic the quantiles need in one distributed selection, so the result
+ * is exact and the same for any rank count. */
+static void fit_quantiles(MPI_Comm comm, const etl_options *o, const etl_schema *s,
+                          const etl_table *t, const fit_work *w, etl_fit *fit)
+{
+    for (int c = 0; c < s->n_cols; c++) {
+        const etl_column_spec *col = &s->cols[c];
+        etl_col_fit *f = &fit->cols[c];
+        if (!is_numeric(col) || col->scale != ETL_SCALE_QUANTILE) continue;
+        int64_t n = w->counts[2 * c];
+        int64_t nq = etl_quantile_count(n, o->n_quantiles);
+        f->n_quantiles = nq;
+        f->quantiles = calloc((size_t)nq + 1, sizeof *f->quantiles);
+        HPCML_ALLOC_ABORT(comm, f->quantiles, "fitting the quantile transform");
+        if (nq == 0) continue;
+        /* The order statistics: each quantile's lower one and the next, deduplicated. */
+        uint64_t *ranks = malloc(2 * (size_t)nq * sizeof *ranks);
+        HPCML_ALLOC_ABORT(comm, ranks, "fitting the quantile transform");
+        int n_ranks = 0;
+        for (int64_t k = 0; k < nq; k++) {
+            int64_t lo;
+            double wt;
+            etl_quantile_position(n, nq, k, &lo, &wt);
+            for (int64_t r = lo; r <= lo + 1 && r < n; r++)
+                if (n_ranks == 0 || ranks[n_ranks - 1] < (uint64_t)r)
+                    ranks[n_ranks++] = (uint64_t)r;
+        }
+        uint64_t *keys = malloc(2 * ((size_t)w->n_fit + 1) * sizeof *keys);
+        HPCML_ALLOC_ABORT(comm, keys, "fitting the quantile transform");
+        size_t m = 0;
+        for (int64_t k = 0; k < w->n_fit; k++) {
+            double v = t->num[c][w->rows[k]];
+            if (!isnan(v)) keys[m++] = etl_double_key(v);
+        }
+        etl_sort_keys(keys, keys + w->n_fit + 1, m);
+        etl_multiselect sel;
+        HPCML_ALLOC_ABORT(comm, etl_multiselect_init(&sel, keys, m, ranks, n_ranks) == HPCML_OK,
+                          "fitting the quantile transform");
+        if (etl_multiselect_run(comm, &sel) != HPCML_OK) hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+        int at = 0;
+        for (int64_t k = 0; k < nq; k++) {
+            int64_t lo;
+            double wt;
+            etl_quantile_position(n, nq, k, &lo, &wt);
+            while (ranks[at] < (uint64_t)lo)
+                at++;
+            double a = etl_key_double(sel.prefix[at]);
+            double b = lo + 1 < n ? etl_key_double(sel.prefix[at + 1]) : a;
+            double v = etl_quantile_lerp(a, b, wt);
+            f->quantiles[k] = k > 0 && v < f->quantiles[k - 1] ? f->quantiles[k - 1] : v;
+        }
+        etl_multiselect_free(&sel);
+        free(keys);
+        free(ranks);
+    }
+}
+
+/* Phase 6: the category columns' vocabularies. */
 static void fit_vocabularies(MPI_Comm comm, const etl_schema *s, const etl_table *t, etl_fit *fit)
 {
     for (int c = 0; c < s->n_cols; c++) {
@@ -310,7 +370,7 @@ static void fit_vocabularies(MPI_Comm comm, const etl_schema *s, const etl_table
     }
 }
 
-/* Phase 6: the feature layout, names and per-feature scaling. */
+/* Phase 7: the feature layout, names and per-feature scaling. */
 static void fit_layout(MPI_Comm comm, const etl_schema *s, etl_fit *fit)
 {
     int nc = s->n_cols, nf = 0;
@@ -353,7 +413,6 @@ static void fit_layout(MPI_Comm comm, const etl_schema *s, etl_fit *fit)
 int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, const etl_table *t,
                     etl_fit *fit)
 {
-    (void)o;
     memset(fit, 0, sizeof *fit);
     fit->n_cols = s->n_cols;
     fit->cols = calloc((size_t)s->n_cols + 1, sizeof *fit->cols);
@@ -363,6 +422,7 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
     fit_moments(comm, s, t, &w);
     fit_impute_values(comm, s, t, &w, fit);
     fit_spread_and_scale(comm, s, t, &w, fit);
+    fit_quantiles(comm, o, s, t, &w, fit);
     fit_work_free(&w);
     fit_vocabularies(comm, s, t, fit);
     fit_layout(comm, s, fit);
@@ -416,6 +476,14 @@ void etl_encode_rows(const etl_schema *s, const etl_fit *fit, const etl_table *t
         }
         const double *x = t->num[c];
         const double impute = f->impute_value, offset = f->offset, mul = f->mul;
+        if (col->scale == ETL_SCALE_QUANTILE) {
+            for (int64_t r = 0; r < n; r++, o += nf) {
+                double v = x[rows[r]];
+                if (isnan(v)) v = impute;
+                o[0] = (float)etl_quantile_normal(v, f->quantiles, f->n_quantiles);
+            }
+            continue;
+        }
         for (int64_t r = 0; r < n; r++, o += nf) {
             double v = x[rows[r]];
             if (isnan(v)) v = impute;
@@ -429,6 +497,7 @@ void etl_fit_free(etl_fit *fit)
     for (int c = 0; c < fit->n_cols; c++) {
         etl_vocab_free(&fit->cols[c].vocab);
         free(fit->cols[c].local_to_index);
+        free(fit->cols[c].quantiles);
     }
     for (int j = 0; j < fit->n_features; j++)
         free(fit->feature_names[j]);
