@@ -13,17 +13,13 @@ order (src/train/checkpoint.c), so this file checks that definition too."""
 import shutil
 import sys
 
+import os
+
 import h5py
 import numpy as np
 
-M64 = (1 << 64) - 1
-
-
-def mix64(x):
-    z = (x + 0x9E3779B97F4A7C15) & M64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
-    return z ^ (z >> 31)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from etl_adult_check import M64, mix64  # noqa: E402  (splitmix64's finalizer, rng_mix64)
 
 
 def hash_bytes(data, seed):
