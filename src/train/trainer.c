@@ -158,6 +158,11 @@ static const enum_row lr_schedules[] = {
     {"constant", NN_LR_CONSTANT}, {"step", NN_LR_STEP}, {"cosine", NN_LR_COSINE}};
 enum { LR_SCALING_NONE, LR_SCALING_LINEAR };
 static const enum_row lr_scalings[] = {{"none", LR_SCALING_NONE}, {"linear", LR_SCALING_LINEAR}};
+enum { DEVICE_CPU, DEVICE_CUDA, DEVICE_AUTO };
+static const enum_row devices[] = {{"cpu", DEVICE_CPU}, {"cuda", DEVICE_CUDA}, {"auto", DEVICE_AUTO}};
+enum { CW_NONE, CW_DATASET, CW_CONFIG };
+static const enum_row class_weight_modes[] = {
+    {"none", CW_NONE}, {"dataset", CW_DATASET}, {"config", CW_CONFIG}};
 
 static int parse_config(trainer *t)
 {
@@ -173,7 +178,7 @@ static int parse_config(trainer *t)
     t->shape.n_hidden = nh;
     for (int i = 0; i < nh; i++)
         t->shape.hidden[i] = (int)hidden[i];
-    int act, opt;
+    int act = NN_ACT_RELU, opt = NN_OPT_ADAM; /* set by MAP_ENUM (or it fails) */
     HPCML_TRY(MAP_ENUM(cfg, "train.activation", activations, &act));
     t->shape.act = (nn_activation)act;
     t->shape.dropout_p = (float)cfg_float(cfg, "train.dropout");
@@ -248,15 +253,16 @@ static int gpus_shared(trainer *t, MPI_Comm node, const char *bus)
 
 static int select_backend(trainer *t)
 {
-    const char *device = cfg_str(t->cfg, "train.device");
-    if (strcmp(device, "cpu") == 0) return HPCML_OK;
+    int device = DEVICE_CPU; /* set by MAP_ENUM; the same on every rank (one configuration) */
+    HPCML_TRY(MAP_ENUM(t->cfg, "train.device", devices, &device));
+    if (device == DEVICE_CPU) return HPCML_OK;
     char why[512] = "";
     const int n_dev = nn_gpu_device_count(why, sizeof why);
     int have = n_dev > 0, all = have;
     HPCML_MPI_CHECK(MPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, t->comm));
     if (!all) {
         int rc = HPCML_OK;
-        if (strcmp(device, "cuda") == 0)
+        if (device == DEVICE_CUDA)
             rc = have ? HPCML_FAIL(HPCML_EUSAGE,
                                    "train.device = \"cuda\": another rank has no usable CUDA "
                                    "device")
@@ -336,13 +342,14 @@ static int check_classes(trainer *t, const char *path, uint64_t train_rows)
 
 static int load_class_weights(trainer *t, h5_dataset *ds)
 {
-    const char *mode = cfg_str(t->cfg, "train.class_weights");
+    int mode = CW_NONE; /* set by MAP_ENUM */
+    HPCML_TRY(MAP_ENUM(t->cfg, "train.class_weights", class_weight_modes, &mode));
     const int C = t->n_classes;
-    if (strcmp(mode, "none") == 0) return HPCML_OK;
+    if (mode == CW_NONE) return HPCML_OK;
     t->class_weights = malloc((size_t)C * sizeof *t->class_weights);
     t->class_weights_d = malloc((size_t)C * sizeof *t->class_weights_d);
     HPCML_CHECK(t->class_weights && t->class_weights_d, HPCML_EINTERNAL, "out of memory");
-    if (strcmp(mode, "dataset") == 0) {
+    if (mode == CW_DATASET) {
         int found = 0;
         HPCML_TRY(h5_dataset_class_weights(ds, t->class_weights_d, &found));
         HPCML_CHECK(found, HPCML_EDATA,
@@ -453,7 +460,7 @@ static int build_model(trainer *t)
     const hpcml_config *cfg = t->cfg;
     nn_lr_schedule *s = &t->lr_sched;
     memset(s, 0, sizeof *s);
-    int kind, scaling;
+    int kind = NN_LR_CONSTANT, scaling = LR_SCALING_NONE; /* set by MAP_ENUM */
     HPCML_TRY(MAP_ENUM(cfg, "train.lr_schedule", lr_schedules, &kind));
     HPCML_TRY(MAP_ENUM(cfg, "train.lr_scaling", lr_scalings, &scaling));
     s->kind = (nn_lr_kind)kind;

@@ -33,18 +33,18 @@ early_signal() {
   signo=$(kill -l "$sig")
   "${MPIRUN[@]}" -np "$np" "$train" "${common[@]}" -s "train.output_dir=$out" "$@" \
     >"$TMP/out" 2>"$TMP/err" &
-  local pid=$! sent=0 p i
+  local pid=$! sent=0 p now
   declare -A seen=() done_pids=()
-  for ((i = 0; i < 2000 && sent < np; i++)); do
+  while ((sent < np)) && kill -0 $pid 2>/dev/null; do
     for p in $(pgrep -P $pid || true); do
       [[ -n ${done_pids[$p]:-} ]] && continue
       [[ $(readlink "/proc/$p/exe" 2>/dev/null) == */hpcml-train ]] || continue
-      seen[$p]=${seen[$p]:-$i}
-      catches "$p" "$signo" || ((i - seen[$p] >= 25)) || continue
+      now=${EPOCHREALTIME/./} # microseconds
+      seen[$p]=${seen[$p]:-$now}
+      catches "$p" "$signo" || ((now - seen[$p] >= 250000)) || continue
       kill -s "$sig" "$p" 2>/dev/null && sent=$((sent + 1))
       done_pids[$p]=1
     done
-    sleep 0.01
   done
   rc=0
   wait $pid || rc=$?
