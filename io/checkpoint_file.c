@@ -2,6 +2,7 @@
  * checkpoint_file.h. */
 #include "io/checkpoint_file.h"
 
+#include <errno.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,14 +141,27 @@ int ckpt_file_write(const char *path, const ckpt_item *items, int n_items)
     h5_quiet_begin(&q);
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     H5Pset_obj_track_times(fcpl, 0); /* the root group too */
+    /* errno after a failed call is the failed system call's (HDF5's POSIX
+     * driver leaves it), so it is cleared before each phase that writes. */
+    errno = 0;
     hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
     H5Pclose(fcpl);
+    int err = file < 0 ? errno : 0;
+    errno = 0;
     int bad = file < 0 ? -1 : write_items(file, items, n_items);
-    if (file >= 0 && H5Fclose(file) < 0) bad = -1;
+    if (file >= 0 && bad) err = errno;
+    if (file >= 0) {
+        if (!bad) errno = 0;
+        if (H5Fclose(file) < 0 && !bad) { /* the metadata and small data go out here */
+            err = errno;
+            bad = -1;
+        }
+    }
     h5_quiet_end(&q);
     if (bad) {
         unlink(tmp);
-        return HPCML_FAIL(HPCML_EIO, "cannot write checkpoint %s", tmp);
+        return HPCML_FAIL(HPCML_EIO, "cannot write checkpoint %s: %s", tmp,
+                          err ? strerror(err) : "HDF5 reported no system error");
     }
     int rc = atomic_rename_durable(tmp, path);
     if (rc != HPCML_OK) unlink(tmp);
@@ -163,7 +177,9 @@ static int read_attr(hid_t obj, const char *name, hid_t mtype, void *v)
     return rc;
 }
 
-static int read_items(hid_t file, const char *path, ckpt_item *items, int n_items, int verify)
+/* The magic and the format version of an open checkpoint (see
+ * ckpt_file_version for the codes). */
+static int check_header(hid_t file, const char *path, int *version)
 {
     char magic[64] = {0};
     hid_t a = H5Aopen(file, "hpcml_format", H5P_DEFAULT);
@@ -177,11 +193,24 @@ static int read_items(hid_t file, const char *path, ckpt_item *items, int n_item
     }
     HPCML_CHECK(strcmp(magic, HPCML_CHECKPOINT_MAGIC) == 0, HPCML_EDATA,
                 "%s is not an hpcml checkpoint", path);
-    int32_t version = -1;
-    HPCML_CHECK(read_attr(file, "format_version", H5T_NATIVE_INT32, &version) == 0 &&
-                    version == HPCML_CHECKPOINT_VERSION,
-                HPCML_EDATA, "%s: checkpoint format version %d, expected %d", path, version,
+    int32_t v = -1;
+    HPCML_CHECK(read_attr(file, "format_version", H5T_NATIVE_INT32, &v) == 0, HPCML_EDATA,
+                "%s: no format_version (corrupt)", path);
+    *version = (int)v;
+    /* Intact but of a format this build does not know: not corrupt, so
+     * never skipped or deleted as such (the caller stops). */
+    HPCML_CHECK(v >= HPCML_CHECKPOINT_VERSION_MIN && v <= HPCML_CHECKPOINT_VERSION, HPCML_EUSAGE,
+                "%s: checkpoint format version %d; this hpcml (%s) reads versions %d to %d: "
+                "resume it with the hpcml that wrote it",
+                path, (int)v, hpcml_version_string(), HPCML_CHECKPOINT_VERSION_MIN,
                 HPCML_CHECKPOINT_VERSION);
+    return HPCML_OK;
+}
+
+static int read_items(hid_t file, const char *path, ckpt_item *items, int n_items, int verify)
+{
+    int version;
+    HPCML_TRY(check_header(file, path, &version));
     uint64_t stored = 0;
     HPCML_CHECK(read_attr(file, "checksum", H5T_NATIVE_UINT64, &stored) == 0, HPCML_EDATA,
                 "%s: no checksum", path);
@@ -250,6 +279,21 @@ int ckpt_file_read(const char *path, ckpt_item *items, int n_items)
 int ckpt_file_peek(const char *path, ckpt_item *items, int n_items)
 {
     return read_file(path, items, n_items, 0);
+}
+
+int ckpt_file_version(const char *path, int *version)
+{
+    *version = -1;
+    h5_quiet q;
+    h5_quiet_begin(&q);
+    hid_t file;
+    int rc = open_ckpt(path, &file);
+    if (rc == HPCML_OK) {
+        rc = check_header(file, path, version);
+        H5Fclose(file);
+    }
+    h5_quiet_end(&q);
+    return rc;
 }
 
 int ckpt_file_item_shape(const char *path, const char *name, int *rank, uint64_t dims[2])

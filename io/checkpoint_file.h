@@ -30,7 +30,13 @@
 #include <stdint.h>
 
 #define HPCML_CHECKPOINT_MAGIC   "hpcml-checkpoint"
-#define HPCML_CHECKPOINT_VERSION 1
+/* format_version: bumped whenever the trainer's item list changes (see
+ * src/train/checkpoint.c for what each version holds). Files from
+ * HPCML_CHECKPOINT_VERSION_MIN on are read (the items a version lacks get
+ * defaults there); any other version is HPCML_EUSAGE naming it, never
+ * "corrupt", so such a file is kept. */
+#define HPCML_CHECKPOINT_VERSION     2
+#define HPCML_CHECKPOINT_VERSION_MIN 1
 
 typedef enum { CKPT_F32 = 0, CKPT_F64 = 1, CKPT_I64 = 2 } ckpt_type;
 
@@ -43,7 +49,8 @@ typedef struct {
 } ckpt_item;
 
 /* Write items to path atomically: a temp file in the same directory,
- * H5Fclose, fsync, rename over path, fsync of the directory. */
+ * H5Fclose, fsync, rename over path, fsync of the directory. A failed
+ * write names the reason (strerror: "No space left on device"). */
 int ckpt_file_write(const char *path, const ckpt_item *items, int n_items);
 
 /* Read items from path (shapes must match) and verify the checksum. */
@@ -54,6 +61,12 @@ int ckpt_file_read(const char *path, ckpt_item *items, int n_items);
  * item list for ckpt_file_read is built from it. Nothing read this way is
  * trusted until ckpt_file_read has verified the same list. */
 int ckpt_file_peek(const char *path, ckpt_item *items, int n_items);
+
+/* The format_version of the checkpoint at path (not verified: the checksum
+ * is checked by ckpt_file_read). HPCML_EDATA when path is no hpcml
+ * checkpoint or has no version, HPCML_EIO when it cannot be opened, and
+ * HPCML_EUSAGE naming the version when this build cannot read it. */
+int ckpt_file_version(const char *path, int *version);
 
 /* The rank (0..2) and dims of item `name` in path, *rank = -1 when the file
  * has no such item; HPCML_EDATA / HPCML_EIO when the file cannot be opened. */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 
 #include "core/app.h"
+#include "core/status.h"
+#include "train/signals.h"
 #include "train/trainer.h"
 
 enum { OPT_VERIFY = 0, OPT_PACKAGE = 1, OPT_OUTPUT = 2 };
@@ -35,5 +37,8 @@ int main(int argc, char **argv)
         .options = options,
         .run = run,
     };
+    /* First: a preemption signal during MPI_Init or the load is a request
+     * (exit 75), not the signal's default action that kills the rank. */
+    if (signals_install_early() != HPCML_OK) return HPCML_EINTERNAL;
     return app_main(&def, argc, argv);
 }

@@ -1,12 +1,17 @@
 /* backend.h — the compute backend: one table of operations the trainer and
  * the model call for every piece of numerical work.
  *
- * The trainer never calls BLAS, CUDA or MPI collectives directly; it calls
- * through an nn_backend (compare IOR's aiori table, PETSc's _MatOps). Each
- * implementation fills the table with designated initializers in its own
- * file: backend_cpu.c (OpenBLAS + plain C loops) here, a CUDA one (cuBLAS +
- * kernels over elementwise.h + NCCL) in cuda/. nn_backend_by_name picks one
- * at run time.
+ * Every operation on model, gradient and optimizer buffers goes through an
+ * nn_backend (compare IOR's aiori table, PETSc's _MatOps): the model and the
+ * trainer never call BLAS or CUDA for the math, and the gradient sum is the
+ * table's allreduce_sum. The trainer does call MPI itself for control and
+ * bookkeeping — status agreement, the preemption vote, the epoch's loss and
+ * batch-weight sums, timings, the row exchange — and OpenBLAS only to set
+ * its thread count. Each implementation fills the table with designated
+ * initializers in its own file: backend_cpu.c (OpenBLAS + plain C loops)
+ * here, a CUDA one (cuBLAS + kernels over elementwise.h + NCCL) in cuda/.
+ * nn_backend_by_name picks one at run time from the table in
+ * backend_registry.c.
  *
  * Conventions for every operation:
  *   - float32 data, row-major matrices; "rows" is the batch dimension.

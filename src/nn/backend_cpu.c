@@ -565,11 +565,3 @@ const nn_backend nn_backend_cpu = {
     .allreduce_sum_f64 = nn_allreduce_single_f64,
     .comm_ctx = NULL,
 };
-
-const nn_backend *nn_backend_by_name(const char *name)
-{
-    if (!name) return NULL;
-    if (strcmp(name, nn_backend_cpu.name) == 0) return &nn_backend_cpu;
-    if (strcmp(name, "cuda") == 0) return nn_gpu_backend(); /* the plugin, opened now */
-    return NULL;
-}

@@ -19,6 +19,16 @@
 
 #define MAX_ITEMS (2 * (MLP_MAX_HIDDEN + 1) + 48)
 
+/* Format versions (io/checkpoint_file.h HPCML_CHECKPOINT_VERSION), item by
+ * item in file order:
+ *   2  every item below, all required.
+ *   1  the same without /sampler/stream_chunk_rows, /sampler/stream_window_batches
+ *      (added with streaming: a file without them was written in memory mode,
+ *      so they default to 0, 0) and without /state/dataset_id (added for the
+ *      dataset check: without it the dataset is not checked). Version-1 files
+ *      of later builds hold some of them; the reader takes what the file holds.
+ * A new item bumps the version; its default for older files is stated here. */
+
 /* Every scalar of a checkpoint, in one flat struct so it can be broadcast
  * as bytes (all ranks of a job share one architecture). */
 typedef struct {
@@ -32,6 +42,12 @@ typedef struct {
     int64_t stream_chunk_rows, stream_window_batches; /* 0, 0: memory mode */
     int64_t dataset_id; /* h5_dataset_identity; the last item, absent in older files */
 } ckpt_scalars;
+
+/* Which of the items added after version 1 a file holds (all in version 2). */
+typedef struct {
+    int stream; /* /sampler/stream_chunk_rows, /sampler/stream_window_batches */
+    int dataset_id;
+} ckpt_since_v1;
 
 /* The scalar items stored after the optimizer moments, in file order (the
  * order is part of the checksum): name, type, element count (0 = scalar)
@@ -68,8 +84,6 @@ static const struct {
     SMP(drop_last),
     SMP(steps_per_epoch),
     SMP(ranks),
-    SMP(stream_chunk_rows),
-    SMP(stream_window_batches),
 #undef SMP
 };
 
@@ -78,7 +92,7 @@ typedef struct {
     char names[MAX_ITEMS][64];
     int n;
     ckpt_scalars s;
-    int has_dataset_id;
+    ckpt_since_v1 has;
     size_t n_params;
     float *params, *m, *v; /* host copies, n_params each (m, v may be NULL) */
 } ckpt_list;
@@ -109,7 +123,7 @@ static void list_free(ckpt_list *l)
  * optimizer moments has_m, has_v, pointing into l's storage (parameters in
  * mlp.c's layout: layer by layer, weight then bias). */
 static int list_build_layout(ckpt_list **out, const int64_t *widths, int n_layers, int has_m,
-                             int has_v, int has_dataset_id)
+                             int has_v, ckpt_since_v1 has)
 {
     *out = NULL;
     HPCML_CHECK(n_layers >= 1 && n_layers <= MLP_MAX_HIDDEN + 1, HPCML_EDATA,
@@ -155,34 +169,41 @@ static int list_build_layout(ckpt_list **out, const int64_t *widths, int n_layer
     for (size_t i = 0; i < sizeof scalar_items / sizeof scalar_items[0]; i++)
         add(l, scalar_items[i].name, scalar_items[i].type, scalar_items[i].count > 0 ? 1 : 0,
             (uint64_t)scalar_items[i].count, 0, (char *)s + scalar_items[i].off);
-    l->has_dataset_id = has_dataset_id;
-    if (has_dataset_id) add(l, "/state/dataset_id", CKPT_I64, 0, 0, 0, &s->dataset_id);
+    l->has = has;
+    if (has.stream) {
+        add(l, "/sampler/stream_chunk_rows", CKPT_I64, 0, 0, 0, &s->stream_chunk_rows);
+        add(l, "/sampler/stream_window_batches", CKPT_I64, 0, 0, 0, &s->stream_window_batches);
+    }
+    if (has.dataset_id) add(l, "/state/dataset_id", CKPT_I64, 0, 0, 0, &s->dataset_id);
     *out = l;
     return HPCML_OK;
 }
 
 /* The item list for t's model and optimizer. */
-static int list_build(ckpt_list **out, const trainer *t)
+static int list_build(ckpt_list **out, const checkpoint_ctx *t)
 {
-    const mlp *m = &t->model;
+    const mlp *m = t->model;
     int64_t widths[MLP_MAX_HIDDEN + 2];
     for (int k = 0; k <= m->n_layers; k++)
         widths[k] = m->width[k];
-    int rc = list_build_layout(out, widths, m->n_layers, t->opt.m != NULL, t->opt.v != NULL, 1);
+    const ckpt_since_v1 all = {1, 1}; /* what this build writes: the current version */
+    int rc = list_build_layout(out, widths, m->n_layers, t->opt->m != NULL, t->opt->v != NULL, all);
     if (rc == HPCML_EDATA) return HPCML_FAIL(HPCML_EINTERNAL, "%s", hpcml_error_message());
     return rc;
 }
 
 /* The item list of what the checkpoint at path holds, whatever this run's
- * configuration: its widths and which optimizer moments it has, read
- * unverified; ckpt_file_read(path, l) then verifies all of it. A file whose
- * layout cannot even be read is corrupt (HPCML_EDATA) or unreadable
- * (HPCML_EIO). */
+ * configuration: its format version, widths and which optimizer moments it
+ * has, read unverified; ckpt_file_read(path, l) then verifies all of it. A
+ * file whose layout cannot even be read is corrupt (HPCML_EDATA) or
+ * unreadable (HPCML_EIO); one of a format version this build does not read
+ * is HPCML_EUSAGE. */
 static int list_for_file(ckpt_list **out, const char *path)
 {
     *out = NULL;
-    int rank;
+    int rank, version;
     uint64_t dims[2];
+    HPCML_TRY(ckpt_file_version(path, &version));
     HPCML_TRY(ckpt_file_item_shape(path, "/model_info/widths", &rank, dims));
     HPCML_CHECK(rank == 1 && dims[0] >= 2 && dims[0] <= MLP_MAX_HIDDEN + 2, HPCML_EDATA,
                 "%s: no valid /model_info/widths (not an hpcml checkpoint, or corrupt)", path);
@@ -192,42 +213,49 @@ static int list_for_file(ckpt_list **out, const char *path)
     int rc = ckpt_file_peek(path, &it, 1);
     if (rc == HPCML_EUSAGE) rc = HPCML_EDATA; /* it was there a moment ago */
     HPCML_TRY(rc);
-    int has_m, has_v, has_id;
+    int has_m, has_v;
     HPCML_TRY(ckpt_file_item_shape(path, "/optimizer/m", &has_m, dims));
     HPCML_TRY(ckpt_file_item_shape(path, "/optimizer/v", &has_v, dims));
-    HPCML_TRY(ckpt_file_item_shape(path, "/state/dataset_id", &has_id, dims));
-    rc = list_build_layout(out, widths, n_layers, has_m >= 0, has_v >= 0, has_id >= 0);
+    ckpt_since_v1 has = {1, 1}; /* required from version 2 on */
+    if (version == 1) {
+        int r;
+        HPCML_TRY(ckpt_file_item_shape(path, "/sampler/stream_chunk_rows", &r, dims));
+        has.stream = r >= 0;
+        HPCML_TRY(ckpt_file_item_shape(path, "/state/dataset_id", &r, dims));
+        has.dataset_id = r >= 0;
+    }
+    rc = list_build_layout(out, widths, n_layers, has_m >= 0, has_v >= 0, has);
     if (rc == HPCML_EDATA)
         return HPCML_FAIL(HPCML_EDATA, "%s: %s: corrupt", path, hpcml_error_message());
     return rc;
 }
 
 /* trainer -> list (rank 0, before writing) */
-static int list_export(ckpt_list *l, const trainer *t)
+static int list_export(ckpt_list *l, const checkpoint_ctx *t)
 {
-    const mlp *m = &t->model;
+    const mlp *m = t->model;
     const nn_backend *be = m->be;
     const size_t bytes = m->n_params * sizeof(float);
     HPCML_TRY(mlp_get_params(m, l->params));
-    if (l->m) HPCML_TRY(be->copy_to_host(l->m, t->opt.m, bytes));
-    if (l->v) HPCML_TRY(be->copy_to_host(l->v, t->opt.v, bytes));
+    if (l->m) HPCML_TRY(be->copy_to_host(l->m, t->opt->m, bytes));
+    if (l->v) HPCML_TRY(be->copy_to_host(l->v, t->opt->v, bytes));
     ckpt_scalars *s = &l->s;
     for (int k = 0; k <= m->n_layers; k++)
         s->widths[k] = m->width[k];
-    s->activation = (int64_t)t->shape.act;
-    s->dropout = (double)t->shape.dropout_p;
-    s->optim_kind = (int64_t)t->opt.cfg.kind;
-    s->optim_step = t->opt.step;
-    s->prog = t->prog;
+    s->activation = (int64_t)t->act;
+    s->dropout = (double)t->dropout;
+    s->optim_kind = (int64_t)t->opt->cfg.kind;
+    s->optim_step = t->opt->step;
+    s->prog = *t->prog;
     s->config_hash = (int64_t)t->config_hash;
-    s->seed = (int64_t)t->smp.seed;
-    s->rows = (int64_t)t->smp.rows;
-    s->global_batch = (int64_t)t->smp.global_batch;
-    s->drop_last = t->smp.drop_last;
-    s->steps_per_epoch = (int64_t)t->smp.steps;
+    s->seed = (int64_t)t->smp->seed;
+    s->rows = (int64_t)t->smp->rows;
+    s->global_batch = (int64_t)t->smp->global_batch;
+    s->drop_last = t->smp->drop_last;
+    s->steps_per_epoch = (int64_t)t->smp->steps;
     s->ranks = t->size;
-    s->stream_chunk_rows = t->streaming ? (int64_t)t->sd.o.chunk_rows : 0;
-    s->stream_window_batches = t->streaming ? (int64_t)t->sd.o.window_batches : 0;
+    s->stream_chunk_rows = t->order.stream_chunk_rows;
+    s->stream_window_batches = t->order.stream_window_batches;
     s->dataset_id = (int64_t)t->dataset_id;
     return HPCML_OK;
 }
@@ -278,7 +306,7 @@ static int list_steps(const char *dir, int64_t **steps, int *count)
     return HPCML_OK;
 }
 
-static int prepare_rank0(trainer *t, int fresh)
+static int prepare_rank0(const checkpoint_ctx *t, int fresh)
 {
     HPCML_TRY(fs_mkdir_p(t->ckpt_dir));
     /* Temp files of a writer that died are never valid: those of dead
@@ -310,19 +338,19 @@ static int prepare_rank0(trainer *t, int fresh)
     return HPCML_OK;
 }
 
-int checkpoint_prepare_dir(trainer *t, int fresh)
+int checkpoint_prepare_dir(const checkpoint_ctx *t, int fresh)
 {
     int rc = t->rank == 0 ? prepare_rank0(t, fresh) : HPCML_OK;
     return hpcml_mpi_agree(t->comm, rc);
 }
 
-static int rotate(const trainer *t)
+static int rotate(const checkpoint_ctx *t)
 {
     int64_t *steps;
     int count;
     HPCML_TRY(list_steps(t->ckpt_dir, &steps, &count));
     char path[4400];
-    for (int i = 0; i + t->ckpt_keep < count; i++) {
+    for (int i = 0; i + t->keep < count; i++) {
         step_name(path, sizeof path, t->ckpt_dir, steps[i]);
         if (unlink(path) != 0 && errno != ENOENT)
             log_warn("cannot remove old checkpoint %s: %s", path, strerror(errno));
@@ -331,7 +359,7 @@ static int rotate(const trainer *t)
     return HPCML_OK;
 }
 
-static int save_rank0(trainer *t, int best)
+static int save_rank0(const checkpoint_ctx *t, int best)
 {
     HPCML_TRY(hpcml_fault_point("train.checkpoint", t->rank, HPCML_EIO));
     ckpt_list *l;
@@ -341,7 +369,7 @@ static int save_rank0(trainer *t, int best)
     if (best)
         best_name(path, sizeof path, t->ckpt_dir);
     else
-        step_name(path, sizeof path, t->ckpt_dir, t->prog.global_step);
+        step_name(path, sizeof path, t->ckpt_dir, t->prog->global_step);
     /* Never a checkpoint of weights that are not numbers: a resume would
      * continue from them and best.h5 would be evaluated as a model. */
     for (size_t i = 0; rc == HPCML_OK && i < l->n_params; i++)
@@ -350,7 +378,7 @@ static int save_rank0(trainer *t, int best)
                             "training diverged before epoch %lld ended: parameter %zu (or its "
                             "optimizer state) is not finite; %s not written (lower train.lr, set "
                             "train.grad_clip_norm, or check train.eps)",
-                            (long long)t->prog.epoch, i, path);
+                            (long long)t->prog->epoch, i, path);
     if (rc == HPCML_OK) rc = ckpt_file_write(path, l->items, l->n);
     list_free(l);
     HPCML_TRY(rc);
@@ -363,12 +391,12 @@ static int save_rank0(trainer *t, int best)
         HPCML_TRY(atomic_write_text(latest, text));
         HPCML_TRY(rotate(t));
     }
-    log_debug("checkpoint %s (epoch %lld, step %lld)", path, (long long)t->prog.epoch,
-              (long long)t->prog.global_step);
+    log_debug("checkpoint %s (epoch %lld, step %lld)", path, (long long)t->prog->epoch,
+              (long long)t->prog->global_step);
     return HPCML_OK;
 }
 
-int checkpoint_save(trainer *t, int best)
+int checkpoint_save(const checkpoint_ctx *t, int best)
 {
     int rc = t->rank == 0 ? save_rank0(t, best) : HPCML_OK;
     return hpcml_mpi_agree(t->comm, rc);
@@ -389,12 +417,11 @@ static void widths_text(char *out, size_t n, const int64_t *w, int layers)
         off += snprintf(out + off, n - (size_t)off, k ? " -> %lld" : "%lld", (long long)w[k]);
 }
 
-/* Whether this run can continue from the verified checkpoint f read from
- * path: the same architecture and optimizer state. HPCML_EUSAGE naming
- * the checkpoint's setting and this run's when not. */
-static int check_compatible(const trainer *t, const char *path, const ckpt_list *f)
+/* Whether the verified checkpoint f read from path holds this run's model
+ * architecture (HPCML_EUSAGE naming both when not). */
+static int check_architecture(const checkpoint_ctx *t, const char *path, const ckpt_list *f)
 {
-    const mlp *m = &t->model;
+    const mlp *m = t->model;
     const int f_layers = f->items[0].rank == 1 ? (int)f->items[0].dims[0] - 1 : -1;
     int same = f_layers == m->n_layers;
     for (int k = 0; same && k <= m->n_layers; k++)
@@ -411,29 +438,38 @@ static int check_compatible(const trainer *t, const char *path, const ckpt_list 
                           "dataset's features and classes changed)",
                           path, a, b);
     }
-    HPCML_CHECK(f->s.activation == (int64_t)t->shape.act, HPCML_EUSAGE,
+    return HPCML_OK;
+}
+
+/* Whether this run can continue from the verified checkpoint f read from
+ * path: the same architecture and optimizer state. HPCML_EUSAGE naming
+ * the checkpoint's setting and this run's when not. */
+static int check_compatible(const checkpoint_ctx *t, const char *path, const ckpt_list *f)
+{
+    HPCML_TRY(check_architecture(t, path, f));
+    HPCML_CHECK(f->s.activation == (int64_t)t->act, HPCML_EUSAGE,
                 "%s was written with train.activation = \"%s\"; this run has \"%s\"", path,
                 f->s.activation == NN_ACT_GELU ? "gelu" : "relu",
-                t->shape.act == NN_ACT_GELU ? "gelu" : "relu");
-    const int64_t kind = (int64_t)t->opt.cfg.kind;
+                t->act == NN_ACT_GELU ? "gelu" : "relu");
+    const int64_t kind = (int64_t)t->opt->cfg.kind;
     HPCML_CHECK(f->s.optim_kind == kind, HPCML_EUSAGE,
                 "%s was written with train.optimizer = \"%s\"; this run has train.optimizer = "
                 "\"%s\"",
                 path, optim_name(f->s.optim_kind), optim_name(kind));
     /* The data it was trained on (older checkpoints do not say). */
-    HPCML_CHECK(!f->has_dataset_id || (uint64_t)f->s.dataset_id == t->dataset_id, HPCML_EUSAGE,
+    HPCML_CHECK(!f->has.dataset_id || (uint64_t)f->s.dataset_id == t->dataset_id, HPCML_EUSAGE,
                 "%s was written while training on another dataset (identity %016llx; %s now is "
                 "%016llx: hpcml-etl ran again on other data or settings?); continuing would mix "
                 "the two and keep the old best metric",
-                path, (unsigned long long)f->s.dataset_id, cfg_str(t->cfg, "train.dataset"),
+                path, (unsigned long long)f->s.dataset_id, t->dataset,
                 (unsigned long long)t->dataset_id);
     const int f_m = f->m != NULL, f_v = f->v != NULL;
-    const int my_m = t->opt.m != NULL, my_v = t->opt.v != NULL;
+    const int my_m = t->opt->m != NULL, my_v = t->opt->v != NULL;
     if (kind == NN_OPT_SGD)
         HPCML_CHECK(f_m == my_m && f_v == my_v, HPCML_EUSAGE,
                     "%s was written with SGD %s momentum buffers (train.momentum %s 0); this run "
                     "has train.momentum = %g",
-                    path, f_m ? "with" : "without", f_m ? ">" : "=", t->opt.cfg.momentum);
+                    path, f_m ? "with" : "without", f_m ? ">" : "=", t->opt->cfg.momentum);
     HPCML_CHECK(f_m == my_m && f_v == my_v, HPCML_EUSAGE,
                 "%s holds optimizer moments (m: %s, v: %s) that train.optimizer = \"%s\" does not "
                 "use (m: %s, v: %s)",
@@ -448,7 +484,7 @@ static int check_compatible(const trainer *t, const char *path, const ckpt_list 
  * HPCML_EDATA / HPCML_EIO: corrupt or unreadable (an older one may be
  * tried); HPCML_EUSAGE: intact but for another model or optimizer (never
  * deleted: the caller stops). */
-static int read_compatible(const trainer *t, const char *path, ckpt_list *into)
+static int read_compatible(const checkpoint_ctx *t, const char *path, ckpt_list *into)
 {
     ckpt_list *f;
     HPCML_TRY(list_for_file(&f, path));
@@ -466,7 +502,7 @@ static int read_compatible(const trainer *t, const char *path, ckpt_list *into)
 }
 
 /* Rank 0: the newest step-*.h5 that reads back intact, into l. */
-static int find_newest(trainer *t, ckpt_list *l, int *found, char *chosen, size_t chosen_n)
+static int find_newest(const checkpoint_ctx *t, ckpt_list *l, int *found, char *chosen, size_t chosen_n)
 {
     *found = 0;
     int64_t *steps;
@@ -505,13 +541,13 @@ static int bcast_floats(float *buf, size_t n, MPI_Comm comm)
 }
 
 /* All ranks: list -> trainer. */
-static int list_import(trainer *t, const ckpt_list *l)
+static int list_import(const checkpoint_ctx *t, const ckpt_list *l)
 {
     const ckpt_scalars *s = &l->s;
-    mlp *m = &t->model;
+    mlp *m = t->model;
     /* architecture and optimizer: check_compatible on rank 0 */
-    const int64_t chunk = t->streaming ? (int64_t)t->sd.o.chunk_rows : 0;
-    const int64_t window = t->streaming ? (int64_t)t->sd.o.window_batches : 0;
+    const int64_t chunk = t->order.stream_chunk_rows;
+    const int64_t window = t->order.stream_window_batches;
     /* streaming mode's chunk and window sizes shape its order (docs/train.md) */
     HPCML_CHECK(s->prog.step_in_epoch == 0 ||
                     (s->stream_chunk_rows == chunk && s->stream_window_batches == window),
@@ -522,17 +558,17 @@ static int list_import(trainer *t, const ckpt_list *l)
                 "train.streaming, stream_chunk_rows and stream_window_batches",
                 (long long)s->prog.epoch + 1, (long long)s->stream_chunk_rows,
                 (long long)s->stream_window_batches, (long long)chunk, (long long)window);
-    const int same_sampler = s->rows == (int64_t)t->smp.rows &&
-                             s->global_batch == (int64_t)t->smp.global_batch &&
-                             s->drop_last == t->smp.drop_last && s->seed == (int64_t)t->smp.seed &&
+    const int same_sampler = s->rows == (int64_t)t->smp->rows &&
+                             s->global_batch == (int64_t)t->smp->global_batch &&
+                             s->drop_last == t->smp->drop_last && s->seed == (int64_t)t->smp->seed &&
                              s->stream_chunk_rows == chunk && s->stream_window_batches == window;
     HPCML_CHECK(same_sampler || s->prog.step_in_epoch == 0, HPCML_EUSAGE,
                 "the checkpoint stopped in the middle of epoch %lld with another data order "
                 "(rows %lld, batch %lld, seed %lld); it cannot continue with rows %llu, batch "
                 "%llu, seed %llu",
                 (long long)s->prog.epoch + 1, (long long)s->rows, (long long)s->global_batch,
-                (long long)s->seed, (unsigned long long)t->smp.rows,
-                (unsigned long long)t->smp.global_batch, (unsigned long long)t->smp.seed);
+                (long long)s->seed, (unsigned long long)t->smp->rows,
+                (unsigned long long)t->smp->global_batch, (unsigned long long)t->smp->seed);
     if (!same_sampler)
         log_warn("resuming with another data order than the checkpoint's (rows, batch size, "
                  "drop_last, seed or streaming settings changed)");
@@ -540,16 +576,16 @@ static int list_import(trainer *t, const ckpt_list *l)
         log_info("the configuration changed since the checkpoint (e.g. train.epochs); continuing");
     const size_t bytes = m->n_params * sizeof(float);
     HPCML_TRY(mlp_set_params(m, l->params));
-    if (l->m) HPCML_TRY(m->be->copy_to_device(t->opt.m, l->m, bytes));
-    if (l->v) HPCML_TRY(m->be->copy_to_device(t->opt.v, l->v, bytes));
-    t->opt.step = (long)s->optim_step;
-    t->prog = s->prog;
+    if (l->m) HPCML_TRY(m->be->copy_to_device(t->opt->m, l->m, bytes));
+    if (l->v) HPCML_TRY(m->be->copy_to_device(t->opt->v, l->v, bytes));
+    t->opt->step = (long)s->optim_step;
+    *t->prog = s->prog;
     /* rank 0 carries the partial epoch's loss so the epoch's sum counts it once */
-    if (t->rank != 0) t->prog.part_loss_sum = t->prog.part_weight_sum = 0.0;
+    if (t->rank != 0) t->prog->part_loss_sum = t->prog->part_weight_sum = 0.0;
     return HPCML_OK;
 }
 
-int checkpoint_resume(trainer *t, int *resumed)
+int checkpoint_resume(const checkpoint_ctx *t, int *resumed)
 {
     *resumed = 0;
     ckpt_list *l = NULL;
@@ -560,26 +596,23 @@ int checkpoint_resume(trainer *t, int *resumed)
     rc = hpcml_mpi_agree(t->comm, rc);
     if (rc != HPCML_OK) goto done;
 
-    HPCML_TRY_GOTO(rc,
-                   MPI_Bcast(&found, 1, MPI_INT, 0, t->comm) == MPI_SUCCESS
-                       ? HPCML_OK
-                       : HPCML_FAIL(HPCML_EINTERNAL, "MPI_Bcast failed"),
-                   done);
+    /* From here every rank runs the same broadcasts: an MPI error ends the job. */
+    HPCML_MPI_CHECK_ABORT(t->comm, MPI_Bcast(&found, 1, MPI_INT, 0, t->comm));
     if (!found) goto done;
-    const size_t n = t->model.n_params;
-    if (MPI_Bcast(&l->s, (int)sizeof l->s, MPI_BYTE, 0, t->comm) != MPI_SUCCESS ||
-        bcast_floats(l->params, n, t->comm) != HPCML_OK ||
+    const size_t n = t->model->n_params;
+    HPCML_MPI_CHECK_ABORT(t->comm, MPI_Bcast(&l->s, (int)sizeof l->s, MPI_BYTE, 0, t->comm));
+    if (bcast_floats(l->params, n, t->comm) != HPCML_OK ||
         (l->m && bcast_floats(l->m, n, t->comm) != HPCML_OK) ||
         (l->v && bcast_floats(l->v, n, t->comm) != HPCML_OK))
         hpcml_mpi_abort(t->comm, HPCML_EINTERNAL);
     rc = hpcml_mpi_agree(t->comm, list_import(t, l));
     if (rc != HPCML_OK) goto done;
     log_info("resuming from %s: epoch %lld, step %lld of the epoch, global step %lld", chosen,
-             (long long)t->prog.epoch, (long long)t->prog.step_in_epoch,
-             (long long)t->prog.global_step);
+             (long long)t->prog->epoch, (long long)t->prog->step_in_epoch,
+             (long long)t->prog->global_step);
 
     /* The best model so far, for the final evaluation. */
-    if (t->rank == 0 && t->prog.best_epoch > 0) {
+    if (t->rank == 0 && t->prog->best_epoch > 0) {
         char path[4400];
         best_name(path, sizeof path, t->ckpt_dir);
         int brc = read_compatible(t, path, l);
@@ -592,30 +625,31 @@ int checkpoint_resume(trainer *t, int *resumed)
             hpcml_error_clear();
         }
     }
-    if (MPI_Bcast(&best_found, 1, MPI_INT, 0, t->comm) != MPI_SUCCESS ||
-        (best_found && bcast_floats(t->best_params, n, t->comm) != HPCML_OK))
+    HPCML_MPI_CHECK_ABORT(t->comm, MPI_Bcast(&best_found, 1, MPI_INT, 0, t->comm));
+    if (best_found && bcast_floats(t->best_params, n, t->comm) != HPCML_OK)
         hpcml_mpi_abort(t->comm, HPCML_EINTERNAL);
-    t->have_best = best_found;
+    *t->have_best = best_found;
     *resumed = 1;
 done:
     if (l) list_free(l);
     return rc;
 }
 
-int checkpoint_read_params(trainer *t, const char *path, float *params, int64_t *epoch)
+int checkpoint_read_params(const checkpoint_ctx *t, const char *path, float *params, int64_t *epoch)
 {
     ckpt_list *l = NULL;
-    HPCML_TRY(list_build(&l, t));
+    HPCML_TRY(list_for_file(&l, path)); /* any readable format version */
     int rc = ckpt_file_read(path, l->items, l->n);
+    if (rc == HPCML_OK) rc = check_architecture(t, path, l);
     if (rc == HPCML_OK) {
-        memcpy(params, l->params, t->model.n_params * sizeof(float));
+        memcpy(params, l->params, t->model->n_params * sizeof(float));
         *epoch = l->s.prog.epoch;
     }
     list_free(l);
     return rc;
 }
 
-int checkpoint_verify_dir(trainer *t)
+int checkpoint_verify_dir(const checkpoint_ctx *t)
 {
     int64_t *steps;
     int count;
@@ -641,6 +675,9 @@ int checkpoint_verify_dir(trainer *t)
                        hpcml_error_message());
                 hpcml_error_clear();
             }
+        } else if (frc == HPCML_EUSAGE) { /* intact, but of a format this build cannot read */
+            printf("unknown  %s: %s\n", path, hpcml_error_message());
+            hpcml_error_clear();
         } else {
             printf("INVALID  %s: %s\n", path, hpcml_error_message());
             hpcml_error_clear();

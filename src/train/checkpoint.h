@@ -29,28 +29,57 @@
 #ifndef HPCML_TRAIN_CHECKPOINT_H
 #define HPCML_TRAIN_CHECKPOINT_H
 
+#include <mpi.h>
+
+#include "nn/mlp.h"
+#include "nn/optim.h"
+#include "train/data_source.h"
+#include "train/sampler.h"
 #include "train/trainer.h"
+
+/* What the checkpoints see of the trainer (set up once the model and the
+ * optimizer exist): the state they save and restore through pointers, and
+ * what a checkpoint is checked against. */
+typedef struct {
+    MPI_Comm comm;
+    int rank, size;
+    const char *ckpt_dir; /* output_dir/checkpoints */
+    int keep;             /* train.keep_checkpoints */
+    mlp *model;
+    nn_optim *opt;
+    nn_activation act;
+    float dropout;        /* train.dropout (recorded in /model_info) */
+    const sampler *smp;
+    data_order order;     /* the data source's (data_source.h) */
+    uint64_t config_hash;
+    uint64_t dataset_id;  /* h5_dataset_identity of train.dataset */
+    const char *dataset;  /* train.dataset, for messages */
+    train_progress *prog;
+    float *best_params;   /* the best model so far (n_params), restored by resume */
+    int *have_best;
+} checkpoint_ctx;
 
 /* Collective. Create the checkpoint directory; when fresh (no resume),
  * remove the checkpoints and pointer a previous run left there. */
-int checkpoint_prepare_dir(trainer *t, int fresh);
+int checkpoint_prepare_dir(const checkpoint_ctx *c, int fresh);
 
 /* Collective. Write the current state as step-<global_step>.h5 (best = 0)
  * or best.h5 (best = 1); the former updates `latest` and drops old files. */
-int checkpoint_save(trainer *t, int best);
+int checkpoint_save(const checkpoint_ctx *c, int best);
 
-/* Collective. Load the newest valid checkpoint into t (model, optimizer,
- * progress) and best.h5 into t->best_params; *resumed = 0 when none. */
-int checkpoint_resume(trainer *t, int *resumed);
+/* Collective. Load the newest valid checkpoint (model, optimizer, progress)
+ * and best.h5 into *c->best_params; *resumed = 0 when none. */
+int checkpoint_resume(const checkpoint_ctx *c, int *resumed);
 
 /* Not collective: read the model parameters of the checkpoint file path
- * (checksum verified) into params (n_params floats) and the epoch it was
- * written at into *epoch. */
-int checkpoint_read_params(trainer *t, const char *path, float *params, int64_t *epoch);
+ * (any format version this build reads, checksum verified, this model's
+ * architecture) into params (n_params floats) and the epoch it was written
+ * at into *epoch. */
+int checkpoint_read_params(const checkpoint_ctx *c, const char *path, float *params,
+                           int64_t *epoch);
 
-/* Not collective: check every checkpoint in dir, print one line per file
- * to stdout; returns HPCML_OK when the newest step-*.h5 is valid.
- * n_params etc. are taken from the trainer's model. */
-int checkpoint_verify_dir(trainer *t);
+/* Not collective: check every checkpoint in the directory, print one line
+ * per file to stdout; returns HPCML_OK when the newest step-*.h5 is valid. */
+int checkpoint_verify_dir(const checkpoint_ctx *c);
 
 #endif

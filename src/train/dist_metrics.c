@@ -210,17 +210,16 @@ int dist_metrics_evaluate(mlp *m, const float *x, const int32_t *y, uint64_t row
     out->auc = out->pr_auc = NAN;
     if (C == 2) {
         int P = 0, me = 0;
-        MPI_Comm_size(comm, &P);
-        MPI_Comm_rank(comm, &me);
+        HPCML_MPI_CHECK_ABORT(comm, MPI_Comm_size(comm, &P));
+        HPCML_MPI_CHECK_ABORT(comm, MPI_Comm_rank(comm, &me));
         int mine = (int)lp.n_runs;
         int *counts = me == 0 ? calloc((size_t)P, sizeof *counts) : NULL;
         int *displs = me == 0 ? calloc((size_t)P, sizeof *displs) : NULL;
-        if (me == 0 && (!counts || !displs)) hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+        if (me == 0) HPCML_ALLOC_ABORT(comm, counts && displs, "for the AUC run counts");
         MPI_Datatype run_type;
-        MPI_Type_contiguous(3, MPI_DOUBLE, &run_type);
-        MPI_Type_commit(&run_type);
-        if (MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, comm) != MPI_SUCCESS)
-            hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+        HPCML_MPI_CHECK_ABORT(comm, MPI_Type_contiguous(3, MPI_DOUBLE, &run_type));
+        HPCML_MPI_CHECK_ABORT(comm, MPI_Type_commit(&run_type));
+        HPCML_MPI_CHECK_ABORT(comm, MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, comm));
         size_t total_runs = 0;
         metrics_run *all = NULL;
         if (me == 0) {
@@ -229,12 +228,11 @@ int dist_metrics_evaluate(mlp *m, const float *x, const int32_t *y, uint64_t row
                 total_runs += (size_t)counts[p];
             }
             all = malloc((total_runs ? total_runs : 1) * sizeof *all);
-            if (!all) hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+            HPCML_ALLOC_ABORT(comm, all, "for the AUC runs");
         }
-        if (MPI_Gatherv(lp.runs, mine, run_type, all, counts, displs, run_type, 0, comm) !=
-            MPI_SUCCESS)
-            hpcml_mpi_abort(comm, HPCML_EINTERNAL);
-        MPI_Type_free(&run_type);
+        HPCML_MPI_CHECK_ABORT(
+            comm, MPI_Gatherv(lp.runs, mine, run_type, all, counts, displs, run_type, 0, comm));
+        HPCML_MPI_CHECK_ABORT(comm, MPI_Type_free(&run_type));
         double areas[2] = {NAN, NAN};
         if (me == 0) {
             metrics_run *merged = NULL;

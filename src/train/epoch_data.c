@@ -1,11 +1,10 @@
-/* epoch_data.c — per-epoch fetch of a rank's training rows from their
- * owners. See epoch_data.h. */
+/* epoch_data.c — the memory data sources' layout, buffers and epoch order.
+ * See epoch_data.h. */
 #include "train/epoch_data.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/hpcml_mpi.h"
 #include "core/status.h"
 
 void epoch_data_layout(epoch_data *ed, const sampler *s, int rank, int size, int n_features)
@@ -40,7 +39,7 @@ int epoch_data_init(epoch_data *ed, const sampler *s, int rank, int size, int n_
     HPCML_ALLOC_ARRAY(ed->y, ed->local_rows);
     HPCML_ALLOC_ARRAY(ed->req_rows, ed->local_rows);
     /* padding repeats fewer than a batch of rows, so a shard serves at most shard + batch.
-     * Replicated, no exchange: epoch_data_fill gathers locally. */
+     * Replicated, no exchange: data_memory_replicated.c gathers locally. */
     if (!ed->replicated)
         HPCML_TRY(row_exchange_init(&ed->ex, rank, size, n_features, ed->local_rows,
                                     shard + s->global_batch));
@@ -65,47 +64,11 @@ static uint64_t position_of(const epoch_data *ed, const sampler *s, uint64_t k)
     return t * s->global_batch + ed->slice_lo + j;
 }
 
-typedef struct {
-    uint64_t rows, shard_lo;
-    int size;
-} shard_owners;
-
-static int shard_owner(uint64_t row, const void *ctx)
-{
-    const shard_owners *o = ctx;
-    return sampler_shard_owner(o->rows, o->size, row);
-}
-
-static uint64_t shard_local(uint64_t row, const void *ctx)
-{
-    const shard_owners *o = ctx;
-    return row - o->shard_lo; /* wraps to a huge value below the shard: rejected */
-}
-
-int epoch_data_fill(epoch_data *ed, const sampler *s, uint64_t epoch, MPI_Comm comm)
+void epoch_data_order(epoch_data *ed, const sampler *s, uint64_t epoch)
 {
     sampler_perm perm;
     sampler_epoch_perm(s, epoch, &perm);
     for (uint64_t k = 0; k < ed->local_rows; k++)
         ed->req_rows[k] = position_of(ed, s, k);
     sampler_rows_at(s, &perm, ed->req_rows, ed->local_rows);
-    if (ed->replicated) { /* every row is here: a gather, rows fetched ahead of use */
-        const size_t F = (size_t)ed->n_features;
-        enum { AHEAD = 16 };
-        for (uint64_t k = 0; k < ed->local_rows; k++) {
-            if (k + AHEAD < ed->local_rows) {
-                const float *next = ed->shard_x + ed->req_rows[k + AHEAD] * F;
-                __builtin_prefetch(next);
-                __builtin_prefetch(next + F - 1);
-            }
-            const uint64_t row = ed->req_rows[k];
-            memcpy(ed->x + k * F, ed->shard_x + row * F, F * sizeof(float));
-            ed->y[k] = ed->shard_y[row];
-        }
-        return HPCML_OK;
-    }
-    const shard_owners owners = {s->rows, ed->shard_lo, ed->size};
-    const row_source src = {shard_owner, shard_local, &owners, ed->shard_x, ed->shard_y,
-                            ed->shard_hi - ed->shard_lo};
-    return row_exchange_run(&ed->ex, ed->req_rows, ed->local_rows, &src, ed->x, ed->y, comm);
 }

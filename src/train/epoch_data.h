@@ -1,5 +1,6 @@
 /* epoch_data.h — the rows a rank trains on in one epoch, fetched from the
- * ranks that own them.
+ * ranks that own them: the buffers and order of the memory data sources
+ * (data_source.h).
  *
  * Each rank reads one contiguous shard of /train (sampler_shard_range) and
  * keeps it in memory. At the start of every epoch, each rank lists the rows
@@ -55,8 +56,9 @@ int epoch_data_init(epoch_data *ed, const sampler *s, int rank, int size, int n_
 void epoch_data_layout(epoch_data *ed, const sampler *s, int rank, int size, int n_features);
 void epoch_data_free(epoch_data *ed);
 
-/* Collective over comm (local when replicated): fill x/y with this rank's
- * rows of epoch. */
-int epoch_data_fill(epoch_data *ed, const sampler *s, uint64_t epoch, MPI_Comm comm);
+/* Local: req_rows = the /train rows of this rank's slices of every batch
+ * of epoch, in step order; the data source then fetches them into x/y
+ * (data_memory_sharded.c: exchange, data_memory_replicated.c: gather). */
+void epoch_data_order(epoch_data *ed, const sampler *s, uint64_t epoch);
 
 #endif

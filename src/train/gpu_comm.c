@@ -22,8 +22,8 @@ int gpu_comm_open(gpu_comm *gc, MPI_Comm comm, const nn_backend *be, size_t n, i
     gc->be = be;
     gc->n = n;
     int rank;
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &gc->size);
+    HPCML_MPI_CHECK(MPI_Comm_rank(comm, &rank));
+    HPCML_MPI_CHECK(MPI_Comm_size(comm, &gc->size));
     if (gc->size == 1) return HPCML_OK;
     if (allow_nccl && want_nccl()) {
         unsigned char id[NN_GPU_NCCL_ID_BYTES];

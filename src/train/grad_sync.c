@@ -12,7 +12,7 @@ void grad_sync_init(grad_sync *g, MPI_Comm comm, size_t n, size_t bucket_bytes)
 {
     memset(g, 0, sizeof *g);
     g->comm = comm;
-    MPI_Comm_size(comm, &g->size);
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Comm_size(comm, &g->size));
     g->n = n;
     g->bucket_floats = bucket_bytes / sizeof(float);
     if (g->bucket_floats == 0) g->bucket_floats = 1;

@@ -69,8 +69,11 @@ int row_exchange_run(row_exchange *ex, const uint64_t *req, uint64_t n_req, cons
                      float *out_x, int32_t *out_y, MPI_Comm comm)
 {
     const size_t F = (size_t)ex->n_features;
-    HPCML_CHECK(n_req <= ex->cap_req, HPCML_EINTERNAL, "row exchange: %llu requests, room for %llu",
-                (unsigned long long)n_req, (unsigned long long)ex->cap_req);
+    if (n_req > ex->cap_req) { /* a bug: the other ranks are entering the exchange */
+        HPCML_FAIL(HPCML_EINTERNAL, "row exchange: %llu requests, room for %llu",
+                   (unsigned long long)n_req, (unsigned long long)ex->cap_req);
+        hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+    }
     if (ex->size == 1) { /* every row is local: a gather */
         for (uint64_t k = 0; k < n_req; k++)
             HPCML_TRY(serve(src, 0, req[k], F, out_x + k * F, out_y + k));
@@ -94,33 +97,39 @@ int row_exchange_run(row_exchange *ex, const uint64_t *req, uint64_t n_req, cons
     }
 
     /* 2. counts, then the requested ids */
-    HPCML_MPI_CHECK(MPI_Alltoall(ex->send_counts, 1, MPI_INT, ex->recv_counts, 1, MPI_INT, comm));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Alltoall(ex->send_counts, 1, MPI_INT, ex->recv_counts, 1, MPI_INT, comm));
     acc = 0;
     for (int p = 0; p < P; p++) {
         ex->recv_displs[p] = acc;
         acc += ex->recv_counts[p];
     }
     const uint64_t n_in = (uint64_t)acc;
-    HPCML_CHECK(n_in <= ex->cap_in, HPCML_EINTERNAL,
-                "row exchange: %llu rows requested from rank %d, room for %llu",
-                (unsigned long long)n_in, ex->rank, (unsigned long long)ex->cap_in);
-    HPCML_MPI_CHECK(MPI_Alltoallv(ex->req_grouped, ex->send_counts, ex->send_displs, MPI_UINT64_T,
+    /* Between collectives from here on: a failure on one rank ends the job
+     * (a return would leave the others waiting in the next Alltoallv). */
+    if (n_in > ex->cap_in) {
+        HPCML_FAIL(HPCML_EINTERNAL, "row exchange: %llu rows requested from rank %d, room for %llu",
+                   (unsigned long long)n_in, ex->rank, (unsigned long long)ex->cap_in);
+        hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+    }
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Alltoallv(ex->req_grouped, ex->send_counts, ex->send_displs, MPI_UINT64_T,
                                   ex->in_ids, ex->recv_counts, ex->recv_displs, MPI_UINT64_T,
                                   comm));
 
     /* 3. serve them from the store */
     for (uint64_t i = 0; i < n_in; i++)
-        HPCML_TRY(serve(src, ex->rank, ex->in_ids[i], F, ex->stage_x + i * F, ex->stage_y + i));
+        if (serve(src, ex->rank, ex->in_ids[i], F, ex->stage_x + i * F, ex->stage_y + i) !=
+            HPCML_OK)
+            hpcml_mpi_abort(comm, HPCML_EINTERNAL);
 
     /* 4. send the rows back: one MPI datatype per feature row keeps counts in rows */
     MPI_Datatype row_type;
-    HPCML_MPI_CHECK(MPI_Type_contiguous((int)F, MPI_FLOAT, &row_type));
-    HPCML_MPI_CHECK(MPI_Type_commit(&row_type));
-    int rc = MPI_Alltoallv(ex->stage_x, ex->recv_counts, ex->recv_displs, row_type, ex->recv_x,
-                           ex->send_counts, ex->send_displs, row_type, comm);
-    MPI_Type_free(&row_type);
-    HPCML_CHECK(rc == MPI_SUCCESS, HPCML_EINTERNAL, "row exchange: MPI_Alltoallv failed");
-    HPCML_MPI_CHECK(MPI_Alltoallv(ex->stage_y, ex->recv_counts, ex->recv_displs, MPI_INT32_T,
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Type_contiguous((int)F, MPI_FLOAT, &row_type));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Type_commit(&row_type));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Alltoallv(ex->stage_x, ex->recv_counts, ex->recv_displs,
+                                              row_type, ex->recv_x, ex->send_counts,
+                                              ex->send_displs, row_type, comm));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Type_free(&row_type));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Alltoallv(ex->stage_y, ex->recv_counts, ex->recv_displs, MPI_INT32_T,
                                   ex->recv_y, ex->send_counts, ex->send_displs, MPI_INT32_T, comm));
 
     /* 5. back into the requested order */

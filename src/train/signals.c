@@ -6,57 +6,77 @@
 
 #include "core/status.h"
 
+/* The signals a preemption can come as (train.preempt_signal's values). */
+static const int known[] = {SIGTERM, SIGUSR1, SIGUSR2};
+#define N_KNOWN ((int)(sizeof known / sizeof known[0]))
+
 static volatile sig_atomic_t pending_signal;
-static struct sigaction old_term, old_extra;
-static int extra_signo, installed;
+static struct sigaction saved[N_KNOWN]; /* the dispositions before ours */
+static int ours[N_KNOWN];               /* on_signal is installed for known[i] */
 
 static void on_signal(int signo)
 {
     if (pending_signal == 0) pending_signal = signo;
 }
 
-int signals_install(const char *signal_name)
+static int take(int i)
 {
-    int signo = 0;
-    if (strcmp(signal_name, "USR1") == 0)
-        signo = SIGUSR1;
-    else if (strcmp(signal_name, "USR2") == 0)
-        signo = SIGUSR2;
-    else if (strcmp(signal_name, "TERM") == 0)
-        signo = SIGTERM;
-    HPCML_CHECK(signo != 0, HPCML_EUSAGE, "train.preempt_signal: unknown signal '%s'", signal_name);
+    if (ours[i]) return HPCML_OK;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART; /* system calls in progress go on; the flag is read later */
-    HPCML_CHECK(sigaction(SIGTERM, &sa, &old_term) == 0, HPCML_EINTERNAL,
-                "cannot install the SIGTERM handler");
-    extra_signo = signo == SIGTERM ? 0 : signo;
-    if (extra_signo)
-        HPCML_CHECK(sigaction(extra_signo, &sa, &old_extra) == 0, HPCML_EINTERNAL,
-                    "cannot install the SIG%s handler", signal_name);
-    installed = 1;
+    HPCML_CHECK(sigaction(known[i], &sa, &saved[i]) == 0, HPCML_EINTERNAL,
+                "cannot install the handler of signal %d", known[i]);
+    ours[i] = 1;
+    return HPCML_OK;
+}
+
+static void give_back(int i)
+{
+    if (!ours[i]) return;
+    sigaction(known[i], &saved[i], NULL);
+    ours[i] = 0;
+}
+
+int signals_install_early(void)
+{
+    for (int i = 0; i < N_KNOWN; i++)
+        HPCML_TRY(take(i));
+    return HPCML_OK;
+}
+
+int signals_install(const char *signal_name)
+{
+    static const char *const names[] = {"TERM", "USR1", "USR2"};
+    int signo = 0;
+    for (int i = 0; i < N_KNOWN; i++)
+        if (strcmp(signal_name, names[i]) == 0) signo = known[i];
+    HPCML_CHECK(signo != 0, HPCML_EUSAGE, "train.preempt_signal: unknown signal '%s'", signal_name);
+    for (int i = 0; i < N_KNOWN; i++) {
+        if (known[i] == SIGTERM || known[i] == signo) {
+            HPCML_TRY(take(i));
+            continue;
+        }
+        /* Taken early, before the configuration was known: give it back,
+         * and one that arrived meanwhile acts as it would have then. */
+        give_back(i);
+        if (pending_signal == known[i]) {
+            pending_signal = 0;
+            raise(known[i]);
+        }
+    }
     return HPCML_OK;
 }
 
 void signals_uninstall(void)
 {
-    if (!installed) return;
-    sigaction(SIGTERM, &old_term, NULL);
-    if (extra_signo) sigaction(extra_signo, &old_extra, NULL);
-    installed = 0;
+    for (int i = 0; i < N_KNOWN; i++)
+        give_back(i);
 }
 
 int signals_pending(void)
 {
     return (int)pending_signal;
-}
-void signals_clear(void)
-{
-    pending_signal = 0;
-}
-void signals_request(int signo)
-{
-    pending_signal = signo;
 }

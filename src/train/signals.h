@@ -9,16 +9,20 @@
 #ifndef HPCML_TRAIN_SIGNALS_H
 #define HPCML_TRAIN_SIGNALS_H
 
+/* Before anything slow (hpcml-train's main, before MPI_Init): the handler
+ * for all of SIGTERM, SIGUSR1 and SIGUSR2, since the configured signal is
+ * not known yet. A preemption signal in the first moments of a run then
+ * gives exit 75 instead of killing the rank (128 + signal). */
+int signals_install_early(void);
+
 /* Install the handlers for SIGTERM and signal_name ("USR1", "USR2" or
- * "TERM"); the previous handlers are kept for signals_uninstall. */
+ * "TERM"); signals taken by signals_install_early that are neither get
+ * their previous disposition back (one that arrived meanwhile is raised
+ * again). signals_uninstall restores what was there before either. */
 int signals_install(const char *signal_name);
 void signals_uninstall(void);
 
 /* The signal number that was received first, or 0. */
 int signals_pending(void);
-/* Forget a request (tests; after a checkpoint-and-continue). */
-void signals_clear(void);
-/* Raise the request as if the signal had arrived (tests, fault injection). */
-void signals_request(int signo);
 
 #endif

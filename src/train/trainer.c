@@ -10,7 +10,6 @@
 
 #include <cblas.h>
 #include <errno.h>
-#include <jansson.h>
 #include <math.h>
 #include <sched.h>
 #include <stdio.h>
@@ -29,11 +28,72 @@
 #include "io/h5_dataset_read.h"
 #include "io/model_file.h"
 #include "io/predictions_file.h"
+#include "nn/backend.h"
 #include "nn/gpu.h"
+#include "nn/mlp.h"
+#include "nn/optim.h"
 #include "train/checkpoint.h"
+#include "train/data_source.h"
+#include "train/device_batches.h"
 #include "train/dist_metrics.h"
+#include "train/evaluation_file.h"
+#include "train/gpu_comm.h"
+#include "train/grad_sync.h"
 #include "train/monitor.h"
+#include "train/sampler.h"
 #include "train/signals.h"
+
+/* The trainer: configuration, data, model and progress of one run. */
+typedef struct trainer {
+    MPI_Comm comm;
+    int rank, size;
+    const hpcml_config *cfg;
+    trainer_hooks hooks;
+
+    char output_dir[4096], ckpt_dir[4200];
+    uint64_t seed;
+    int n_features, n_classes;
+    mlp_shape shape;
+    nn_optim_config optim_cfg;
+    nn_lr_schedule lr_sched;
+    int64_t epochs;
+    double threshold;
+    double grad_clip;
+    int es_metric; /* index into the metric table of monitor.c */
+    int es_patience;
+    int ckpt_every, ckpt_keep;
+
+    /* data */
+    sampler smp;
+    data_source src; /* data_source.h: the batches of every epoch */
+    uint64_t val_lo, val_rows, test_lo, test_rows; /* this rank's share */
+    float *val_x, *test_x;
+    int32_t *val_y, *test_y;
+    int64_t *test_row_id;
+    float *class_weights; /* n_classes, NULL: none */
+    double *class_weights_d;
+
+    /* model */
+    nn_backend be; /* the chosen table with the ranks' allreduce installed */
+    grad_sync gs;
+    /* device backends (train.device = "cuda"): the GPU, the gradient sums,
+     * double-buffered batches and the class weights in backend memory */
+    int gpu_open;
+    int gpu_shared; /* ranks of a node share a GPU: no NCCL */
+    gpu_comm gcomm;
+    device_batches dev;
+    const float *class_weights_be; /* class_weights in backend memory (NULL: none) */
+    mlp model;
+    nn_optim opt;
+    float *best_params; /* host copy of the best model (n_params) */
+    int have_best;
+
+    train_progress prog;
+    uint64_t config_hash;
+    uint64_t dataset_id; /* h5_dataset_identity of train.dataset: checkpoints record it */
+    checkpoint_ctx ckpt; /* the checkpoints' view of the above (set once the model exists) */
+} trainer;
+
 
 enum { STOP_NONE = 0, STOP_DONE = 1, STOP_EARLY = 2, STOP_ALERT = 3, STOP_HOOK = 4 };
 static const char *const stop_names[] = {"running", "completed", "early stopping", "alert",
@@ -50,7 +110,7 @@ int trainer_blas_threads(const hpcml_config *cfg, MPI_Comm comm)
     MPI_Comm node;
     int local = 1;
     if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
-        MPI_Comm_size(node, &local);
+        if (MPI_Comm_size(node, &local) != MPI_SUCCESS) local = 1; /* a guess either way */
         MPI_Comm_free(&node);
     }
     int64_t want = cfg_int(cfg, "train.blas_threads");
@@ -70,6 +130,40 @@ int trainer_blas_threads(const hpcml_config *cfg, MPI_Comm comm)
 
 /* ---- setup: configuration into the trainer (local) ------------------------ */
 
+/* A config enum's value (validated by the schema) as its code: every value
+ * the schema allows has a row, so a missing one is a bug, not a default. */
+typedef struct {
+    const char *name;
+    int code;
+} enum_row;
+
+static int map_enum(const hpcml_config *cfg, const char *key, const enum_row *rows, int n,
+                    int *code)
+{
+    const char *v = cfg_str(cfg, key);
+    for (int i = 0; i < n; i++)
+        if (strcmp(v, rows[i].name) == 0) {
+            *code = rows[i].code;
+            return HPCML_OK;
+        }
+    return HPCML_FAIL(HPCML_EINTERNAL, "%s = \"%s\": allowed by the schema but not mapped", key,
+                      v);
+}
+#define MAP_ENUM(cfg, key, rows, code) map_enum(cfg, key, rows, (int)(sizeof rows / sizeof rows[0]), code)
+
+static const enum_row activations[] = {{"relu", NN_ACT_RELU}, {"gelu", NN_ACT_GELU}};
+static const enum_row optimizers[] = {
+    {"sgd", NN_OPT_SGD}, {"adam", NN_OPT_ADAM}, {"adamw", NN_OPT_ADAMW}};
+static const enum_row lr_schedules[] = {
+    {"constant", NN_LR_CONSTANT}, {"step", NN_LR_STEP}, {"cosine", NN_LR_COSINE}};
+enum { LR_SCALING_NONE, LR_SCALING_LINEAR };
+static const enum_row lr_scalings[] = {{"none", LR_SCALING_NONE}, {"linear", LR_SCALING_LINEAR}};
+enum { DEVICE_CPU, DEVICE_CUDA, DEVICE_AUTO };
+static const enum_row devices[] = {{"cpu", DEVICE_CPU}, {"cuda", DEVICE_CUDA}, {"auto", DEVICE_AUTO}};
+enum { CW_NONE, CW_DATASET, CW_CONFIG };
+static const enum_row class_weight_modes[] = {
+    {"none", CW_NONE}, {"dataset", CW_DATASET}, {"config", CW_CONFIG}};
+
 static int parse_config(trainer *t)
 {
     const hpcml_config *cfg = t->cfg;
@@ -84,14 +178,13 @@ static int parse_config(trainer *t)
     t->shape.n_hidden = nh;
     for (int i = 0; i < nh; i++)
         t->shape.hidden[i] = (int)hidden[i];
-    t->shape.act =
-        strcmp(cfg_str(cfg, "train.activation"), "gelu") == 0 ? NN_ACT_GELU : NN_ACT_RELU;
+    int act = NN_ACT_RELU, opt = NN_OPT_ADAM; /* set by MAP_ENUM (or it fails) */
+    HPCML_TRY(MAP_ENUM(cfg, "train.activation", activations, &act));
+    t->shape.act = (nn_activation)act;
     t->shape.dropout_p = (float)cfg_float(cfg, "train.dropout");
 
-    const char *opt = cfg_str(cfg, "train.optimizer");
-    nn_optim_kind kind = strcmp(opt, "sgd") == 0     ? NN_OPT_SGD
-                         : strcmp(opt, "adamw") == 0 ? NN_OPT_ADAMW
-                                                     : NN_OPT_ADAM;
+    HPCML_TRY(MAP_ENUM(cfg, "train.optimizer", optimizers, &opt));
+    const nn_optim_kind kind = (nn_optim_kind)opt;
     t->optim_cfg = nn_optim_defaults(kind);
     t->optim_cfg.weight_decay = cfg_float(cfg, "train.weight_decay");
     if (kind == NN_OPT_SGD) {
@@ -134,13 +227,11 @@ static int gpus_shared(trainer *t, MPI_Comm node, const char *bus)
     int shared = 0;
     if (node != MPI_COMM_NULL) {
         int nl, ns;
-        MPI_Comm_rank(node, &nl);
-        MPI_Comm_size(node, &ns);
+        HPCML_MPI_CHECK_ABORT(t->comm, MPI_Comm_rank(node, &nl));
+        HPCML_MPI_CHECK_ABORT(t->comm, MPI_Comm_size(node, &ns));
         char *all = malloc((size_t)ns * NN_GPU_BUS_ID_BYTES);
-        if (!all) { /* the others are entering the gather: end the job, do not hang it */
-            HPCML_FAIL(HPCML_EINTERNAL, "out of memory for %d bus ids", ns);
-            hpcml_mpi_abort(t->comm, HPCML_EINTERNAL);
-        }
+        /* the others are entering the gather: end the job, do not hang it */
+        HPCML_ALLOC_ABORT(t->comm, all, "for the ranks' GPU bus ids");
         char mine[NN_GPU_BUS_ID_BYTES];
         memset(mine, 0, sizeof mine);
         snprintf(mine, sizeof mine, "%s", bus);
@@ -162,15 +253,16 @@ static int gpus_shared(trainer *t, MPI_Comm node, const char *bus)
 
 static int select_backend(trainer *t)
 {
-    const char *device = cfg_str(t->cfg, "train.device");
-    if (strcmp(device, "cpu") == 0) return HPCML_OK;
+    int device = DEVICE_CPU; /* set by MAP_ENUM; the same on every rank (one configuration) */
+    HPCML_TRY(MAP_ENUM(t->cfg, "train.device", devices, &device));
+    if (device == DEVICE_CPU) return HPCML_OK;
     char why[512] = "";
     const int n_dev = nn_gpu_device_count(why, sizeof why);
     int have = n_dev > 0, all = have;
     HPCML_MPI_CHECK(MPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, t->comm));
     if (!all) {
         int rc = HPCML_OK;
-        if (strcmp(device, "cuda") == 0)
+        if (device == DEVICE_CUDA)
             rc = have ? HPCML_FAIL(HPCML_EUSAGE,
                                    "train.device = \"cuda\": another rank has no usable CUDA "
                                    "device")
@@ -190,7 +282,7 @@ static int select_backend(trainer *t)
     MPI_Comm node = MPI_COMM_NULL;
     if (MPI_Comm_split_type(t->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS)
         node = MPI_COMM_NULL;
-    if (local < 0 && node != MPI_COMM_NULL) MPI_Comm_rank(node, &local);
+    if (local < 0 && node != MPI_COMM_NULL) HPCML_MPI_CHECK_ABORT(t->comm, MPI_Comm_rank(node, &local));
     nn_gpu_math math = NN_GPU_MATH_FP32;
     nn_gpu_math_from_name(cfg_str(t->cfg, "train.cuda_math"), &math);
     const int dev = nn_gpu_pick_device(local, n_dev);
@@ -209,61 +301,6 @@ static int select_backend(trainer *t)
     t->be = *be;
     log_rank_info("rank %d (local rank %d): GPU %s, GEMM math %s", t->rank, local, desc,
                   cfg_str(t->cfg, "train.cuda_math"));
-    return HPCML_OK;
-}
-
-/* Device backends: the batch buffers, the class weights and the gradient
- * allreduce (NCCL or host-staged MPI instead of grad_sync's host buffers). */
-static int setup_device_buffers(trainer *t)
-{
-    const nn_backend *be = &t->be;
-    t->dev_prefetched = -1;
-    t->class_weights_be = t->class_weights;
-    if (!be->device_memory) return HPCML_OK;
-    const size_t rows = t->ed.slice ? t->ed.slice : 1;
-    for (int i = 0; i < 2; i++) {
-        HPCML_TRY(be->alloc((void **)&t->dev_x[i], rows * (size_t)t->n_features * sizeof(float)));
-        HPCML_TRY(be->alloc((void **)&t->dev_y[i], rows * sizeof(int32_t)));
-    }
-    if (t->class_weights) {
-        const size_t bytes = (size_t)t->n_classes * sizeof(float);
-        HPCML_TRY(be->alloc((void **)&t->dev_class_weights, bytes));
-        HPCML_TRY(be->copy_to_device(t->dev_class_weights, t->class_weights, bytes));
-        t->class_weights_be = t->dev_class_weights;
-    }
-    return HPCML_OK;
-}
-
-/* Step `step`'s rows in backend memory. The upload of step + 1 is issued
- * before step's work, into the buffer step - 1 used, so it overlaps this
- * step's compute (backend.h upload_async). */
-static int upload_batch(trainer *t, const float *x, const int32_t *y, int slot)
-{
-    const size_t rows = t->ed.slice, F = (size_t)t->n_features;
-    HPCML_TRY(t->be.upload_async(t->dev_x[slot], x, rows * F * sizeof(float)));
-    return t->be.upload_async(t->dev_y[slot], y, rows * sizeof(int32_t));
-}
-
-/* On entry *x, *y are the host rows of batch `step`; on return the device
- * copies. In memory mode the next batch is on the host already, so its upload
- * starts now and overlaps this step; a streamed batch exists on the host only
- * once its window is read, so it is uploaded when it is used. */
-static int device_batch(trainer *t, uint64_t epoch, uint64_t step, const float **x,
-                        const int32_t **y)
-{
-    const epoch_data *ed = &t->ed;
-    const size_t rows = ed->slice, F = (size_t)t->n_features;
-    const int64_t id = (int64_t)(epoch * t->smp.steps + step);
-    if (t->dev_prefetched != id) HPCML_TRY(upload_batch(t, *x, *y, (int)(step % 2)));
-    HPCML_TRY(t->be.upload_wait());
-    t->dev_prefetched = -1;
-    if (!t->streaming && step + 1 < t->smp.steps) {
-        HPCML_TRY(upload_batch(t, ed->x + (step + 1) * rows * F, ed->y + (step + 1) * rows,
-                               (int)((step + 1) % 2)));
-        t->dev_prefetched = id + 1;
-    }
-    *x = t->dev_x[step % 2];
-    *y = t->dev_y[step % 2];
     return HPCML_OK;
 }
 
@@ -289,8 +326,9 @@ static int check_classes(trainer *t, const char *path, uint64_t train_rows)
 {
     int64_t seen[64] = {0};
     const int nc = t->n_classes < 64 ? t->n_classes : 64;
-    for (uint64_t i = 0; i < t->ed.shard_hi - t->ed.shard_lo; i++)
-        if (t->ed.shard_y[i] >= 0 && t->ed.shard_y[i] < nc) seen[t->ed.shard_y[i]] = 1;
+    const int32_t *y = t->src.held_y;
+    for (uint64_t i = 0; i < t->src.held_rows; i++)
+        if (y[i] >= 0 && y[i] < nc) seen[y[i]] = 1;
     HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, seen, nc, MPI_INT64_T, MPI_MAX, t->comm));
     int present = 0, only = -1;
     for (int c = 0; c < nc; c++)
@@ -304,13 +342,14 @@ static int check_classes(trainer *t, const char *path, uint64_t train_rows)
 
 static int load_class_weights(trainer *t, h5_dataset *ds)
 {
-    const char *mode = cfg_str(t->cfg, "train.class_weights");
+    int mode = CW_NONE; /* set by MAP_ENUM */
+    HPCML_TRY(MAP_ENUM(t->cfg, "train.class_weights", class_weight_modes, &mode));
     const int C = t->n_classes;
-    if (strcmp(mode, "none") == 0) return HPCML_OK;
+    if (mode == CW_NONE) return HPCML_OK;
     t->class_weights = malloc((size_t)C * sizeof *t->class_weights);
     t->class_weights_d = malloc((size_t)C * sizeof *t->class_weights_d);
     HPCML_CHECK(t->class_weights && t->class_weights_d, HPCML_EINTERNAL, "out of memory");
-    if (strcmp(mode, "dataset") == 0) {
+    if (mode == CW_DATASET) {
         int found = 0;
         HPCML_TRY(h5_dataset_class_weights(ds, t->class_weights_d, &found));
         HPCML_CHECK(found, HPCML_EDATA,
@@ -342,27 +381,9 @@ static int load_data(trainer *t)
     t->shape.n_inputs = t->n_features;
     t->shape.n_classes = t->n_classes;
 
-    /* local: layout and buffers */
+    /* local: layout and buffers of /val and /test */
     rc = sampler_init(&t->smp, ds.rows[SPLIT_TRAIN], (uint64_t)cfg_int(t->cfg, "train.batch_size"),
                       t->size, cfg_bool(t->cfg, "train.drop_last"), t->seed);
-    t->streaming = cfg_bool(t->cfg, "train.streaming");
-    if (rc == HPCML_OK && t->streaming) {
-        epoch_data_layout(&t->ed, &t->smp, t->rank, t->size, t->n_features);
-        rc = stream_data_init(&t->sd, &t->smp, &ds, t->rank, t->size,
-                              (uint64_t)cfg_int(t->cfg, "train.stream_chunk_rows"),
-                              (uint64_t)cfg_int(t->cfg, "train.stream_window_batches"));
-    } else if (rc == HPCML_OK) {
-        /* small /train: every rank holds all of it and the epoch's exchange is a local gather */
-        const double train_mb = (double)ds.rows[SPLIT_TRAIN] *
-                                ((double)t->n_features * sizeof(float) + sizeof(int32_t)) / 1048576.0;
-        const int replicated =
-            t->size > 1 && train_mb <= (double)cfg_int(t->cfg, "train.replicate_max_mb");
-        rc = epoch_data_init(&t->ed, &t->smp, t->rank, t->size, t->n_features, replicated);
-        if (rc == HPCML_OK && t->rank == 0)
-            log_info("/train (%.1f MB) %s", train_mb,
-                     replicated ? "replicated on every rank: rows are gathered locally each epoch"
-                                : "sharded across ranks: rows are exchanged each epoch");
-    }
     uint64_t hi;
     sampler_shard_range(ds.rows[SPLIT_VAL], t->size, t->rank, &t->val_lo, &hi);
     t->val_rows = hi - t->val_lo;
@@ -372,12 +393,34 @@ static int load_data(trainer *t)
     if (rc == HPCML_OK)
         rc = alloc_split(t->test_rows, t->n_features, &t->test_x, &t->test_y, &t->test_row_id);
     rc = hpcml_mpi_agree(t->comm, rc);
+    /* collective: the class weights (the data source's batch weights use them) */
+    if (rc == HPCML_OK) rc = hpcml_mpi_agree(t->comm, load_class_weights(t, &ds));
 
-    /* collective: the reads (each rank its own hyperslab; /train only when not streamed) */
-    if (rc == HPCML_OK && !t->streaming)
-        rc = h5_dataset_read_rows(&ds, SPLIT_TRAIN, t->ed.shard_lo, t->ed.shard_hi, t->ed.shard_x,
-                                  t->ed.shard_y, NULL);
-    rc = hpcml_mpi_agree(t->comm, rc);
+    /* collective: the data source (memory sources read /train here) */
+    const double train_bytes =
+        (double)ds.rows[SPLIT_TRAIN] * ((double)t->n_features * sizeof(float) + sizeof(int32_t));
+    const char *source =
+        data_source_choose(cfg_bool(t->cfg, "train.streaming"), t->size, train_bytes,
+                           cfg_int(t->cfg, "train.replicate_max_mb"));
+    const data_source_args args = {
+        .comm = t->comm,
+        .rank = t->rank,
+        .size = t->size,
+        .n_features = t->n_features,
+        .smp = &t->smp,
+        .ds = &ds,
+        .class_weights = t->class_weights,
+        .stream_chunk_rows = (uint64_t)cfg_int(t->cfg, "train.stream_chunk_rows"),
+        .stream_window_batches = (uint64_t)cfg_int(t->cfg, "train.stream_window_batches"),
+    };
+    if (rc == HPCML_OK) rc = data_source_open(&t->src, source, &args);
+    if (rc == HPCML_OK && t->rank == 0 && strcmp(source, "streaming") != 0)
+        log_info("/train (%.1f MB) %s", train_bytes / 1048576.0,
+                 strcmp(source, "memory-replicated") == 0
+                     ? "replicated on every rank: rows are gathered locally each epoch"
+                     : "sharded across ranks: rows are exchanged each epoch");
+
+    /* collective: each rank its own hyperslab of /val and /test */
     if (rc == HPCML_OK)
         rc = h5_dataset_read_rows(&ds, SPLIT_VAL, t->val_lo, t->val_lo + t->val_rows, t->val_x,
                                   t->val_y, NULL);
@@ -386,9 +429,8 @@ static int load_data(trainer *t)
         rc = h5_dataset_read_rows(&ds, SPLIT_TEST, t->test_lo, t->test_lo + t->test_rows, t->test_x,
                                   t->test_y, t->test_row_id);
     rc = hpcml_mpi_agree(t->comm, rc);
-    if (rc == HPCML_OK) rc = hpcml_mpi_agree(t->comm, load_class_weights(t, &ds));
     if (rc == HPCML_OK) rc = hpcml_mpi_agree(t->comm, h5_dataset_identity(&ds, &t->dataset_id));
-    if (rc == HPCML_OK && !t->streaming)
+    if (rc == HPCML_OK && t->src.held_y) /* the memory sources hold /train's labels */
         rc = hpcml_mpi_agree(t->comm, check_classes(t, path, ds.rows[SPLIT_TRAIN]));
     h5_dataset_close(&ds);
     if (rc == HPCML_OK)
@@ -404,7 +446,7 @@ static int build_model(trainer *t)
 {
     t->be.allreduce_sum = grad_sync_allreduce;
     t->be.comm_ctx = &t->gs;
-    int max_batch = (int)t->ed.slice > EVAL_CHUNK_ROWS ? (int)t->ed.slice : EVAL_CHUNK_ROWS;
+    int max_batch = (int)t->src.slice > EVAL_CHUNK_ROWS ? (int)t->src.slice : EVAL_CHUNK_ROWS;
     HPCML_TRY(mlp_create(&t->model, &t->be, &t->shape, max_batch));
     HPCML_TRY(mlp_init_params(&t->model, t->seed, NN_INIT_HE_NORMAL));
     HPCML_TRY(optim_create(&t->opt, &t->be, t->model.n_params, &t->optim_cfg));
@@ -412,17 +454,18 @@ static int build_model(trainer *t)
     HPCML_ALLOC_CHECK(t->best_params, t->model.n_params * sizeof(float));
     grad_sync_init(&t->gs, t->comm, t->model.n_params,
                    (size_t)cfg_int(t->cfg, "train.bucket_kb") * 1024);
-    HPCML_TRY(setup_device_buffers(t));
+    HPCML_TRY(device_batches_open(&t->dev, &t->be, t->src.slice, t->n_features, t->class_weights,
+                                  t->n_classes, &t->class_weights_be));
 
     const hpcml_config *cfg = t->cfg;
     nn_lr_schedule *s = &t->lr_sched;
     memset(s, 0, sizeof *s);
-    const char *kind = cfg_str(cfg, "train.lr_schedule");
-    s->kind = strcmp(kind, "step") == 0     ? NN_LR_STEP
-              : strcmp(kind, "cosine") == 0 ? NN_LR_COSINE
-                                            : NN_LR_CONSTANT;
+    int kind = NN_LR_CONSTANT, scaling = LR_SCALING_NONE; /* set by MAP_ENUM */
+    HPCML_TRY(MAP_ENUM(cfg, "train.lr_schedule", lr_schedules, &kind));
+    HPCML_TRY(MAP_ENUM(cfg, "train.lr_scaling", lr_scalings, &scaling));
+    s->kind = (nn_lr_kind)kind;
     s->base_lr = cfg_float(cfg, "train.lr");
-    if (strcmp(cfg_str(cfg, "train.lr_scaling"), "linear") == 0)
+    if (scaling == LR_SCALING_LINEAR)
         s->base_lr = lr_linear_scaling(s->base_lr, (long)t->smp.global_batch,
                                        (long)cfg_int(cfg, "train.lr_base_batch"));
     s->steps_per_epoch = (long)t->smp.steps;
@@ -456,18 +499,17 @@ static int backward_bucketed(mlp *m, const float *x, int rows, grad_sync *gs)
 static int train_step(trainer *t, uint64_t epoch, uint64_t step, const float *x, const int32_t *y,
                       double batch_weight, double *loss_sum, double *grad_norm)
 {
-    const epoch_data *ed = &t->ed;
     mlp *m = &t->model;
-    const int rows = (int)ed->slice;
+    const int rows = (int)t->src.slice;
     const float *cw = t->class_weights_be;
-    if (t->be.device_memory) HPCML_TRY(device_batch(t, epoch, step, &x, &y));
+    HPCML_TRY(device_batches_get(&t->dev, &t->src, t->smp.steps, epoch, step, &x, &y));
     /* Dropout keys: the sample's global position in the epoch, so masks do
      * not depend on which rank or batch slot computes it. */
     nn_dropout_rows keys = {
         .seed = t->seed,
         .row_keys = NULL,
         .row_key_base = nn_dropout_row_key(epoch, sampler_positions(&t->smp),
-                                           step * t->smp.global_batch + ed->slice_lo),
+                                           step * t->smp.global_batch + t->src.slice_lo),
     };
     double ls = 0.0, ws = 0.0;
     HPCML_TRY(mlp_forward(m, x, rows, &keys));
@@ -496,26 +538,6 @@ static int train_step(trainer *t, uint64_t epoch, uint64_t step, const float *x,
     return HPCML_OK;
 }
 
-/* The sum of class weights of every global batch of the epoch (the loss
- * normalizer), from each rank's labels: one allreduce per epoch instead of
- * one per step. */
-static int batch_weights(trainer *t, double *w)
-{
-    const epoch_data *ed = &t->ed;
-    for (uint64_t s = 0; s < t->smp.steps; s++) {
-        double sum = 0.0;
-        for (uint64_t j = 0; j < ed->slice; j++) {
-            int32_t y = ed->y[s * ed->slice + j];
-            sum += t->class_weights ? (double)t->class_weights[y] : 1.0;
-        }
-        w[s] = sum;
-    }
-    if (t->size > 1)
-        HPCML_MPI_CHECK(
-            MPI_Allreduce(MPI_IN_PLACE, w, (int)t->smp.steps, MPI_DOUBLE, MPI_SUM, t->comm));
-    return HPCML_OK;
-}
-
 /* ---- preemption ------------------------------------------------------------ */
 
 typedef struct {
@@ -530,29 +552,43 @@ static void vote_start(trainer *t, preempt_vote *v)
     v->out = v->in;
     v->active = 0;
     if (t->size > 1) {
-        if (MPI_Iallreduce(&v->in, &v->out, 1, MPI_INT, MPI_MAX, t->comm, &v->req) != MPI_SUCCESS)
-            hpcml_mpi_abort(t->comm, HPCML_EINTERNAL);
+        HPCML_MPI_CHECK_ABORT(t->comm,
+                              MPI_Iallreduce(&v->in, &v->out, 1, MPI_INT, MPI_MAX, t->comm, &v->req));
         v->active = 1;
     }
 }
 
 static int vote_finish(trainer *t, preempt_vote *v)
 {
-    if (v->active && MPI_Wait(&v->req, MPI_STATUS_IGNORE) != MPI_SUCCESS)
-        hpcml_mpi_abort(t->comm, HPCML_EINTERNAL);
+    if (v->active) HPCML_MPI_CHECK_ABORT(t->comm, MPI_Wait(&v->req, MPI_STATUS_IGNORE));
     v->active = 0;
     return v->out;
 }
 
 static int preempted_exit(trainer *t)
 {
-    int rc = checkpoint_save(t, 0);
+    int rc = checkpoint_save(&t->ckpt, 0);
     if (rc != HPCML_OK) return rc;
     return HPCML_FAIL(HPCML_EPREEMPTED,
                       "preempted by a signal: checkpoint written at epoch %lld, step %lld of the "
                       "epoch (global step %lld); run again to resume",
                       (long long)t->prog.epoch, (long long)t->prog.step_in_epoch,
                       (long long)t->prog.global_step);
+}
+
+/* Collective: a preemption signal that came before the first step (during
+ * MPI_Init, the load or the resume; hpcml-train installs the handler first
+ * thing): exit 75 at once, nothing to checkpoint that is not on disk. */
+static int preempted_before_training(trainer *t)
+{
+    int flag = signals_pending() != 0;
+    if (t->size > 1)
+        HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &flag, 1, MPI_INT, MPI_MAX, t->comm));
+    if (!flag) return HPCML_OK;
+    return HPCML_FAIL(HPCML_EPREEMPTED,
+                      "preempted by a signal before training started (at epoch %lld, step %lld "
+                      "of the epoch): nothing new to checkpoint; run again to continue",
+                      (long long)t->prog.epoch, (long long)t->prog.step_in_epoch);
 }
 
 /* ---- the epoch loop --------------------------------------------------------- */
@@ -575,10 +611,16 @@ static void reduce_epoch_loss(trainer *t, double local_loss, double local_weight
 {
     double in[2] = {local_loss + t->prog.part_loss_sum, local_weight + t->prog.part_weight_sum};
     double out[2] = {in[0], in[1]};
-    if (t->size > 1 && MPI_Allreduce(in, out, 2, MPI_DOUBLE, MPI_SUM, t->comm) != MPI_SUCCESS)
-        hpcml_mpi_abort(t->comm, HPCML_EINTERNAL);
+    if (t->size > 1)
+        HPCML_MPI_CHECK_ABORT(t->comm, MPI_Allreduce(in, out, 2, MPI_DOUBLE, MPI_SUM, t->comm));
     *loss = out[0];
     *weight = out[1];
+}
+
+/* The epoch just finished was the run's last: the epoch limit, or a stop. */
+static int last_epoch(const trainer *t)
+{
+    return t->prog.epoch >= t->epochs || t->prog.stop_reason != STOP_NONE;
 }
 
 static void fill_val_metrics(train_epoch_metrics *em, const split_metrics *vm)
@@ -592,221 +634,204 @@ static void fill_val_metrics(train_epoch_metrics *em, const split_metrics *vm)
     em->val_pr_auc = vm->pr_auc;
 }
 
-static int run_epochs(trainer *t, monitor *mo)
+/* The steps of epoch `epoch` from `first` on: the data source's batches,
+ * one optimizer step each, the preemption vote at every step boundary.
+ * *preempted: the ranks agreed to stop after step_in_epoch (< steps). Every
+ * rank leaves with the same status (a failure inside a step aborts). */
+static int run_steps(trainer *t, uint64_t epoch, uint64_t first, double *local_loss,
+                     double *local_weight, int *preempted)
 {
     const uint64_t S = t->smp.steps;
-    double *bw = malloc(S * sizeof *bw);
-    int rc = bw ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+    data_source *src = &t->src;
+    *preempted = 0;
+    profile_begin("exchange");
+    int rc = src->ops->epoch_begin(src, epoch, first);
+    profile_end();
+    profile_begin("steps");
+    for (uint64_t s = first; rc == HPCML_OK && s < S; s++) {
+        const float *x;
+        const int32_t *y;
+        double w;
+        rc = src->ops->batch(src, s, &x, &y, &w); /* agreed */
+        if (rc != HPCML_OK) break;
+        preempt_vote vote;
+        vote_start(t, &vote);
+        double gnorm = 0.0;
+        const int step_rc = train_step(t, epoch, s, x, y, w, local_loss, &gnorm);
+        if (step_rc != HPCML_OK) hpcml_mpi_abort(t->comm, step_rc);
+        if (!isfinite(gnorm)) { /* identical on every rank: all stop here */
+            vote_finish(t, &vote);
+            rc = diverged(t, "the gradient norm", gnorm, s + 1);
+            break;
+        }
+        /* w is the global batch's weight already: counted on rank 0 only */
+        if (t->rank == 0) *local_weight += w;
+        t->prog.step_in_epoch = (int64_t)s + 1;
+        t->prog.global_step++;
+        if (vote_finish(t, &vote) && s + 1 < S) {
+            *preempted = 1;
+            break;
+        }
+    }
+    src->ops->epoch_end(src);
+    if (rc == HPCML_OK && !*preempted && src->ops->epoch_report)
+        src->ops->epoch_report(src, epoch);
+    profile_end();
+    return rc;
+}
+
+/* After the epoch's steps, collectively: the reduced training loss,
+ * validation, the metrics.jsonl record, alert rules, early stopping, the
+ * caller's hook, best / periodic checkpoints. */
+static int finish_epoch(trainer *t, monitor *mo, int64_t val_global, uint64_t first,
+                        double t_epoch, double train_s, double local_loss, double local_weight)
+{
+    const uint64_t S = t->smp.steps;
+    train_epoch_metrics em;
+    memset(&em, 0, sizeof em);
+    em.epoch = t->prog.epoch + 1;
+    double gl, gw;
+    reduce_epoch_loss(t, local_loss, local_weight, &gl, &gw);
+    em.train_loss = gw > 0 ? gl / gw : NAN;
+    if (gw > 0 && !isfinite(em.train_loss)) /* reduced: the same on every rank */
+        return diverged(t, "the epoch's training loss", em.train_loss, S);
+    em.lr = lr_schedule_at(&t->lr_sched, t->opt.step > 0 ? t->opt.step - 1 : 0);
+    t->prog.epoch++;
+    t->prog.step_in_epoch = 0;
+    t->prog.part_loss_sum = t->prog.part_weight_sum = 0.0;
+
+    profile_begin("validate");
+    split_metrics vm;
+    memset(&vm, 0, sizeof vm);
+    em.val_loss = em.val_accuracy = em.val_precision = em.val_recall = NAN;
+    em.val_f1 = em.val_auc = em.val_pr_auc = NAN;
+    int rc = HPCML_OK;
+    if (val_global > 0) {
+        rc = dist_metrics_evaluate(&t->model, t->val_x, t->val_y, t->val_rows,
+                                   t->class_weights_be, t->threshold, t->comm, &vm, NULL);
+        if (rc == HPCML_OK) fill_val_metrics(&em, &vm);
+    }
+    profile_end();
+    if (rc != HPCML_OK) return rc;
+
+    /* Times: the slowest rank's, so every rank sees the same numbers. */
+    double times[4] = {hpcml_mono_s() - t_epoch, train_s, t->gs.wait_s, t->gs.window_s};
+    if (t->size > 1)
+        HPCML_MPI_CHECK_ABORT(t->comm,
+                              MPI_Allreduce(MPI_IN_PLACE, times, 4, MPI_DOUBLE, MPI_MAX, t->comm));
+    em.epoch_s = times[0];
+    em.train_s = times[1];
+    em.samples_per_s = (double)((S - first) * t->smp.global_batch) / times[1];
+    em.allreduce_s = times[2];
+    em.allreduce_share = times[1] > 0 ? times[2] / times[1] : 0;
+    em.overlap_window_s = times[3];
+
+    /* Decisions: identical inputs on every rank, identical outcomes. */
+    log_info("epoch %lld/%lld: train_loss %.5f val_loss %.5f val_auc %.5f val_pr_auc %.5f "
+             "val_f1 %.4f | %.2fs, %.0f samples/s, allreduce %.1f%%",
+             (long long)em.epoch, (long long)t->epochs, em.train_loss, em.val_loss, em.val_auc,
+             em.val_pr_auc, em.val_f1, em.epoch_s, em.samples_per_s, 100.0 * em.allreduce_share);
+    int stop = 0;
+    rc = monitor_write_epoch(mo, &em, t->prog.global_step, val_global ? vm.confusion : NULL,
+                             t->n_classes);
+    if (rc == HPCML_OK) rc = monitor_check_alerts(mo, &em, t->prog.alert_run, &stop);
+    dist_metrics_free(&vm);
     rc = hpcml_mpi_agree(t->comm, rc);
     if (rc != HPCML_OK) return rc;
+    if (stop) t->prog.stop_reason = STOP_ALERT;
+
+    double v = monitor_metric_value(&em, t->es_metric);
+    int higher = monitor_metric_higher_is_better(t->es_metric);
+    int improved = !isnan(v) && (isnan(t->prog.best_metric) ||
+                                 (higher ? v > t->prog.best_metric : v < t->prog.best_metric));
+    if (improved) {
+        t->prog.best_metric = v;
+        t->prog.best_epoch = em.epoch;
+        t->prog.bad_epochs = 0;
+    } else {
+        t->prog.bad_epochs++;
+    }
+    if (t->es_patience > 0 && t->prog.bad_epochs >= t->es_patience &&
+        t->prog.stop_reason == STOP_NONE) {
+        log_info("early stopping: %s has not improved for %d epochs (best %.6g at epoch %lld)",
+                 monitor_metric_name(t->es_metric), t->es_patience, t->prog.best_metric,
+                 (long long)t->prog.best_epoch);
+        t->prog.stop_reason = STOP_EARLY;
+    }
+    if (t->hooks.on_epoch) { /* its status is the same on every rank (trainer.h) */
+        int hook_stop = 0;
+        HPCML_TRY(t->hooks.on_epoch(&em, t->hooks.user, &hook_stop));
+        if (hook_stop && t->prog.stop_reason == STOP_NONE) t->prog.stop_reason = STOP_HOOK;
+    }
+
+    profile_begin("checkpoint");
+    if (improved) {
+        rc = mlp_get_params(&t->model, t->best_params);
+        t->have_best = 1;
+        rc = hpcml_mpi_agree(t->comm, rc);
+        if (rc == HPCML_OK) rc = checkpoint_save(&t->ckpt, 1);
+    }
+    if (rc == HPCML_OK && (last_epoch(t) || (t->ckpt_every > 0 && t->prog.epoch % t->ckpt_every == 0)))
+        rc = checkpoint_save(&t->ckpt, 0);
+    profile_end();
+    return rc;
+}
+
+/* Collective: a signal that arrived during validation or the checkpoint
+ * (after an epoch that was not the last). */
+static int preempted_after_epoch(trainer *t)
+{
+    int flag = signals_pending() != 0;
+    if (t->size > 1)
+        HPCML_MPI_CHECK_ABORT(t->comm,
+                              MPI_Allreduce(MPI_IN_PLACE, &flag, 1, MPI_INT, MPI_MAX, t->comm));
+    if (!flag || last_epoch(t)) return HPCML_OK;
+    return t->ckpt_every > 0 && t->prog.epoch % t->ckpt_every == 0
+               ? HPCML_FAIL(HPCML_EPREEMPTED,
+                            "preempted by a signal after epoch %lld (checkpoint written); run "
+                            "again to resume",
+                            (long long)t->prog.epoch)
+               : preempted_exit(t);
+}
+
+static int run_epochs(trainer *t, monitor *mo)
+{
     int64_t val_global = (int64_t)t->val_rows;
-    MPI_Allreduce(MPI_IN_PLACE, &val_global, 1, MPI_INT64_T, MPI_SUM, t->comm);
+    HPCML_MPI_CHECK_ABORT(t->comm,
+                          MPI_Allreduce(MPI_IN_PLACE, &val_global, 1, MPI_INT64_T, MPI_SUM, t->comm));
     if (val_global == 0) log_warn("the dataset has no /val rows: no validation metrics");
 
-    while (t->prog.epoch < t->epochs && t->prog.stop_reason == STOP_NONE) {
+    int rc = HPCML_OK;
+    while (rc == HPCML_OK && t->prog.epoch < t->epochs && t->prog.stop_reason == STOP_NONE) {
         const uint64_t epoch = (uint64_t)t->prog.epoch;
+        const uint64_t first = (uint64_t)t->prog.step_in_epoch;
         profile_begin("epoch");
         const double t_epoch = hpcml_mono_s();
         grad_sync_reset_stats(&t->gs);
-
-        profile_begin("exchange");
-        if (t->streaming) {
-            stream_data_epoch_begin(&t->sd, epoch, (uint64_t)t->prog.step_in_epoch);
-        } else {
-            rc = epoch_data_fill(&t->ed, &t->smp, epoch, t->comm);
-            if (rc == HPCML_OK) rc = batch_weights(t, bw);
-            if (rc != HPCML_OK) hpcml_mpi_abort(t->comm, rc);
-        }
-        profile_end();
-
-        profile_begin("steps");
         double local_loss = 0.0, local_weight = 0.0;
-        const uint64_t first = (uint64_t)t->prog.step_in_epoch;
-        for (uint64_t s = first; s < S; s++) {
-            const float *x;
-            const int32_t *y;
-            double w;
-            if (!t->streaming) {
-                x = t->ed.x + s * t->ed.slice * (uint64_t)t->n_features;
-                y = t->ed.y + s * t->ed.slice;
-                w = bw[s];
-            } else {
-                /* agreed read errors end the run cleanly; MPI errors abort */
-                rc = stream_data_step(&t->sd, s, t->class_weights, t->comm, &x, &y, &w);
-                if (rc != HPCML_OK) {
-                    stream_data_epoch_end(&t->sd);
-                    profile_end();
-                    profile_end();
-                    free(bw);
-                    return rc;
-                }
-            }
-            preempt_vote vote;
-            vote_start(t, &vote);
-            double gnorm = 0.0;
-            rc = train_step(t, epoch, s, x, y, w, &local_loss, &gnorm);
-            if (rc != HPCML_OK) hpcml_mpi_abort(t->comm, rc);
-            if (!isfinite(gnorm)) { /* identical on every rank: all stop here */
-                vote_finish(t, &vote);
-                if (t->streaming) stream_data_epoch_end(&t->sd);
-                profile_end();
-                profile_end();
-                free(bw);
-                return diverged(t, "the gradient norm", gnorm, s + 1);
-            }
-            /* w is the global batch's weight already: counted on rank 0 only */
-            if (t->rank == 0) local_weight += w;
-            t->prog.step_in_epoch = (int64_t)s + 1;
-            t->prog.global_step++;
-            if (vote_finish(t, &vote) && s + 1 < S) {
-                if (t->streaming) stream_data_epoch_end(&t->sd);
-                profile_end();
-                profile_end();
-                double gl, gw;
-                reduce_epoch_loss(t, local_loss, local_weight, &gl, &gw);
-                t->prog.part_loss_sum = gl;
-                t->prog.part_weight_sum = gw;
-                free(bw);
-                log_info("preemption requested: checkpoint at epoch %lld step %llu",
-                         (long long)t->prog.epoch + 1, (unsigned long long)s + 1);
-                return preempted_exit(t);
-            }
-        }
-        if (t->streaming) {
-            stream_data_epoch_end(&t->sd);
-            log_debug("epoch %llu streamed %llu rows: %.3f s reading (reader thread), %.3f s "
-                      "waiting for it",
-                      (unsigned long long)epoch + 1, (unsigned long long)t->sd.read_rows,
-                      t->sd.read_s, t->sd.wait_s);
-        }
+        int preempted = 0;
+        rc = run_steps(t, epoch, first, &local_loss, &local_weight, &preempted);
         const double train_s = hpcml_mono_s() - t_epoch;
-        profile_end();
-
-        train_epoch_metrics em;
-        memset(&em, 0, sizeof em);
-        em.epoch = t->prog.epoch + 1;
-        double gl, gw;
-        reduce_epoch_loss(t, local_loss, local_weight, &gl, &gw);
-        em.train_loss = gw > 0 ? gl / gw : NAN;
-        if (gw > 0 && !isfinite(em.train_loss)) { /* reduced: the same on every rank */
-            profile_end();
-            free(bw);
-            return diverged(t, "the epoch's training loss", em.train_loss, S);
+        if (rc == HPCML_OK && preempted) {
+            double gl, gw;
+            reduce_epoch_loss(t, local_loss, local_weight, &gl, &gw);
+            t->prog.part_loss_sum = gl;
+            t->prog.part_weight_sum = gw;
+        } else if (rc == HPCML_OK) {
+            rc = finish_epoch(t, mo, val_global, first, t_epoch, train_s, local_loss,
+                              local_weight);
         }
-        em.lr = lr_schedule_at(&t->lr_sched, t->opt.step > 0 ? t->opt.step - 1 : 0);
-        t->prog.epoch++;
-        t->prog.step_in_epoch = 0;
-        t->prog.part_loss_sum = t->prog.part_weight_sum = 0.0;
-
-        profile_begin("validate");
-        split_metrics vm;
-        memset(&vm, 0, sizeof vm);
-        em.val_loss = em.val_accuracy = em.val_precision = em.val_recall = NAN;
-        em.val_f1 = em.val_auc = em.val_pr_auc = NAN;
-        if (val_global > 0) {
-            rc = dist_metrics_evaluate(&t->model, t->val_x, t->val_y, t->val_rows,
-                                       t->class_weights_be, t->threshold, t->comm, &vm, NULL);
-            if (rc != HPCML_OK) {
-                profile_end();
-                profile_end();
-                free(bw);
-                return rc;
-            }
-            fill_val_metrics(&em, &vm);
-        }
-        profile_end();
-
-        /* Times: the slowest rank's, so every rank sees the same numbers. */
-        double times[4] = {hpcml_mono_s() - t_epoch, train_s, t->gs.wait_s, t->gs.window_s};
-        if (t->size > 1) MPI_Allreduce(MPI_IN_PLACE, times, 4, MPI_DOUBLE, MPI_MAX, t->comm);
-        em.epoch_s = times[0];
-        em.train_s = times[1];
-        em.samples_per_s = (double)((S - first) * t->smp.global_batch) / times[1];
-        em.allreduce_s = times[2];
-        em.allreduce_share = times[1] > 0 ? times[2] / times[1] : 0;
-        em.overlap_window_s = times[3];
-
-        /* Decisions: identical inputs on every rank, identical outcomes. */
-        log_info("epoch %lld/%lld: train_loss %.5f val_loss %.5f val_auc %.5f val_pr_auc %.5f "
-                 "val_f1 %.4f | %.2fs, %.0f samples/s, allreduce %.1f%%",
-                 (long long)em.epoch, (long long)t->epochs, em.train_loss, em.val_loss, em.val_auc,
-                 em.val_pr_auc, em.val_f1, em.epoch_s, em.samples_per_s,
-                 100.0 * em.allreduce_share);
-        int stop = 0;
-        rc = monitor_write_epoch(mo, &em, t->prog.global_step, val_global ? vm.confusion : NULL,
-                                 t->n_classes);
-        if (rc == HPCML_OK) rc = monitor_check_alerts(mo, &em, t->prog.alert_run, &stop);
-        dist_metrics_free(&vm);
-        rc = hpcml_mpi_agree(t->comm, rc);
-        if (rc != HPCML_OK) {
-            profile_end();
-            free(bw);
-            return rc;
-        }
-        if (stop) t->prog.stop_reason = STOP_ALERT;
-
-        double v = monitor_metric_value(&em, t->es_metric);
-        int higher = monitor_metric_higher_is_better(t->es_metric);
-        int improved = !isnan(v) && (isnan(t->prog.best_metric) ||
-                                     (higher ? v > t->prog.best_metric : v < t->prog.best_metric));
-        if (improved) {
-            t->prog.best_metric = v;
-            t->prog.best_epoch = em.epoch;
-            t->prog.bad_epochs = 0;
-        } else {
-            t->prog.bad_epochs++;
-        }
-        if (t->es_patience > 0 && t->prog.bad_epochs >= t->es_patience &&
-            t->prog.stop_reason == STOP_NONE) {
-            log_info("early stopping: %s has not improved for %d epochs (best %.6g at epoch %lld)",
-                     monitor_metric_name(t->es_metric), t->es_patience, t->prog.best_metric,
-                     (long long)t->prog.best_epoch);
-            t->prog.stop_reason = STOP_EARLY;
-        }
-        if (t->hooks.on_epoch) {
-            int hook_stop = 0;
-            rc = t->hooks.on_epoch(&em, t->hooks.user, &hook_stop);
-            if (rc != HPCML_OK) {
-                profile_end();
-                free(bw);
-                return rc;
-            }
-            if (hook_stop && t->prog.stop_reason == STOP_NONE) t->prog.stop_reason = STOP_HOOK;
-        }
-
-        profile_begin("checkpoint");
-        if (improved) {
-            rc = mlp_get_params(&t->model, t->best_params);
-            t->have_best = 1;
-            rc = hpcml_mpi_agree(t->comm, rc);
-            if (rc == HPCML_OK) rc = checkpoint_save(t, 1);
-        }
-        const int last = t->prog.epoch >= t->epochs || t->prog.stop_reason != STOP_NONE;
-        if (rc == HPCML_OK && (last || (t->ckpt_every > 0 && t->prog.epoch % t->ckpt_every == 0)))
-            rc = checkpoint_save(t, 0);
-        profile_end();
         profile_end(); /* epoch */
-        if (rc != HPCML_OK) {
-            free(bw);
-            return rc;
-        }
-
-        /* A signal that arrived during validation or the checkpoint. */
-        int flag = signals_pending() != 0;
-        if (t->size > 1) MPI_Allreduce(MPI_IN_PLACE, &flag, 1, MPI_INT, MPI_MAX, t->comm);
-        if (flag && !last) {
-            free(bw);
-            return t->ckpt_every > 0 && t->prog.epoch % t->ckpt_every == 0
-                       ? HPCML_FAIL(HPCML_EPREEMPTED,
-                                    "preempted by a signal after epoch %lld (checkpoint "
-                                    "written); run again to resume",
-                                    (long long)t->prog.epoch)
-                       : preempted_exit(t);
+        if (rc == HPCML_OK && preempted) {
+            log_info("preemption requested: checkpoint at epoch %lld step %lld",
+                     (long long)t->prog.epoch + 1, (long long)t->prog.step_in_epoch);
+            rc = preempted_exit(t);
+        } else if (rc == HPCML_OK) {
+            rc = preempted_after_epoch(t);
         }
     }
-    if (t->prog.stop_reason == STOP_NONE) t->prog.stop_reason = STOP_DONE;
-    free(bw);
-    return HPCML_OK;
+    if (rc == HPCML_OK && t->prog.stop_reason == STOP_NONE) t->prog.stop_reason = STOP_DONE;
+    return rc;
 }
 
 /* ---- evaluation on /test ---------------------------------------------------- */
@@ -815,7 +840,8 @@ static int run_epochs(trainer *t, monitor *mo)
 static int evaluate_test(trainer *t)
 {
     int64_t test_global = (int64_t)t->test_rows;
-    MPI_Allreduce(MPI_IN_PLACE, &test_global, 1, MPI_INT64_T, MPI_SUM, t->comm);
+    HPCML_MPI_CHECK_ABORT(t->comm, MPI_Allreduce(MPI_IN_PLACE, &test_global, 1, MPI_INT64_T,
+                                                 MPI_SUM, t->comm));
     if (test_global == 0) {
         log_warn("the dataset has no /test rows: no evaluation.json");
         return HPCML_OK;
@@ -844,28 +870,22 @@ static int evaluate_test(trainer *t)
 
     int lrc = HPCML_OK;
     if (rc == HPCML_OK && t->rank == 0) {
-        json_t *root = json_object(), *test = dist_metrics_json(&tm);
-        json_object_set_new(root, "test", test);
-        json_object_set_new(root, "threshold", json_real(t->threshold));
-        json_t *model = json_object();
-        json_object_set_new(model, "weights", json_string(t->have_best ? "best" : "last"));
-        json_object_set_new(model, "epoch",
-                            json_integer(t->have_best ? t->prog.best_epoch : t->prog.epoch));
-        json_object_set_new(model, "selection_metric",
-                            json_string(monitor_metric_name(t->es_metric)));
-        json_object_set_new(model, "epochs_trained", json_integer(t->prog.epoch));
-        json_object_set_new(model, "stop_reason", json_string(stop_names[t->prog.stop_reason % 5]));
-        json_object_set_new(root, "model", model);
+        const evaluation_model em = {
+            .threshold = t->threshold,
+            .weights = t->have_best ? "best" : "last",
+            .epoch = t->have_best ? t->prog.best_epoch : t->prog.epoch,
+            .selection_metric = monitor_metric_name(t->es_metric),
+            .epochs_trained = t->prog.epoch,
+            .stop_reason = stop_names[t->prog.stop_reason % 5],
+        };
         char jpath[4300];
         snprintf(jpath, sizeof jpath, "%s/evaluation.json", t->output_dir);
-        lrc = atomic_write_json(jpath, root, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-        json_decref(root);
+        lrc = evaluation_file_write(jpath, &tm, &em);
         if (lrc == HPCML_OK)
             log_info("test (%s model, epoch %lld): auc %.5f pr_auc %.5f f1 %.4f precision %.4f "
                      "recall %.4f accuracy %.5f -> %s",
-                     t->have_best ? "best" : "last",
-                     (long long)(t->have_best ? t->prog.best_epoch : t->prog.epoch), tm.auc,
-                     tm.pr_auc, tm.f1, tm.precision, tm.recall, tm.accuracy, jpath);
+                     em.weights, (long long)em.epoch, tm.auc, tm.pr_auc, tm.f1, tm.precision,
+                     tm.recall, tm.accuracy, jpath);
     }
     dist_metrics_free(&tm);
     if (rc != HPCML_OK) return rc;
@@ -932,7 +952,7 @@ static int package_checkpoint(trainer *t)
         float *params = malloc(t->model.n_params * sizeof(float) + 1);
         int64_t epoch = 0;
         rc = params ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
-        if (rc == HPCML_OK) rc = checkpoint_read_params(t, t->hooks.package_checkpoint, params, &epoch);
+        if (rc == HPCML_OK) rc = checkpoint_read_params(&t->ckpt, t->hooks.package_checkpoint, params, &epoch);
         char path[4300];
         if (t->hooks.package_output && t->hooks.package_output[0])
             snprintf(path, sizeof path, "%s", t->hooks.package_output);
@@ -957,17 +977,10 @@ static void trainer_free(trainer *t)
 {
     mlp_destroy(&t->model);
     optim_destroy(&t->opt);
-    if (t->be.device_memory) {
-        for (int i = 0; i < 2; i++) {
-            t->be.free(t->dev_x[i]);
-            t->be.free(t->dev_y[i]);
-        }
-        t->be.free(t->dev_class_weights);
-    }
+    device_batches_close(&t->dev);
     gpu_comm_close(&t->gcomm);
     if (t->gpu_open) nn_gpu_close();
-    epoch_data_free(&t->ed);
-    stream_data_free(&t->sd);
+    data_source_close(&t->src);
     free(t->val_x);
     free(t->val_y);
     free(t->test_x);
@@ -1008,6 +1021,25 @@ static int run_all(trainer *t, int verify_only)
     if (rc != HPCML_OK) return rc;
     rc = hpcml_mpi_agree(t->comm, build_model(t));
     if (rc != HPCML_OK) return rc;
+    t->ckpt = (checkpoint_ctx){
+        .comm = t->comm,
+        .rank = t->rank,
+        .size = t->size,
+        .ckpt_dir = t->ckpt_dir,
+        .keep = t->ckpt_keep,
+        .model = &t->model,
+        .opt = &t->opt,
+        .act = t->shape.act,
+        .dropout = t->shape.dropout_p,
+        .smp = &t->smp,
+        .order = t->src.ops->order(&t->src),
+        .config_hash = t->config_hash,
+        .dataset_id = t->dataset_id,
+        .dataset = cfg_str(t->cfg, "train.dataset"),
+        .prog = &t->prog,
+        .best_params = t->best_params,
+        .have_best = &t->have_best,
+    };
     if (t->be.device_memory) { /* device gradients: NCCL or host-staged MPI, not grad_sync's */
         rc = gpu_comm_open(&t->gcomm, t->comm, &t->be, t->model.n_params, !t->gpu_shared);
         if (rc != HPCML_OK) return rc;
@@ -1016,7 +1048,7 @@ static int run_all(trainer *t, int verify_only)
         t->gs.bucketed = 0;
         log_info("device gradients summed by %s", gpu_comm_kind(&t->gcomm));
     }
-    if (verify_only) return hpcml_mpi_agree(t->comm, t->rank == 0 ? checkpoint_verify_dir(t) : 0);
+    if (verify_only) return hpcml_mpi_agree(t->comm, t->rank == 0 ? checkpoint_verify_dir(&t->ckpt) : 0);
     if (t->hooks.package_checkpoint) return package_checkpoint(t);
 
     {
@@ -1028,7 +1060,7 @@ static int run_all(trainer *t, int verify_only)
         log_info("model %s (%zu parameters), %s, batch %llu over %d ranks (%llu each), %llu "
                  "steps/epoch, %d BLAS threads per rank, gradients %s",
                  arch, t->model.n_params, cfg_str(t->cfg, "train.optimizer"),
-                 (unsigned long long)t->smp.global_batch, t->size, (unsigned long long)t->ed.slice,
+                 (unsigned long long)t->smp.global_batch, t->size, (unsigned long long)t->src.slice,
                  (unsigned long long)t->smp.steps, threads,
                  t->gs.bucketed ? "in buckets during backward" : "in one allreduce");
     }
@@ -1038,12 +1070,12 @@ static int run_all(trainer *t, int verify_only)
     const int want_resume = strcmp(cfg_str(t->cfg, "train.resume"), "auto") == 0;
     int resumed = 0;
     if (want_resume) {
-        rc = checkpoint_prepare_dir(t, 0);
-        if (rc == HPCML_OK) rc = checkpoint_resume(t, &resumed);
+        rc = checkpoint_prepare_dir(&t->ckpt, 0);
+        if (rc == HPCML_OK) rc = checkpoint_resume(&t->ckpt, &resumed);
         if (rc != HPCML_OK) return rc;
     }
     if (!resumed) {
-        rc = checkpoint_prepare_dir(t, 1);
+        rc = checkpoint_prepare_dir(&t->ckpt, 1);
         if (rc != HPCML_OK) return rc;
     }
     monitor mo;
@@ -1069,6 +1101,7 @@ static int run_all(trainer *t, int verify_only)
 
     rc = signals_install(cfg_str(t->cfg, "train.preempt_signal"));
     rc = hpcml_mpi_agree(t->comm, rc);
+    if (rc == HPCML_OK) rc = preempted_before_training(t);
     if (rc == HPCML_OK) {
         profile_begin("train");
         rc = run_epochs(t, &mo);
@@ -1102,8 +1135,8 @@ int trainer_run(MPI_Comm comm, const hpcml_config *cfg, const trainer_hooks *hoo
     rc = hpcml_mpi_agree(comm, rc);
     if (rc != HPCML_OK) return rc;
     t->comm = comm;
-    MPI_Comm_rank(comm, &t->rank);
-    MPI_Comm_size(comm, &t->size);
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Comm_rank(comm, &t->rank));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Comm_size(comm, &t->size));
     t->cfg = cfg;
     if (hooks) t->hooks = *hooks;
     const int verify_only = t->hooks.verify_checkpoints || t->hooks.package_checkpoint;

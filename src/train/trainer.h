@@ -17,8 +17,8 @@
  *           (evaluation.json, predictions.h5), profile.json / trace.json.
  * Preempted runs write a checkpoint and return HPCML_EPREEMPTED.
  *
- * The state below is shared by the train/ room (checkpoint.c reads and
- * writes it); programs use only trainer_run. */
+ * The trainer's state is private to trainer.c; checkpoint.c sees it through
+ * checkpoint_ctx (checkpoint.h), the data through data_source.h. */
 #ifndef HPCML_TRAIN_TRAINER_H
 #define HPCML_TRAIN_TRAINER_H
 
@@ -26,14 +26,6 @@
 #include <stdint.h>
 
 #include "core/config.h"
-#include "nn/backend.h"
-#include "nn/mlp.h"
-#include "nn/optim.h"
-#include "train/epoch_data.h"
-#include "train/gpu_comm.h"
-#include "train/grad_sync.h"
-#include "train/sampler.h"
-#include "train/stream_data.h"
 
 #define TRAIN_MAX_ALERTS 32
 
@@ -83,63 +75,8 @@ typedef struct {
     int64_t stop_reason;                 /* 0 running, 1 done, 2 early stop, 3 alert, 4 hook */
 } train_progress;
 
-typedef struct {
-    MPI_Comm comm;
-    int rank, size;
-    const hpcml_config *cfg;
-    trainer_hooks hooks;
-
-    char output_dir[4096], ckpt_dir[4200];
-    uint64_t seed;
-    int n_features, n_classes;
-    mlp_shape shape;
-    nn_optim_config optim_cfg;
-    nn_lr_schedule lr_sched;
-    int64_t epochs;
-    double threshold;
-    double grad_clip;
-    int es_metric; /* index into the metric table of monitor.c */
-    int es_patience;
-    int ckpt_every, ckpt_keep;
-
-    /* data */
-    sampler smp;
-    epoch_data ed; /* memory mode: shard + the epoch's rows; streaming: layout only */
-    int streaming;  /* train.streaming */
-    stream_data sd; /* streaming mode's windows */
-    uint64_t val_lo, val_rows, test_lo, test_rows; /* this rank's share */
-    float *val_x, *test_x;
-    int32_t *val_y, *test_y;
-    int64_t *test_row_id;
-    float *class_weights; /* n_classes, NULL: none */
-    double *class_weights_d;
-
-    /* model */
-    nn_backend be; /* the chosen table with the ranks' allreduce installed */
-    grad_sync gs;
-    /* device backends (train.device = "cuda"): the GPU, the gradient sums,
-     * double-buffered batches and the class weights in backend memory */
-    int gpu_open;
-    int gpu_shared; /* ranks of a node share a GPU: no NCCL */
-    gpu_comm gcomm;
-    float *dev_x[2];
-    int32_t *dev_y[2];
-    float *dev_class_weights;
-    int64_t dev_prefetched;        /* epoch * steps + step uploaded ahead; -1: none */
-    const float *class_weights_be; /* class_weights in backend memory (NULL: none) */
-    mlp model;
-    nn_optim opt;
-    float *best_params; /* host copy of the best model (n_params) */
-    int have_best;
-
-    train_progress prog;
-    uint64_t config_hash;
-    uint64_t dataset_id; /* h5_dataset_identity of train.dataset: checkpoints record it */
-} trainer;
-
 int trainer_run(MPI_Comm comm, const hpcml_config *cfg, const trainer_hooks *hooks);
 
-/* Helpers shared with checkpoint.c / tests. */
 /* OpenBLAS threads for this rank: train.blas_threads, else SLURM_CPUS_PER_TASK,
  * else the CPUs this rank may use (its affinity mask when it is bound to
  * fewer than all, otherwise all online CPUs divided by the ranks on this node). */
