@@ -99,27 +99,6 @@ def write_rows(path, rows):
     os.replace(path + ".tmp", path)
 
 
-def last_values_journal(path):
-    """trial -> last reported value, in trial order (hpcml journal)."""
-    last = {}
-    with open(path) as f:
-        for line in f:
-            try:
-                r = json.loads(line)
-            except ValueError:
-                continue
-            if r.get("event") == "result":
-                v = r["value"]
-                last[r["trial"]] = float(v) if not isinstance(v, str) else float(v)
-    return [last[t] for t in sorted(last)]
-
-
-def last_values_csv(path):
-    with open(path) as f:
-        rows = sorted(csv.DictReader(f), key=lambda r: int(r["trial"]))
-    return [float(r["value"]) for r in rows]
-
-
 def best_so_far(values):
     out, best = [], -math.inf
     for v in values:
@@ -134,8 +113,7 @@ def summary(argv):
     curves = {}
     for a in arms:
         name, path = a.split("=", 1)
-        vals = last_values_csv(path) if path.endswith(".csv") else last_values_journal(path)
-        curves[name] = best_so_far(vals)
+        curves[name] = best_so_far([x[2] for x in trials_of(path)])
     with open(out_csv, "w") as f:
         w = csv.writer(f)
         w.writerow(["arm", "trial", "best_so_far"])
