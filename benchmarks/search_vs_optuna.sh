@@ -30,7 +30,9 @@
 # All arms train with a constant learning rate (the Optuna arm's epoch-at-a-time calls
 # would change a schedule that depends on train.epochs). Extra -s options go to every
 # hpcml program. NP (default 2) ranks for the pool arms (groups of 1 rank); the Optuna
-# arm runs its trials one after another. Not a test: goals are reported, not asserted.
+# arm runs its trials one after another. REPORT_ONLY=1 runs nothing: it evaluates the
+# finished arms and reports what OUT_DIR holds (e.g. after a run was cut short; unfinished
+# arms are reported with the trials they have). Not a test: goals are reported, not asserted.
 set -euo pipefail
 BUILD=$(cd "$1" && pwd)
 shift
@@ -94,7 +96,9 @@ evaluate() {
   src=$R/$arm/journal.jsonl
   [[ $arm == optuna ]] && src=$R/optuna/trials.csv
   [[ -s $src && ! -s $R/eval-$arm/predictions.h5 ]] || return 0
-  [[ $arm == optuna || -s $R/$arm/results.csv ]] || return 0
+  # only finished arms (a cut run's Optuna arm has trials.partial.csv, not trials.csv)
+  [[ $arm == optuna ]] || grep -q "Number of trials: $TRIALS/$TRIALS" "$R/$arm.status" 2>/dev/null ||
+    return 0
   best=$($PY "$SRC/benchmarks/search_vs_optuna.py" best "$src" "$R/eval-$arm.args")
   mapfile -t A <"$R/eval-$arm.args"
   rm -rf "$R/eval-$arm"
@@ -137,17 +141,19 @@ for ds in $DATASETS; do
   for group in "random tpe" optuna "full_random full_tpe"; do
     for seed in $SEEDS; do
       for arm in $group; do
-        [[ " $ARMS " == *" $arm "* ]] && run_arm "$ds" "$seed" "$arm"
+        [[ " $ARMS " == *" $arm "* && -z ${REPORT_ONLY:-} ]] && run_arm "$ds" "$seed" "$arm"
       done
     done
   done
   for seed in $SEEDS; do
     R=$D/s$seed
+    [[ -d $R ]] || continue
     echo "== $ds, seed $seed, $TRIALS trials =="
     curves=()
     for arm in $ARMS; do
       src=$R/$arm/journal.jsonl
       [[ $arm == optuna ]] && src=$R/optuna/trials.csv
+      [[ $arm == optuna && ! -s $src ]] && src=$R/optuna/trials.partial.csv
       [[ -s $src ]] && curves+=("$arm=$src")
       evaluate "$seed" "$arm"
     done
