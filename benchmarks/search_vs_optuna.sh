@@ -67,6 +67,14 @@ run_arm() {
   local ds=$1 seed=$2 arm=$3 R=$D/s$2 t0 search sched
   mkdir -p "$R"
   t0=$(date +%s)
+  if [[ -n ${REPORT_ONLY:-} ]]; then # runs nothing; --status rewrites results.csv and .status
+    [[ $arm != optuna && -s $R/$arm/journal.jsonl ]] || return 0
+    search=${arm#full_} sched=asha
+    [[ $arm == full_* ]] && sched=none
+    "$BUILD/bin/hpcml-sweep" -c "$CFG" "${S[@]}" -s "sweep.seed=$seed" -s "sweep.search=$search" \
+      -s "sweep.scheduler=$sched" -s "sweep.output_dir=$R/$arm" --status >"$R/$arm.status"
+    return 0
+  fi
   if [[ $arm == optuna ]]; then
     [[ -s $R/optuna/trials.csv ]] && return 0
     rm -rf "$R/optuna" # an interrupted Optuna arm starts again (it has no journal)
@@ -141,7 +149,7 @@ for ds in $DATASETS; do
   for group in "random tpe" optuna "full_random full_tpe"; do
     for seed in $SEEDS; do
       for arm in $group; do
-        [[ " $ARMS " == *" $arm "* && -z ${REPORT_ONLY:-} ]] && run_arm "$ds" "$seed" "$arm"
+        [[ " $ARMS " == *" $arm "* ]] && run_arm "$ds" "$seed" "$arm"
       done
     done
   done
