@@ -3,6 +3,8 @@
 
 usage: search_vs_optuna.py optuna HPCML_TRAIN CONFIG OUT_DIR TRIALS SEED MAX_T GRACE RF METRIC [-s k=v]...
        search_vs_optuna.py summary OUT_CSV OUT_SVG ARM=JOURNAL_OR_CSV...
+       search_vs_optuna.py best JOURNAL_OR_CSV ARGS_FILE
+       search_vs_optuna.py report DATASET_DIR METRIC GOAL_TRIALS SEED...
 
 optuna: Optuna 3.1's TPESampler(seed) with a SuccessiveHalvingPruner(min_resource=GRACE,
   reduction_factor=RF, min_early_stopping_rate=0) over the same space as hpcml-sweep's
@@ -58,6 +60,7 @@ def run_optuna(argv):
                 v = d[2][trial.suggest_categorical(key, list(range(len(d[2]))))]
             s += ["-s", f"{key}={v}"]
         tdir = os.path.join(out, f"trial-{trial.number:05d}")
+        conf = dict(x.split("=", 1) for x in s[1::2])
         value, state = math.nan, "COMPLETE"
         for k in range(1, max_t + 1):
             cmd = [train, "-q", "-c", cfg, *extra, *s, "-s", f"train.epochs={k}",
@@ -74,7 +77,8 @@ def run_optuna(argv):
             if trial.should_prune():
                 state = "PRUNED"
                 break
-        rows.append((trial.number, state, k, value))
+        rows.append((trial.number, state, k, value, json.dumps(conf)))
+        write_rows(os.path.join(out, "trials.partial.csv"), rows)  # what a cut run has
         if state == "PRUNED":
             raise optuna.TrialPruned()
         return value
@@ -84,31 +88,15 @@ def run_optuna(argv):
                                                     min_early_stopping_rate=0)
     study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
     study.optimize(objective, n_trials=trials)
-    with open(os.path.join(out, "trials.csv"), "w") as f:
+    write_rows(os.path.join(out, "trials.csv"), rows)
+
+
+def write_rows(path, rows):
+    with open(path + ".tmp", "w") as f:
         w = csv.writer(f)
-        w.writerow(["trial", "state", "epochs", "value"])
+        w.writerow(["trial", "state", "epochs", "value", "config"])
         w.writerows(rows)
-
-
-def last_values_journal(path):
-    """trial -> last reported value, in trial order (hpcml journal)."""
-    last = {}
-    with open(path) as f:
-        for line in f:
-            try:
-                r = json.loads(line)
-            except ValueError:
-                continue
-            if r.get("event") == "result":
-                v = r["value"]
-                last[r["trial"]] = float(v) if not isinstance(v, str) else float(v)
-    return [last[t] for t in sorted(last)]
-
-
-def last_values_csv(path):
-    with open(path) as f:
-        rows = sorted(csv.DictReader(f), key=lambda r: int(r["trial"]))
-    return [float(r["value"]) for r in rows]
+    os.replace(path + ".tmp", path)
 
 
 def best_so_far(values):
@@ -125,8 +113,7 @@ def summary(argv):
     curves = {}
     for a in arms:
         name, path = a.split("=", 1)
-        vals = last_values_csv(path) if path.endswith(".csv") else last_values_journal(path)
-        curves[name] = best_so_far(vals)
+        curves[name] = best_so_far([x[2] for x in trials_of(path)])
     with open(out_csv, "w") as f:
         w = csv.writer(f)
         w.writerow(["arm", "trial", "best_so_far"])
@@ -158,11 +145,159 @@ def summary(argv):
         print("no matplotlib: no SVG", file=sys.stderr)
 
 
+def trials_of(path):
+    """[(trial, epochs trained, last value, {key: libconfig text})] in trial order, from an
+    hpcml journal or the Optuna arm's trials.csv."""
+    if path.endswith(".csv"):
+        with open(path) as f:
+            rows = sorted(csv.DictReader(f), key=lambda r: int(r["trial"]))
+        return [(int(r["trial"]), int(r["epochs"]), float(r["value"]),
+                 json.loads(r.get("config") or "{}")) for r in rows]
+    conf, curve = {}, {}
+    with open(path) as f:
+        for line in f:
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            if r.get("event") == "started":
+                conf.setdefault(r["trial"], r.get("config", {}))
+            elif r.get("event") == "result":
+                curve.setdefault(r["trial"], {}).setdefault(r["iter"], float(r["value"]))
+    return [(t, len(c), c[max(c)], conf.get(t, {})) for t, c in sorted(curve.items())]
+
+
+def best(argv):
+    """best SOURCE ARGS_FILE: the best trial (last value, NaN skipped) of an arm; writes the
+    -s arguments that retrain it (its values, train.epochs = its last epoch) one a line."""
+    src, args_file = argv
+    rows = [r for r in trials_of(src) if math.isfinite(r[2])]
+    t, epochs, value, conf = max(rows, key=lambda r: (r[2], -r[0]))
+    with open(args_file, "w") as f:
+        for k, v in list(conf.items()) + [("train.epochs", str(epochs))]:
+            f.write(f"-s\n{k}={v}\n")
+    print(f"{t} {epochs} {value!r}")
+
+
+def test_metric(pred_path, metric):
+    """(value on /test, bootstrap sd over 1000 resamples of the rows)"""
+    import h5py
+    import numpy as np
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from sweep_efficiency import average_precision, roc_auc
+    fn = {"val_pr_auc": average_precision, "val_auc": roc_auc}[metric]
+    with h5py.File(pred_path, "r") as f:
+        y = f["label"][:].astype(np.int64)
+        s = f["score"][:].astype(np.float64)
+    rng = np.random.default_rng(0)
+    boots = [fn(y[i], s[i]) for i in (rng.integers(0, len(y), len(y)) for _ in range(1000))]
+    return fn(y, s), float(np.std(boots))
+
+
+def med(xs):
+    xs = sorted(x for x in xs if x is not None)
+    if not xs:
+        return None
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def fmt(x, f="{:.6f}"):
+    return "–" if x is None else ("not reached" if x == math.inf else f.format(x))
+
+
+def report(argv):
+    """report DATASET_DIR METRIC GOAL_TRIALS SEED...: the tables of docs/sweep.md, from what
+    the runs left in DATASET_DIR/sSEED/ (arms that are missing or unfinished are shown as
+    such, so a partial run reports what it has)."""
+    d, metric, goal_trials, seeds = argv[0], argv[1], int(argv[2]), argv[3:]
+    arms = ["random", "tpe", "optuna"]
+    src = {"random": "random/journal.jsonl", "tpe": "tpe/journal.jsonl",
+           "optuna": "optuna/trials.csv", "full_random": "full_random/journal.jsonl",
+           "full_tpe": "full_tpe/journal.jsonl"}
+    per = {}
+    for seed in seeds:
+        r = {}
+        for arm, rel in src.items():
+            p = os.path.join(d, f"s{seed}", rel)
+            if arm == "optuna" and not os.path.exists(p):  # a cut run: its trials so far
+                p = p.replace("trials.csv", "trials.partial.csv")
+            if os.path.exists(p):
+                rows = trials_of(p)
+                if rows:
+                    r[arm] = {"n": len(rows), "epochs": sum(x[1] for x in rows),
+                              "curve": best_so_far([x[2] for x in rows])}
+            pred = os.path.join(d, f"s{seed}", f"eval-{arm}", "predictions.h5")
+            if arm in r and os.path.exists(pred):
+                r[arm]["test"], r[arm]["sd"] = test_metric(pred, metric)
+        if "random" in r:
+            target = r["random"]["curve"][-1]
+            for a in r.values():
+                a["reach"] = next((i + 1 for i, v in enumerate(a["curve"]) if v >= target),
+                                  math.inf)
+        per[seed] = r
+    print(f"per seed ({metric}; best = best last value of a trial; reach = trials to reach "
+          f"random's final best; test = that best config retrained and evaluated on /test, "
+          f"± bootstrap sd):")
+    print("| seed | arm | trials | best | reach | epochs | /test ± sd |")
+    print("|---|---|---|---|---|---|---|")
+    for seed, r in per.items():
+        for arm in arms + ["full_random", "full_tpe"]:
+            if arm not in r:
+                continue
+            a = r[arm]
+            t = (f"{a['test']:.4f} ± {a['sd']:.4f}" if "test" in a else "–")
+            print(f"| {seed} | {arm} | {a['n']} | {a['curve'][-1]:.6f} | "
+                  f"{fmt(a.get('reach'), '{:d}')} | {a['epochs']} | {t} |")
+    print()
+    print(f"medians over the seeds that have the arm ({' '.join(seeds)}):")
+    print("| arm | seeds | median best | median trials to reach random's best | "
+          "median epochs |")
+    print("|---|---|---|---|---|")
+    for arm in arms:
+        have = [r[arm] for r in per.values() if arm in r]
+        if not have:
+            continue
+        print(f"| {arm} | {len(have)} | {fmt(med([a['curve'][-1] for a in have]))} | "
+              f"{fmt(med([a.get('reach') for a in have]), '{:g}')} | "
+              f"{fmt(med([a['epochs'] for a in have]), '{:g}')} |")
+    print()
+    reach = [r["tpe"]["reach"] for r in per.values() if "tpe" in r and "reach" in r["tpe"]]
+    m = med(reach)
+    if m is not None:
+        print(f"GOAL 1 (TPE+ASHA reaches random's best within {goal_trials} trials, median of "
+              f"{len(reach)} seeds): {'MET' if m <= goal_trials else 'NOT MET'} (median {m:g}; "
+              f"per seed {', '.join(fmt(x, '{:d}') for x in reach)})")
+    both = [(s, r["tpe"], r["optuna"]) for s, r in per.items()
+            if "test" in r.get("tpe", {}) and "test" in r.get("optuna", {})]
+    for s, t, o in both:
+        print(f"GOAL 2, seed {s}: TPE's best on /test {t['test']:.4f} vs Optuna's "
+              f"{o['test']:.4f}, bootstrap sd {t['sd']:.4f}: "
+              f"{'MET' if t['test'] >= o['test'] - t['sd'] else 'NOT MET'} "
+              f"(difference {(t['test'] - o['test']) / t['sd']:+.2f} sd)")
+    for arm in ("random", "tpe"):
+        for s, r in per.items():
+            f, a = r.get("full_" + arm), r.get(arm)
+            if not f or not a or "sd" not in f:
+                continue
+            share = a["epochs"] / f["epochs"]
+            gap = f["curve"][-1] - a["curve"][-1]
+            ok = gap <= f["sd"] and share <= 0.35
+            print(f"GOAL 3 ({arm}), seed {s}: ASHA's best {a['curve'][-1]:.6f} vs the full "
+                  f"search's {f['curve'][-1]:.6f} ({gap / f['sd']:+.2f} bootstrap sd of the "
+                  f"full best on /test), {100 * share:.1f} % of its epochs: "
+                  f"{'MET' if ok else 'NOT MET'}")
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "optuna":
         run_optuna(sys.argv[2:])
     elif len(sys.argv) > 1 and sys.argv[1] == "summary":
         summary(sys.argv[2:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "best":
+        best(sys.argv[2:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "report":
+        report(sys.argv[2:])
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(1)

@@ -222,9 +222,9 @@ static const cfg_key sweep_keys[] = {
     {"heartbeat_timeout_s", CFG_FLOAT, "600.0", 1, 1e9, 0, 0,
      "a running trial silent this long is marked failed"},
     {"lock_stale_s", CFG_FLOAT, "60.0", 0.1, 1e9, 0, 0, "journal lock older than this is broken"},
-    {"search", CFG_ENUM, "\"random\"", NO_RANGE, "random|tpe", 0,
-     "random: trial i's values are a function of (seed, i); tpe: Optuna 3.1's TPE over the "
-     "journal's history when trial i begins"},
+    {"search", CFG_ENUM, "\"tpe\"", NO_RANGE, "random|tpe", 0,
+     "tpe: Optuna 3.1's TPE over the journal's history when trial i begins (the default: "
+     "benchmarks/search_vs_optuna.sh); random: trial i's values are a function of (seed, i)"},
     {"tpe_n_startup_trials", CFG_INT, "10", 0, 1e7, 0, 0,
      "tpe: random values until this many trials have completed or been stopped"},
     {"tpe_n_ei_candidates", CFG_INT, "24", 1, 1e6, 0, 0,

@@ -230,6 +230,9 @@ static int load_journal(report_input *in, sweep_state *st)
     const char *hash = json_string_value(json_object_get(h, "space_hash"));
     p.seed = seed ? strtoull(seed, NULL, 10) : 0;
     p.space_hash = hash ? strtoull(hash, NULL, 16) : 0;
+    /* the searcher too (a TPE journal); none in the header means random search */
+    const char *search = json_string_value(json_object_get(h, "search"));
+    snprintf(p.search, sizeof p.search, "%s", search ? search : "");
     p.lock_stale_s = 60;
     p.heartbeat_timeout_s = 600;
     json_decref(h);

@@ -27,6 +27,7 @@ sweep = {
   trials = 20; max_t = 10; grace_period = 1; reduction_factor = 3.0; seed = 11;
   metric = "val_auc"; mode = "max"; output_dir = "$OUT";
   heartbeat_timeout_s = 600.0; lock_stale_s = 10.0;
+  search = "random"; # values a function of (seed, i); TPE arrays: test_sweep_tpe_array.sh
   space = (
     { key = "train.lr"; dist = "loguniform"; low = 1e-4; high = 1.0; },
     { key = "train.dropout"; dist = "uniform"; low = 0.0; high = 0.5; },
