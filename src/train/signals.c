@@ -52,11 +52,3 @@ int signals_pending(void)
 {
     return (int)pending_signal;
 }
-void signals_clear(void)
-{
-    pending_signal = 0;
-}
-void signals_request(int signo)
-{
-    pending_signal = signo;
-}

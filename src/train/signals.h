@@ -16,9 +16,4 @@ void signals_uninstall(void);
 
 /* The signal number that was received first, or 0. */
 int signals_pending(void);
-/* Forget a request (tests; after a checkpoint-and-continue). */
-void signals_clear(void);
-/* Raise the request as if the signal had arrived (tests, fault injection). */
-void signals_request(int signo);
-
 #endif
