@@ -4,6 +4,10 @@
 # -> final training with best.cfg -> evaluation.json -> report.html (hpcml-report).
 # labels: mpi pipeline sweep
 # timeout: 300
+# ranks: 1 (sweep array tasks), 2 (gen, etl, sweep, train)
+# options: configs/demo.cfg; -s gen.rows, sweep.grace_period, sweep.max_t,
+#   sweep.reduction_factor, sweep.trials, train.epochs
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 cd "$TMP"
 cfg=$SRC/configs/demo.cfg
