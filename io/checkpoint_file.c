@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/rng.h"
 #include "core/status.h"
 #include "core/version.h"
-#include "io/atomic_file.h"
 #include "io/h5_util.h"
 
 #define CHECKSUM_ALGORITHM "fnv1a64-mix64/v1"

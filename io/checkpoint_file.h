@@ -22,7 +22,11 @@
  * which falling back would not cure.
  *
  * These functions are not collective: one rank (rank 0) writes and reads,
- * through the default (POSIX) HDF5 driver. */
+ * through the default (POSIX) HDF5 driver.
+ *
+ * Exported for the tests; programs reach them only through this room's other functions:
+ * ckpt_items_checksum. Tests: test_checkpoint_file.c.
+ */
 #ifndef HPCML_IO_CHECKPOINT_FILE_H
 #define HPCML_IO_CHECKPOINT_FILE_H
 

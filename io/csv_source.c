@@ -172,12 +172,3 @@ void csv_reader_close(csv_reader *r)
     r->gz = NULL;
     r->fd = -1;
 }
-
-int csv_read_at(const char *path, int64_t offset, char *buf, size_t n, size_t *got)
-{
-    csv_reader r;
-    HPCML_TRY(csv_reader_open(&r, path, 0, offset));
-    int rc = csv_reader_read(&r, buf, n, got);
-    csv_reader_close(&r);
-    return rc;
-}

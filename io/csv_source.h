@@ -46,7 +46,4 @@ int csv_reader_open(csv_reader *r, const char *path, int gz, int64_t offset);
 int csv_reader_read(csv_reader *r, char *buf, size_t n, size_t *got);
 void csv_reader_close(csv_reader *r);
 
-/* Reads n bytes at offset of a plain file (fewer only at its end). */
-int csv_read_at(const char *path, int64_t offset, char *buf, size_t n, size_t *got);
-
 #endif

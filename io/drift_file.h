@@ -17,7 +17,11 @@
  *     categorical: datasets counts int64 [n_slots] (vocabulary index order,
  *                  [0] = unknown slot) and categories strings [n_slots]
  *                  ([0] = "<unknown>")
- * A reader rejects another format, a newer version or another grid (exit 2). */
+ * A reader rejects another format, a newer version or another grid (exit 2).
+ *
+ * For the tests only (no program calls them): drift_reference_load. Tests: test_drift_file.c,
+ * mpi_drift_tool.c.
+ */
 #ifndef HPCML_DRIFT_FILE_H
 #define HPCML_DRIFT_FILE_H
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hpcml_mpi.h"
 #include "core/status.h"
 #include "io/dataset_layout.h"
 #include "io/h5_util.h"
@@ -78,7 +79,9 @@ int h5_dataset_write_create(MPI_Comm comm, const char *path, const int64_t rows[
     quiet_hdf5();
     *out = NULL;
     h5_dataset_writer *f = calloc(1, sizeof *f);
-    HPCML_ALLOC_CHECK(f, sizeof *f);
+    /* H5Fcreate below is collective: a rank that returned here would leave
+     * its peers waiting in it. */
+    HPCML_ALLOC_ABORT(comm, f, "for the dataset writer");
     f->comm = comm;
     f->file = f->dxpl = -1;
     for (int s = 0; s < 3; s++)

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
+#include "core/sha256.h"
 #include "core/status.h"
 #include "core/version.h"
-#include "etl/etl_sha256.h"
-#include "io/atomic_file.h"
 #include "io/h5_dataset_write.h"
 #include "io/h5_util.h"
 #include "io/model_layout.h"
@@ -21,15 +21,15 @@
 static void checksum_hex(const mlp_shape *shape, const float *params, double threshold,
                          const char *train_config, const char *etl_config, char hex[65])
 {
-    etl_sha256 sha;
-    etl_sha256_init(&sha);
+    sha256 sha;
+    sha256_init(&sha);
     /* params is the mlp flat layout: W_0, b_0, W_1, b_1, ... which is the
      * order the checksum takes them in. Little-endian hosts only (x86, arm64). */
-    etl_sha256_update(&sha, params, mlp_shape_param_count(shape) * sizeof(float));
-    etl_sha256_update(&sha, &threshold, sizeof threshold);
-    etl_sha256_update(&sha, train_config, strlen(train_config));
-    etl_sha256_update(&sha, etl_config, strlen(etl_config));
-    etl_sha256_final_hex(&sha, hex);
+    sha256_update(&sha, params, mlp_shape_param_count(shape) * sizeof(float));
+    sha256_update(&sha, &threshold, sizeof threshold);
+    sha256_update(&sha, train_config, strlen(train_config));
+    sha256_update(&sha, etl_config, strlen(etl_config));
+    sha256_final_hex(&sha, hex);
 }
 
 static int shape_widths(const mlp_shape *s, int64_t *w)

@@ -5,7 +5,9 @@
 
 #include "core/status.h"
 
-int fs_same_file(const char *a, const char *b)
+/* 1 when a and b both exist and are the same file (stat follows
+ * symlinks; equal st_dev and st_ino), else 0. */
+static int fs_same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
     if (stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;

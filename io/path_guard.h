@@ -5,10 +5,6 @@
 #ifndef HPCML_IO_PATH_GUARD_H
 #define HPCML_IO_PATH_GUARD_H
 
-/* 1 when a and b both exist and are the same file (stat follows
- * symlinks; equal st_dev and st_ino), else 0. */
-int fs_same_file(const char *a, const char *b);
-
 /* HPCML_EUSAGE when writing `out` (the setting out_what, e.g. "etl.output")
  * would replace `in` (in_what, e.g. "an input of etl.input"); HPCML_OK
  * otherwise, also when either does not exist yet. */

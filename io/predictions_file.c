@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/hpcml_mpi.h"
 #include "core/status.h"
-#include "io/atomic_file.h"
 #include "io/h5_util.h"
 
 static int write_part(hid_t file, const char *name, hid_t ftype, hid_t mtype, int rank,
@@ -83,7 +83,7 @@ int predictions_write(const char *path, MPI_Comm comm, const char *split, uint64
     long token = (long)getpid();
     rc = hpcml_mpi_agree(comm, rc);
     if (rc != HPCML_OK) goto done;
-    MPI_Bcast(&token, 1, MPI_LONG, 0, comm);
+    HPCML_MPI_CHECK_GOTO(rc, MPI_Bcast(&token, 1, MPI_LONG, 0, comm), done);
     char tmp[4200];
     atomic_tmp_name(tmp, sizeof tmp, path, token);
 

@@ -10,9 +10,9 @@
 #include <stdio.h>
 
 #include "core/app.h"
+#include "core/atomic_file.h"
 #include "core/status.h"
 #include "etl/etl_pipeline.h"
-#include "io/atomic_file.h"
 
 enum { OPT_INFER = 0 };
 

@@ -22,16 +22,16 @@
 #include <unistd.h>
 
 #include "core/app.h"
+#include "core/atomic_file.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
 #include "core/profile.h"
+#include "core/sha256.h"
 #include "core/status.h"
-#include "etl/etl_sha256.h"
-#include "gen/gen_row.h"
 #include "etl/etl_manifest.h"
-#include "io/atomic_file.h"
+#include "gen/gen_row.h"
 
 #define WRITE_BUFFER_BYTES (8u << 20)
 #define MANIFEST_FORMAT    "hpcml-gen-manifest"
@@ -125,14 +125,14 @@ static int write_shard(const gen_job *job, int64_t s, char *buf, shard_counts *c
 
     atomic_file af;
     HPCML_TRY(atomic_file_open(&af, path));
-    etl_sha256 sha;
-    etl_sha256_init(&sha);
+    sha256 sha;
+    sha256_init(&sha);
     int rc = HPCML_OK;
     size_t used = 0;
     if (job->header) used = gen_header_format(&job->params, buf, WRITE_BUFFER_BYTES);
     for (uint64_t i = first; i < end; i++) {
         if (WRITE_BUFFER_BYTES - used <= GEN_ROW_MAX_BYTES) {
-            etl_sha256_update(&sha, buf, used);
+            sha256_update(&sha, buf, used);
             HPCML_TRY_GOTO(rc, write_all(af.fp, buf, used, path), fail);
             c->bytes += used;
             used = 0;
@@ -143,10 +143,10 @@ static int write_shard(const gen_job *job, int64_t s, char *buf, shard_counts *c
         c->malformed_rows += info.defect != GEN_ROW_OK;
         c->missing_cells += (uint64_t)info.missing_cells;
     }
-    etl_sha256_update(&sha, buf, used);
+    sha256_update(&sha, buf, used);
     HPCML_TRY_GOTO(rc, write_all(af.fp, buf, used, path), fail);
     c->bytes += used;
-    etl_sha256_final_words(&sha, c->sha256);
+    sha256_final_words(&sha, c->sha256);
     return atomic_file_commit(&af);
 fail:
     atomic_file_abort(&af);
@@ -262,30 +262,22 @@ static int build_manifest(const gen_job *job, const uint64_t *per_shard, const s
             words[2 * w] = (uint32_t)(c[4 + w] >> 32);
             words[2 * w + 1] = (uint32_t)c[4 + w];
         }
-        etl_sha256_words_hex(words, hex);
+        sha256_words_hex(words, hex);
         HPCML_TRY(json_put(o, "sha256", json_string(hex)));
     }
     return HPCML_OK;
 }
 
-/* Rank 0: manifest.json through a temp name and a durable rename. */
+/* Rank 0: manifest.json, written atomically (temp name, fsync, rename). */
 static int write_manifest(const gen_job *job, const uint64_t *per_shard, const shard_counts *total)
 {
-    char path[4096], tmp[4200];
+    char path[4096];
     snprintf(path, sizeof path, "%s/manifest.json", job->output_dir);
-    atomic_tmp_name(tmp, sizeof tmp, path, (long)getpid());
     json_t *root = json_object();
     HPCML_CHECK(root, HPCML_EINTERNAL, "out of memory building manifest.json");
     int rc = build_manifest(job, per_shard, total, root);
-    if (rc == HPCML_OK && json_dump_file(root, tmp, JSON_SORT_KEYS | JSON_INDENT(2)) != 0) {
-        rc = HPCML_FAIL(HPCML_EIO, "cannot write %s: %s", tmp, strerror(errno));
-        unlink(tmp);
-    }
+    if (rc == HPCML_OK) rc = atomic_write_json(path, root, JSON_SORT_KEYS | JSON_INDENT(2));
     json_decref(root);
-    if (rc == HPCML_OK) {
-        rc = atomic_rename_durable(tmp, path);
-        if (rc != HPCML_OK) unlink(tmp);
-    }
     if (rc == HPCML_OK) { /* the manifest vouches for the shards now */
         snprintf(path, sizeof path, "%s/%s", job->output_dir, ETL_GEN_RUNNING_MARK);
         if (unlink(path) != 0 && errno != ENOENT)
@@ -308,10 +300,8 @@ static uint64_t *gather_counts(app_ctx *ctx, const gen_job *job, const uint64_t 
         displs = malloc((size_t)ctx->size * sizeof *displs);
         gathered = malloc((size_t)job->shards * SHARD_COUNTS_WORDS * sizeof *gathered);
         table = malloc((size_t)job->shards * SHARD_COUNTS_WORDS * sizeof *table);
-        if (!recv_words || !displs || !gathered || !table) {
-            HPCML_FAIL(HPCML_EINTERNAL, "out of memory gathering shard counts");
-            hpcml_mpi_abort(ctx->comm, HPCML_EINTERNAL);
-        }
+        HPCML_ALLOC_ABORT(ctx->comm, recv_words && displs && gathered && table,
+                          "gathering shard counts");
         int at = 0;
         for (int r = 0; r < ctx->size; r++) {
             int64_t n = job->shards > r ? (job->shards - r + ctx->size - 1) / ctx->size : 0;
@@ -320,11 +310,8 @@ static uint64_t *gather_counts(app_ctx *ctx, const gen_job *job, const uint64_t 
             at += recv_words[r];
         }
     }
-    if (MPI_Gatherv(mine, words, MPI_UINT64_T, gathered, recv_words, displs, MPI_UINT64_T, 0,
-                    ctx->comm) != MPI_SUCCESS) {
-        HPCML_FAIL(HPCML_EINTERNAL, "MPI_Gatherv of shard counts failed");
-        hpcml_mpi_abort(ctx->comm, HPCML_EINTERNAL);
-    }
+    HPCML_MPI_CHECK_ABORT(ctx->comm, MPI_Gatherv(mine, words, MPI_UINT64_T, gathered, recv_words,
+                                                 displs, MPI_UINT64_T, 0, ctx->comm));
     if (ctx->rank == 0) {
         memset(total, 0, sizeof *total);
         for (int r = 0; r < ctx->size; r++) {
@@ -420,7 +407,8 @@ static int run(app_ctx *ctx)
     uint64_t *table = gather_counts(ctx, &job, mine, (int)n_mine, &total);
     free(mine);
     double slowest = dt;
-    MPI_Reduce(&dt, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, ctx->comm);
+    HPCML_MPI_CHECK_ABORT(ctx->comm,
+                          MPI_Reduce(&dt, &slowest, 1, MPI_DOUBLE, MPI_MAX, 0, ctx->comm));
     if (ctx->rank == 0) {
         rc = write_manifest(&job, table, &total);
         if (rc == HPCML_OK)

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
@@ -135,44 +134,27 @@ static int load_config(app_ctx *ctx, const cli *c)
     char *text = NULL;
     long len = 0;
     int rc = HPCML_OK;
-    if (c->config_path && ctx->rank == 0) {
-        struct stat st;
-        FILE *fp = fopen(c->config_path, "rb");
-        if (!fp) {
-            rc = HPCML_FAIL(HPCML_EUSAGE, "cannot open config file %s: %s", c->config_path,
-                            strerror(errno));
-        } else if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
-            /* fopen of a directory succeeds; reading it fails (was exit 3,
-             * which Slurm retries) */
-            rc = HPCML_FAIL(HPCML_EUSAGE, "config file %s is a directory", c->config_path);
-            fclose(fp);
-            fp = NULL;
-        } else {
-            fseek(fp, 0, SEEK_END);
-            len = ftell(fp);
-            fseek(fp, 0, SEEK_SET);
-            text = malloc((size_t)len + 1);
-            if (!text || fread(text, 1, (size_t)len, fp) != (size_t)len)
-                rc = HPCML_FAIL(HPCML_EUSAGE, "cannot read config file %s", c->config_path);
-            else
-                text[len] = '\0';
-            fclose(fp);
-        }
-    }
+    if (c->config_path && ctx->rank == 0) rc = hpcml_config_read_file(c->config_path, &text, &len);
     rc = hpcml_mpi_agree(ctx->comm, rc);
     if (rc != HPCML_OK) {
         free(text);
         return rc;
     }
     if (c->config_path) {
-        MPI_Bcast(&len, 1, MPI_LONG, 0, ctx->comm);
+        HPCML_MPI_CHECK_GOTO(rc, MPI_Bcast(&len, 1, MPI_LONG, 0, ctx->comm), done);
+        /* A rank that cannot allocate still reaches the agreement, so no peer
+         * waits alone in the second broadcast. */
         if (ctx->rank != 0) {
             text = malloc((size_t)len + 1);
-            HPCML_ALLOC_CHECK(text, (size_t)len + 1);
+            if (!text)
+                rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory (%ld bytes of config)", len + 1);
         }
-        MPI_Bcast(text, (int)len + 1, MPI_CHAR, 0, ctx->comm);
+        rc = hpcml_mpi_agree(ctx->comm, rc);
+        if (rc != HPCML_OK) goto done;
+        HPCML_MPI_CHECK_GOTO(rc, MPI_Bcast(text, (int)len + 1, MPI_CHAR, 0, ctx->comm), done);
         rc =
             hpcml_config_load_string(&ctx->cfg, text, c->config_path, c->overrides, c->n_overrides);
+    done:
         free(text);
     } else {
         rc = hpcml_config_load(&ctx->cfg, NULL, c->overrides, c->n_overrides);
@@ -243,11 +225,15 @@ int app_main(const app_def *def, int argc, char **argv)
         fprintf(stderr, "%s: error: MPI_Init failed\n", def->name);
         return HPCML_EINTERNAL;
     }
-    MPI_Comm_rank(ctx.comm, &ctx.rank);
-    MPI_Comm_size(ctx.comm, &ctx.size);
+    /* Before the error handler is set, a failing MPI call aborts the job by
+     * itself (MPI_ERRORS_ARE_FATAL); the checks below are for the record. */
+    if (MPI_Comm_rank(ctx.comm, &ctx.rank) != MPI_SUCCESS ||
+        MPI_Comm_size(ctx.comm, &ctx.size) != MPI_SUCCESS ||
+        MPI_Comm_set_errhandler(ctx.comm, MPI_ERRORS_RETURN) != MPI_SUCCESS) {
+        fprintf(stderr, "%s: error: cannot query MPI_COMM_WORLD\n", def->name);
+        MPI_Abort(MPI_COMM_WORLD, HPCML_EINTERNAL);
+    }
     log_init(ctx.rank, LOG_INFO);
-    /* Return MPI errors as codes so they reach the agreement points. */
-    MPI_Comm_set_errhandler(ctx.comm, MPI_ERRORS_RETURN);
 
     log_set_level(rc == HPCML_OK ? c.level : LOG_INFO);
     if (rc == HPCML_OK) rc = load_config(&ctx, &c);
@@ -262,6 +248,9 @@ int app_main(const app_def *def, int argc, char **argv)
     rc = hpcml_mpi_agree(ctx.comm, rc);
     if (rc != HPCML_OK && ctx.rank == 0) print_error(def, rc);
     hpcml_config_free(ctx.cfg);
-    MPI_Finalize();
+    if (MPI_Finalize() != MPI_SUCCESS && rc == HPCML_OK) {
+        fprintf(stderr, "%s: error: MPI_Finalize failed\n", def->name);
+        rc = HPCML_EINTERNAL;
+    }
     return rc;
 }

@@ -8,12 +8,14 @@
 #include "core/config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <libconfig.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "core/status.h"
 
@@ -584,19 +586,13 @@ static int load_common(hpcml_config **out, const char *text, const char *path, c
     int ok = 1;
     char *file_text = NULL;
     if (!text && path) {
-        FILE *fp = fopen(path, "rb");
-        if (!fp) {
+        long len = 0;
+        int rc = hpcml_config_read_file(path, &file_text, &len);
+        if (rc != HPCML_OK) {
             hpcml_config_free(cfg);
-            return HPCML_FAIL(HPCML_EUSAGE, "cannot open config file %s: %m", path);
+            return rc;
         }
-        size_t cap = 0;
-        FILE *mem = open_memstream(&file_text, &cap);
-        char buf[65536];
-        size_t got;
-        while (mem && (got = fread(buf, 1, sizeof buf, fp)) > 0) fwrite(buf, 1, got, mem);
-        if (mem) fclose(mem);
-        fclose(fp);
-        text = file_text ? file_text : "";
+        text = file_text;
     }
     if (text) {
         char *fixed = promote_big_ints(text);
@@ -619,6 +615,35 @@ static int load_common(hpcml_config **out, const char *text, const char *path, c
     }
     *out = cfg;
     return HPCML_OK;
+}
+
+int hpcml_config_read_file(const char *path, char **text, long *len)
+{
+    *text = NULL;
+    *len = 0;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return HPCML_FAIL(HPCML_EUSAGE, "cannot open config file %s: %s", path, strerror(errno));
+    struct stat st;
+    int rc = HPCML_OK;
+    if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+        /* fopen of a directory succeeds; reading it fails (was exit 3,
+         * which Slurm retries) */
+        rc = HPCML_FAIL(HPCML_EUSAGE, "config file %s is a directory", path);
+    } else {
+        long n = fseek(fp, 0, SEEK_END) == 0 ? ftell(fp) : -1;
+        char *buf = n >= 0 && fseek(fp, 0, SEEK_SET) == 0 ? malloc((size_t)n + 1) : NULL;
+        if (!buf || fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+            free(buf);
+            rc = HPCML_FAIL(HPCML_EUSAGE, "cannot read config file %s", path);
+        } else {
+            buf[n] = '\0';
+            *text = buf;
+            *len = n;
+        }
+    }
+    fclose(fp);
+    return rc;
 }
 
 int hpcml_config_load(hpcml_config **out, const char *path, const char *const *overrides,

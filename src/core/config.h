@@ -59,6 +59,12 @@ typedef struct hpcml_config hpcml_config;
  * message recorded (status.h) and *out = NULL. */
 int hpcml_config_load(hpcml_config **out, const char *path, const char *const *overrides,
                       int n_overrides);
+/* The one reader of a config file: its whole text, NUL-terminated, in
+ * *text (malloc'd) and its length in *len. A directory or unreadable file is
+ * HPCML_EUSAGE (a config error, not an I/O one Slurm would retry). app.c calls
+ * it on rank 0 only and broadcasts the text: one metadata operation on the
+ * shared file system whatever the job size. */
+int hpcml_config_read_file(const char *path, char **text, long *len);
 /* Parse config text instead of a file (name is used in messages). */
 int hpcml_config_load_string(hpcml_config **out, const char *text, const char *name,
                              const char *const *overrides, int n_overrides);

@@ -10,24 +10,24 @@
 
 static int g_rank;
 static log_level g_level = LOG_INFO;
-static struct timespec g_t0;
+static double g_t0_s;
 static int g_started;
 
 void log_init(int rank, log_level level)
 {
     g_rank = rank;
     g_level = level;
-    clock_gettime(CLOCK_MONOTONIC, &g_t0);
+    g_t0_s = hpcml_mono_s();
     g_started = 1;
 }
 
 void log_set_level(log_level level) { g_level = level; }
 log_level log_get_level(void) { return g_level; }
 
-double log_elapsed_s(void)
+static double log_elapsed_s(void)
 {
     if (!g_started) log_init(g_rank, g_level);
-    return hpcml_mono_s() - ((double)g_t0.tv_sec + 1e-9 * (double)g_t0.tv_nsec);
+    return hpcml_mono_s() - g_t0_s;
 }
 
 static void emit(log_level level, const char *tag, const char *fmt, va_list ap)

@@ -12,7 +12,6 @@ typedef enum { LOG_QUIET = 0, LOG_ERROR = 1, LOG_WARN = 2, LOG_INFO = 3, LOG_DEB
 void log_init(int rank, log_level level); /* starts the elapsed-time clock */
 void log_set_level(log_level level);
 log_level log_get_level(void);
-double log_elapsed_s(void);
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -26,13 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
+#include "core/clock.h"
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
 #include "core/profile_internal.h"
 #include "core/profile_stages.h"
 #include "core/status.h"
 #include "core/version.h"
-#include "io/atomic_file.h"
 
 /* ---- the MPI counters shared with profile_pmpi.c -------------------------- */
 
@@ -59,7 +60,7 @@ double profile_mpi_seconds(void)
 static struct {
     int initialized;
     char program[256];
-    struct timespec origin;
+    double origin_s; /* hpcml_mono_s() at profile_init */
     long long origin_realtime_ns;
     profile_table table;
     int io_available;
@@ -69,9 +70,7 @@ static struct {
 
 static double since_origin_s(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - g.origin.tv_sec) + 1e-9 * (double)(t.tv_nsec - g.origin.tv_nsec);
+    return hpcml_mono_s() - g.origin_s;
 }
 
 /* rchar/wchar of this process; 0 when /proc/self/io cannot be read (not
@@ -115,7 +114,7 @@ void profile_init(const char *program)
     if (g.initialized) profile_table_free(&g.table);
     memset(&g, 0, sizeof g);
     snprintf(g.program, sizeof g.program, "%s", program ? program : "hpcml");
-    clock_gettime(CLOCK_MONOTONIC, &g.origin);
+    g.origin_s = hpcml_mono_s();
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     g.origin_realtime_ns = (long long)rt.tv_sec * 1000000000LL + rt.tv_nsec;

@@ -4,7 +4,12 @@
  * compute the numbers of global row i or trial i without coordination, so
  * results never depend on the rank count or the order of work. Streams
  * separate purposes (data generation, split, dropout, ...): see the
- * RNG_STREAM_* constants and never reuse one for a new purpose. */
+ * RNG_STREAM_* constants and never reuse one for a new purpose.
+ *
+ * For the tests only (no program calls them): rng_u01f_from_word. Exported for the tests;
+ * programs reach them only through this room's other functions: philox4x32_10, rng_u01_from.
+ * Tests: test_rng.c.
+ */
 #ifndef HPCML_RNG_H
 #define HPCML_RNG_H
 

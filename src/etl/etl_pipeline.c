@@ -12,21 +12,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
+#include "core/clock.h"
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
 #include "core/profile.h"
+#include "core/sha256.h"
 #include "core/status.h"
 #include "core/version.h"
 #include "etl/etl_drift.h"
 #include "etl/etl_extract.h"
 #include "etl/etl_schema.h"
-#include "etl/etl_sha256.h"
 #include "etl/etl_split.h"
 #include "etl/etl_stats.h"
 #include "etl/etl_transform.h"
 #include "etl/etl_validate.h"
 #include "etl/parse_number.h"
-#include "io/atomic_file.h"
 #include "io/dataset_layout.h"
 #include "io/drift_file.h"
 #include "io/h5_dataset_write.h"
@@ -93,7 +94,9 @@ static int assign_splits(etl_job *j)
     etl_table *t = &j->t;
     const etl_options *o = &j->o;
     t->split = malloc((size_t)t->n + 1);
-    HPCML_CHECK(t->split, HPCML_EINTERNAL, "out of memory");
+    /* Collectives follow (the selection, the class counts): a rank that
+     * returned here would leave its peers waiting in them. */
+    HPCML_ALLOC_ABORT(j->comm, t->split, "assigning splits");
     memset(t->split, -1, (size_t)t->n + 1);
     int64_t n_train[N_CLASSES], n_tv[N_CLASSES];
     uint64_t cut1[N_CLASSES] = {0}, cut2[N_CLASSES] = {0};
@@ -108,10 +111,7 @@ static int assign_splits(etl_job *j)
                 int64_t k = which == 0 ? n_train[c] : n_tv[c];
                 if (k >= j->class_valid[c]) continue;
                 uint64_t *u = malloc(((size_t)t->n + 1) * sizeof *u);
-                if (!u) {
-                    HPCML_FAIL(HPCML_EINTERNAL, "out of memory splitting");
-                    hpcml_mpi_abort(j->comm, HPCML_EINTERNAL);
-                }
+                HPCML_ALLOC_ABORT(j->comm, u, "assigning splits");
                 size_t m = 0;
                 for (int64_t i = 0; i < t->n; i++)
                     if (t->drop[i] == ETL_KEEP && t->label[i] == c)
@@ -163,16 +163,16 @@ static int hash_file(const csv_input_file *f, char hex[65], int64_t *bytes)
     size_t cap = 4u << 20;
     char *buf = malloc(cap);
     int rc = buf ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
-    etl_sha256 sha;
-    etl_sha256_init(&sha);
+    sha256 sha;
+    sha256_init(&sha);
     while (rc == HPCML_OK) {
         size_t got = 0;
         rc = csv_reader_read(&r, buf, cap, &got);
         if (rc != HPCML_OK || got == 0) break;
         *bytes += (int64_t)got;
-        etl_sha256_update(&sha, buf, got);
+        sha256_update(&sha, buf, got);
     }
-    etl_sha256_final_hex(&sha, hex);
+    sha256_final_hex(&sha, hex);
     free(buf);
     csv_reader_close(&r);
     return rc;
@@ -206,7 +206,7 @@ static int reduce_counters(etl_job *j)
     int nc = j->s.n_cols, nf = j->in.n_files;
     size_t n = ETL_DROP_N + 4 + 6 * (size_t)nc + (size_t)nf;
     int64_t *v = calloc(n, sizeof *v);
-    HPCML_CHECK(v, HPCML_EINTERNAL, "out of memory");
+    HPCML_ALLOC_ABORT(j->comm, v, "summing the ETL's counters"); /* sum_i64 is collective */
     for (int64_t i = 0; i < j->t.n; i++)
         v[j->t.drop[i]]++;
     size_t p = ETL_DROP_N;
@@ -459,10 +459,14 @@ static int write_dataset(etl_job *j)
 
     long token = (long)getpid();
     if (rc == HPCML_OK) {
-        MPI_Bcast(&token, 1, MPI_LONG, 0, j->comm);
-        atomic_tmp_name(j->tmp_path, sizeof j->tmp_path, j->o.output, token);
-        atomic_tmp_track(j->tmp_path); /* a signal removes it (hpcml-etl.c) */
-        rc = hpcml_fault_point("etl.write", j->rank, HPCML_EIO);
+        int mpi_rc = MPI_Bcast(&token, 1, MPI_LONG, 0, j->comm);
+        if (mpi_rc != MPI_SUCCESS) {
+            rc = hpcml_mpi_fail(mpi_rc, "MPI_Bcast(temp name token)", __FILE__, __LINE__);
+        } else {
+            atomic_tmp_name(j->tmp_path, sizeof j->tmp_path, j->o.output, token);
+            atomic_tmp_track(j->tmp_path); /* a signal removes it (hpcml-etl.c) */
+            rc = hpcml_fault_point("etl.write", j->rank, HPCML_EIO);
+        }
         if (rc == HPCML_OK && j->rank == 0) rc = reserve_space(j, nf);
         rc = hpcml_mpi_agree(j->comm, rc);
     }
@@ -494,12 +498,13 @@ static int write_dataset(etl_job *j)
         profile_end();
         if (rc == HPCML_OK) rc = crc;
         int any_poisoned = poisoned;
-        MPI_Allreduce(&poisoned, &any_poisoned, 1, MPI_INT, MPI_MAX, j->comm);
+        HPCML_MPI_CHECK_ABORT(
+            j->comm, MPI_Allreduce(&poisoned, &any_poisoned, 1, MPI_INT, MPI_MAX, j->comm));
         if (any_poisoned) {
             /* HDF5 cannot be shut down cleanly: remove the temp file and end
              * the job with MPI_Abort and the I/O exit code. */
             if (j->rank == 0) unlink(j->tmp_path);
-            MPI_Barrier(j->comm);
+            HPCML_MPI_CHECK_ABORT(j->comm, MPI_Barrier(j->comm));
             if (hpcml_error_code() == HPCML_OK)
                 HPCML_FAIL(HPCML_EIO, "writing %s failed on another rank", j->tmp_path);
             hpcml_mpi_abort(j->comm, HPCML_EIO);
@@ -712,11 +717,6 @@ static void job_free(etl_job *j)
     free(j->sha_buf);
 }
 
-static double now_s(void)
-{
-    return MPI_Wtime();
-}
-
 static int run_stages(etl_job *j)
 {
     MPI_Comm comm = j->comm;
@@ -726,7 +726,7 @@ static int run_stages(etl_job *j)
     dir_of(j->o.output, outdir, sizeof outdir);
     if (j->rank == 0) rc = fs_mkdir_p(outdir);
     HPCML_TRY(hpcml_mpi_agree(comm, rc));
-    double t0 = now_s();
+    double t0 = hpcml_mono_s();
 
     profile_begin("plan");
     rc = etl_inputs_plan(comm, &j->o, &j->in);
@@ -755,7 +755,7 @@ static int run_stages(etl_job *j)
     rc = etl_extract(comm, &j->o, &j->s, &j->in, &j->t);
     profile_end();
     HPCML_TRY(rc);
-    double t_extract = now_s();
+    double t_extract = hpcml_mono_s();
 
     profile_begin("validate");
     rc = etl_validation_init(&j->v, j->s.n_cols);
@@ -823,7 +823,7 @@ static int run_stages(etl_job *j)
     rc = write_dataset(j);
     profile_end();
     HPCML_TRY(rc);
-    double t_end = now_s();
+    double t_end = hpcml_mono_s();
 
     if (j->rank == 0) {
         int64_t in_bytes = 0;

@@ -20,7 +20,11 @@
  * values outside the chosen bucket are dropped.
  *
  * The pure parts (xsum, keys, the select rounds) are unit-tested without MPI
- * (tests/unit/test_etl_stats.c). */
+ * (tests/unit/test_etl_stats.c).
+ *
+ * Exported for the tests; programs reach them only through this room's other functions:
+ * etl_select_histogram, etl_select_advance. Tests: test_etl_stats.c.
+ */
 #ifndef HPCML_ETL_STATS_H
 #define HPCML_ETL_STATS_H
 

@@ -8,7 +8,7 @@
 #include "core/rng.h"
 #include "core/status.h"
 
-uint64_t etl_strtab_hash(const char *s, size_t n)
+static uint64_t etl_strtab_hash(const char *s, size_t n)
 {
     return rng_hash_bytes(s, n, 0x5eed);
 }
@@ -113,7 +113,8 @@ int32_t etl_strtab_intern(etl_strtab *t, const char *s, size_t n)
     return id;
 }
 
-int etl_vocab_entry_compare(const void *pa, const void *pb)
+/* qsort comparator of the vocabulary order. */
+static int etl_vocab_entry_compare(const void *pa, const void *pb)
 {
     const etl_vocab_entry *a = pa, *b = pb;
     if (a->count != b->count) return a->count > b->count ? -1 : 1;

@@ -17,7 +17,11 @@
  * pure function of the global counts. Index 0 is the "unknown" slot; entry
  * i of the list gets index i + 1. The same machinery finds the most
  * frequent value of a numeric column (keys = etl_double_key bytes, big
- * endian, so ties go to the smallest value). */
+ * endian, so ties go to the smallest value).
+ *
+ * Exported for the tests; programs reach them only through this room's other functions:
+ * etl_strtab_find, etl_vocab_top. Tests: test_etl_split_vocab.c.
+ */
 #ifndef HPCML_ETL_VOCAB_H
 #define HPCML_ETL_VOCAB_H
 
@@ -47,16 +51,12 @@ static inline const char *etl_strtab_str(const etl_strtab *t, int32_t id, size_t
     *len = t->len[id];
     return t->arena + t->off[id];
 }
-uint64_t etl_strtab_hash(const char *s, size_t n);
 
 typedef struct {
     const char *bytes; /* into the vocabulary's arena */
     uint32_t len;
     int64_t count;
 } etl_vocab_entry;
-
-/* qsort comparator of the vocabulary order. */
-int etl_vocab_entry_compare(const void *a, const void *b);
 
 typedef struct {
     etl_vocab_entry *entries; /* index i + 1 */

@@ -19,7 +19,11 @@
  * decimal point of the C locale: hpcml programs never call setlocale.
  *
  * These functions are pure and record no error message: the caller knows
- * the file, line and column and reports them (HPCML_FAIL). */
+ * the file, line and column and reports them (HPCML_FAIL).
+ *
+ * For the tests only (no program calls them): parse_float, parse_eisel_lemire_double,
+ * parse_eisel_lemire_float. Tests: test_parse_number.c, fuzz_csv.c.
+ */
 #ifndef HPCML_ETL_PARSE_NUMBER_H
 #define HPCML_ETL_PARSE_NUMBER_H
 

@@ -23,7 +23,11 @@
  *   (weakly related to the label);
  * - drift (gen_params.drift_*): shifted / rescaled columns and a category
  *   never seen otherwise, from rng stream RNG_STREAM_GEN_DRIFT at index i,
- *   so undrifted columns keep their values. */
+ *   so undrifted columns keep their values.
+ *
+ * For the tests only (no program calls them): gen_row_format. Exported for the tests; programs
+ * reach them only through this room's other functions: gen_row_label. Tests: test_gen_row.c.
+ */
 #ifndef HPCML_GEN_ROW_H
 #define HPCML_GEN_ROW_H
 

@@ -153,15 +153,6 @@ void drift_categorical_add(drift_categorical *c, int32_t index)
         c->counts[index < c->n_slots ? index : 0]++;
 }
 
-int drift_categorical_merge(drift_categorical *into, const drift_categorical *from)
-{
-    if (into->n_slots != from->n_slots) return -1;
-    for (int32_t k = 0; k < into->n_slots; k++)
-        into->counts[k] += from->counts[k];
-    into->nulls += from->nulls;
-    return 0;
-}
-
 int64_t drift_categorical_count(const drift_categorical *c)
 {
     int64_t n = 0;

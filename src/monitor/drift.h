@@ -49,7 +49,17 @@
  * rows (the reference, a whole train split, is nearly always large):
  *   <= auto_max_rows (1000): numeric KS, categorical chi-square, drift when
  *   p < 0.05; otherwise Jensen-Shannon distance, drift when >= 0.1.
- * Dataset drift: drifted columns / columns >= drift_share (0.5). */
+ * Dataset drift: drifted columns / columns >= drift_share (0.5).
+ *
+ * For the tests only (no program calls them): drift_numeric_add_null, drift_numeric_merge,
+ * drift_numeric_quantile. Exported for the tests; programs reach them only through this room's
+ * other functions: drift_numeric_init, drift_bucket_of, drift_bucket_lower,
+ * drift_bucket_upper, drift_bucket_value, drift_categorical_init, drift_categorical_free,
+ * drift_set_find, drift_compare_numeric, drift_compare_categorical, drift_column_result_free,
+ * drift_ks_statistic, drift_ks_pvalue, drift_kolmogorov_sf, drift_gamma_q, drift_chi2_sf,
+ * drift_chisquare_statistic, drift_shares_fill_zeros, drift_psi, drift_jensenshannon. Tests:
+ * test_drift.c, mpi_drift_tool.c.
+ */
 #ifndef HPCML_DRIFT_H
 #define HPCML_DRIFT_H
 
@@ -120,8 +130,6 @@ void drift_categorical_free(drift_categorical *c);
 /* index: vocabulary index (0 = unknown); a negative index is a null.
  * An index >= n_slots counts as unknown. */
 void drift_categorical_add(drift_categorical *c, int32_t index);
-/* into += from; both must have the same n_slots (returns -1 otherwise) */
-int drift_categorical_merge(drift_categorical *into, const drift_categorical *from);
 int64_t drift_categorical_count(const drift_categorical *c); /* non-null values */
 
 /* ---- a set of column summaries (a reference, or the current data) -------- */

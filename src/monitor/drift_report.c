@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/atomic_file.h"
 #include "core/hpcml_mpi.h"
 #include "core/status.h"
 #include "core/svg.h"
-#include "io/atomic_file.h"
 
 int drift_options_load(const hpcml_config *cfg, drift_options *o)
 {

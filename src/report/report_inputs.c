@@ -10,11 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/atomic_file.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "core/svg.h"
 #include "etl/etl_schema.h"
-#include "io/atomic_file.h"
 #include "report/report_page.h"
 
 static void set_input(report_input *in, const char *path)

@@ -24,7 +24,12 @@
  *                  has one, else starts a new trial at rung 0. For pool mode.
  *
  * Trials are named by integer ids; values are the raw metric (the rules
- * apply mode max/min themselves). */
+ * apply mode max/min themselves).
+ *
+ * For the tests only (no program calls them): asha_trial_rung, asha_promo_rung_of. Exported
+ * for the tests; programs reach them only through this room's other functions: asha_cutoff.
+ * Tests: test_asha.c.
+ */
 #ifndef HPCML_SWEEP_ASHA_H
 #define HPCML_SWEEP_ASHA_H
 

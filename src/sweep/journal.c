@@ -14,9 +14,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core/atomic_file.h"
 #include "core/log.h"
 #include "core/status.h"
-#include "io/atomic_file.h"
 
 #define CRC_SUFFIX_LEN 18 /* ,"crc":"xxxxxxxx"} */
 
@@ -264,7 +264,10 @@ static void close_attempt(trial_state *ts, double time)
     ts->last_time = time;
 }
 
-int sweep_state_apply(sweep_state *st, json_t *rec)
+/* Apply one record. For a result without "decision" (a writer's own new
+ * record), the decision is computed and added to rec; with one, the
+ * computed decision is compared and n_mismatched counts differences. */
+static int sweep_state_apply(sweep_state *st, json_t *rec)
 {
     const char *ev = json_string_value(json_object_get(rec, "event"));
     double time = json_number_value(json_object_get(rec, "time"));

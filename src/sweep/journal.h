@@ -40,7 +40,12 @@
  *
  * A journal with records but no valid header (its first line damaged) is
  * refused by every writer (HPCML_EDATA): without it the "belongs to another
- * sweep" check could not be made. */
+ * sweep" check could not be made.
+ *
+ * For the tests only (no program calls them): journal_begin_trial. Exported for the tests;
+ * programs reach them only through this room's other functions: journal_format_line. Tests:
+ * test_sweep_journal.c, mpi_journal_worker.c, mpi_journal_bench.c.
+ */
 #ifndef HPCML_SWEEP_JOURNAL_H
 #define HPCML_SWEEP_JOURNAL_H
 
@@ -188,10 +193,6 @@ extern void (*journal_fault_hook)(const char *point);
 
 int sweep_state_init(sweep_state *st, const sweep_params *p);
 void sweep_state_free(sweep_state *st);
-/* Apply one record. For a result without "decision" (a writer's own new
- * record), the decision is computed and added to rec; with one, the
- * computed decision is compared and n_mismatched counts differences. */
-int sweep_state_apply(sweep_state *st, json_t *rec);
 /* Promotion mode: whether a pause recorded at iter still holds for trial
  * (it has not been promoted past iter since). 0 for the other schedulers. */
 int sweep_state_pause_stands(const sweep_state *st, int64_t trial, int64_t iter);

@@ -10,7 +10,10 @@
  * others. Values come out as libconfig text for hpcml_config_set: integers
  * for integer keys, floats with a decimal point or exponent for float keys,
  * and choices exactly as written (numbers, strings, or lists such as
- * [128, 64] for train.hidden). */
+ * [128, 64] for train.hidden).
+ *
+ * For the tests only (no program calls them): space_apply. Tests: test_sweep_space.c.
+ */
 #ifndef HPCML_SWEEP_SPACE_H
 #define HPCML_SWEEP_SPACE_H
 

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/atomic_file.h"
 #include "core/status.h"
 #include "core/svg.h"
-#include "io/atomic_file.h"
 
 #define MAX_COLS 64
 

@@ -85,7 +85,8 @@ void sweep_ctx_free(sweep_ctx *s)
     memset(s, 0, sizeof *s);
 }
 
-int sweep_ctx_open_journal(sweep_ctx *s)
+/* Open the journal on this rank (idempotent). */
+static int sweep_ctx_open_journal(sweep_ctx *s)
 {
     if (s->j) return HPCML_OK;
     return journal_open(&s->j, s->output_dir, &s->params);
@@ -103,7 +104,8 @@ static json_t *choose_values(const sweep_state *st, int64_t trial, void *arg)
     return v;
 }
 
-void sweep_trial_dir(const sweep_ctx *s, int64_t trial, char *out, size_t n)
+/* The trial's directory: sweep.output_dir/trial-NNNNN. */
+static void sweep_trial_dir(const sweep_ctx *s, int64_t trial, char *out, size_t n)
 {
     snprintf(out, n, "%s/trial-%05lld", s->output_dir, (long long)trial);
 }
@@ -121,7 +123,10 @@ static void quote_string(const char *in, char *out, size_t n)
     out[k] = '\0';
 }
 
-int sweep_trial_config(const sweep_ctx *s, int64_t trial, const json_t *values, hpcml_config **out)
+/* The complete config of a trial (see sweep_trial_runner.run) with its
+ * values (object key -> libconfig text, as its started record holds them). */
+static int sweep_trial_config(const sweep_ctx *s, int64_t trial, const json_t *values,
+                              hpcml_config **out)
 {
     *out = NULL;
     hpcml_config *cfg = NULL;
@@ -332,17 +337,18 @@ static int run_one(sweep_ctx *s, MPI_Comm comm, int64_t trial, const sweep_trial
         len = text ? (int64_t)strlen(text) : 0;
     }
     rc = hpcml_mpi_agree(comm, rc); /* collective calls stay matched on every path */
-    if (rc == HPCML_OK && MPI_Bcast(&len, 1, MPI_INT64_T, 0, comm) != MPI_SUCCESS)
-        rc = HPCML_FAIL(HPCML_EINTERNAL, "MPI_Bcast of trial %lld's values failed",
-                        (long long)trial);
+    int mpi_rc = MPI_SUCCESS;
+    if (rc == HPCML_OK && (mpi_rc = MPI_Bcast(&len, 1, MPI_INT64_T, 0, comm)) != MPI_SUCCESS)
+        rc = hpcml_mpi_fail(mpi_rc, "MPI_Bcast(trial values' length)", __FILE__, __LINE__);
     if (rc == HPCML_OK && rank != 0) {
         text = calloc((size_t)len + 1, 1);
         if (!text) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
     }
     rc = hpcml_mpi_agree(comm, rc);
-    if (rc == HPCML_OK && MPI_Bcast(text, (int)len, MPI_CHAR, 0, comm) != MPI_SUCCESS)
-        rc = HPCML_FAIL(HPCML_EINTERNAL, "MPI_Bcast of trial %lld's values failed",
-                        (long long)trial);
+    if (rc == HPCML_OK && (mpi_rc = MPI_Bcast(text, (int)len, MPI_CHAR, 0, comm)) != MPI_SUCCESS)
+        rc = hpcml_mpi_fail(mpi_rc, "MPI_Bcast(trial values)", __FILE__, __LINE__);
+    if (mpi_rc != MPI_SUCCESS)
+        hpcml_error_context("while sending trial %lld's values to its ranks", (long long)trial);
     if (rc == HPCML_OK) {
         values = json_loads(text, 0, NULL);
         if (!values)
@@ -407,7 +413,11 @@ int sweep_run_pool(sweep_ctx *s, MPI_Comm comm, int ranks_per_trial,
                 size, ranks_per_trial);
     MPI_Comm group;
     HPCML_MPI_CHECK(MPI_Comm_split(comm, rank / ranks_per_trial, rank, &group));
-    MPI_Comm_set_errhandler(group, MPI_ERRORS_RETURN);
+    int mpi_rc = MPI_Comm_set_errhandler(group, MPI_ERRORS_RETURN);
+    if (mpi_rc != MPI_SUCCESS) {
+        MPI_Comm_free(&group); /* best effort: the error above is the one reported */
+        return hpcml_mpi_fail(mpi_rc, "MPI_Comm_set_errhandler(pool group)", __FILE__, __LINE__);
+    }
     int grank = hpcml_mpi_rank(group), rc = HPCML_OK;
     int64_t done = 0;
     if (rank == 0)
@@ -423,8 +433,8 @@ int sweep_run_pool(sweep_ctx *s, MPI_Comm comm, int ranks_per_trial,
         rc = hpcml_mpi_agree(group, rc);
         if (rc != HPCML_OK) break;
         int64_t msg[2] = {kind, trial};
-        if (MPI_Bcast(msg, 2, MPI_INT64_T, 0, group) != MPI_SUCCESS) {
-            rc = HPCML_FAIL(HPCML_EINTERNAL, "MPI_Bcast failed in the pool loop");
+        if ((mpi_rc = MPI_Bcast(msg, 2, MPI_INT64_T, 0, group)) != MPI_SUCCESS) {
+            rc = hpcml_mpi_fail(mpi_rc, "MPI_Bcast(pool claim)", __FILE__, __LINE__);
             break;
         }
         kind = (int)msg[0];
@@ -441,7 +451,8 @@ int sweep_run_pool(sweep_ctx *s, MPI_Comm comm, int ranks_per_trial,
         if (rc != HPCML_OK) break;
         done++;
     }
-    MPI_Comm_free(&group);
+    if ((mpi_rc = MPI_Comm_free(&group)) != MPI_SUCCESS && rc == HPCML_OK)
+        rc = hpcml_mpi_fail(mpi_rc, "MPI_Comm_free(pool group)", __FILE__, __LINE__);
     rc = hpcml_mpi_agree(comm, rc);
     if (rc == HPCML_OK && rank == 0) {
         /* "finished" only when every trial has ended: a trial another live

@@ -65,14 +65,6 @@ typedef struct {
 /* Read the sweep section (space included) and check it. No I/O. */
 int sweep_ctx_init(sweep_ctx *s, const hpcml_config *cfg);
 void sweep_ctx_free(sweep_ctx *s);
-/* Open the journal on this rank (idempotent). */
-int sweep_ctx_open_journal(sweep_ctx *s);
-
-/* The complete config of a trial (see sweep_trial_runner.run) with its
- * values (object key -> libconfig text, as its started record holds them). */
-int sweep_trial_config(const sweep_ctx *s, int64_t trial, const json_t *values, hpcml_config **out);
-/* The trial's directory: sweep.output_dir/trial-NNNNN. */
-void sweep_trial_dir(const sweep_ctx *s, int64_t trial, char *out, size_t n);
 
 /* Array mode: run trial on comm (collective). A trial that has already
  * stopped or completed is not run again. Returns HPCML_EPREEMPTED when the

@@ -15,7 +15,13 @@
  * before any pruned trial), pruned ones by the step of their last
  * intermediate value then that value (NaN ranks as +inf), running ones
  * (constant liars) last with (+inf, +inf); the first gamma(n) are "below"
- * (good), the rest "above", n counting completed and pruned trials only. */
+ * (good), the rest "above", n counting completed and pruned trials only.
+ *
+ * For the tests only (no program calls them): tpe_parzen_sample. Exported for the tests;
+ * programs reach them only through this room's other functions: tpe_gamma,
+ * tpe_default_weights, tpe_parzen_init, tpe_parzen_free, tpe_parzen_log_pdf, tpe_log_ndtr,
+ * tpe_log_gauss_mass. Tests: test_tpe.c, mpi_tpe_logpdf.c.
+ */
 #ifndef HPCML_SWEEP_TPE_H
 #define HPCML_SWEEP_TPE_H
 

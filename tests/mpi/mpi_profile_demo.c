@@ -16,11 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
 #include "core/profile.h"
 #include "core/status.h"
-#include "io/atomic_file.h"
 
 #define DEMO_WRITE_BYTES (4 << 20)
 #define DEMO_EPOCHS 5

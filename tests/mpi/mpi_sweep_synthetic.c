@@ -32,10 +32,10 @@
 #include <time.h>
 
 #include "core/app.h"
+#include "core/atomic_file.h"
 #include "core/hpcml_mpi.h"
 #include "core/rng.h"
 #include "core/status.h"
-#include "io/atomic_file.h"
 #include "sweep/sweep_app.h"
 
 static double synth_value(const hpcml_config *cfg, const char *dir, int64_t epoch)

@@ -5,6 +5,10 @@
 # promptly with one message and the right exit code.
 # labels: mpi cli
 # timeout: 300
+# ranks: 1 (no launcher), 2, 4
+# options: configs/demo.cfg; -s etl.columns, etl.input, gen.output_dir, gen.rows, gen.shards,
+#   train.data, train.lr
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 gen=$BIN/hpcml-gen
 

@@ -15,6 +15,12 @@
 #      the drifted columns marked.
 # labels: mpi etl drift
 # timeout: 300
+# ranks: 1, 3
+# options: configs written by the script; -s etl.input, etl.output, gen.categorical_columns,
+#   gen.drift_columns, gen.drift_shift, gen.missing_fraction, gen.new_category_fraction,
+#   gen.output_dir, gen.positive_fraction, gen.rows, gen.seed, gen.shards,
+#   monitoring.categorical_method, monitoring.numeric_method
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 gen=$BIN/hpcml-gen
 etl=$BIN/hpcml-etl

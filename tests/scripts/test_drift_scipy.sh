@@ -19,6 +19,9 @@
 #       with the module's edges (up to 2 values on an edge).
 # labels: unit drift
 # timeout: 120
+# ranks: 1 (mpi_drift_tool, no launcher)
+# options: the helper program's arguments in the script (no config keys)
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 tool=$TBIN/mpi_drift_tool
 need_exe "$tool"

@@ -8,6 +8,9 @@
 # ranks is identical, and --infer-schema prints a block that loads back.
 # labels: mpi etl
 # timeout: 180
+# ranks: 1, 3
+# options: configs/adult.cfg; -s etl.output
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 etl=$BIN/hpcml-etl
 check=$SRC/tests/scripts/etl_adult_check.py

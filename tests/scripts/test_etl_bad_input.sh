@@ -8,6 +8,10 @@
 # dataset, no temp file, no quality.json).
 # labels: mpi etl
 # timeout: 300
+# ranks: 1, 2, 4
+# options: configs written by the script; -s etl.chunk_rows, etl.input, etl.output,
+#   gen.output_dir, gen.rows, gen.shards
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 etl=$BIN/hpcml-etl
 IN=$TMP/in

@@ -11,6 +11,12 @@
 #      as the plain shards.
 # labels: mpi etl
 # timeout: 240
+# ranks: 1, 2, 3, 4
+# options: configs written by the script; -s etl.input, etl.on_bad_value, etl.output,
+#   etl.resample, etl.resample_ratio, etl.stratify, gen.categorical_columns,
+#   gen.malformed_fraction, gen.missing_fraction, gen.output_dir, gen.positive_fraction,
+#   gen.rows, gen.shards
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 etl=$BIN/hpcml-etl
 

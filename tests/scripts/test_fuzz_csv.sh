@@ -3,6 +3,9 @@
 # with libFuzzer + ASan + UBSan for a bounded time; fails on any crash.
 # labels: fuzz
 # timeout: 300
+# ranks: none (libFuzzer binary, no MPI)
+# options: none
+# skips (exit 77): never
 # Usage: test_fuzz_csv.sh BUILD_DIR SRC_DIR
 #   HPCML_FUZZ_SECONDS (default 60) bounds the run; CC_FUZZ picks the clang.
 # The fuzz directory is configured on its own (no MPI/HDF5 needed) under

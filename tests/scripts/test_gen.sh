@@ -5,6 +5,11 @@
 # neither a manifest nor temp files.
 # labels: mpi gen
 # timeout: 300
+# ranks: 1, 2, 3
+# options: configs written by the script; -s gen.categorical_columns, gen.category_levels,
+#   gen.header, gen.malformed_fraction, gen.missing_fraction, gen.output_dir, gen.rows,
+#   gen.seed, gen.shards
+# skips (exit 77): never
 # Usage: bash test_gen.sh BUILD_DIR SRC_DIR
 source "$(dirname "$0")/lib.sh" "$@"
 

@@ -23,6 +23,11 @@
 #   - the version of --version is in profile.json, the checkpoints and dataset.h5 /meta.
 # labels: slurm install
 # timeout: 900
+# ranks: 1 (mpirun), Slurm jobs of slurm/*.sbatch on a one-node local Slurm
+# options: configs/demo.cfg; -s gen.output_dir, gen.positive_fraction, gen.rows, gen.shards,
+#   resources.log_dir, resources.retry_backoff_s, sweep.max_parallel, sweep.max_t,
+#   sweep.reduction_factor, sweep.trials, train.device, train.epochs, train.output_dir
+# skips (exit 77): not root (the local Slurm runs its daemons as root)
 # Usage: bash test_install_module.sh BUILD_DIR SRC_DIR
 source "$(dirname "$0")/lib.sh" "$@"
 if [[ $(id -u) -ne 0 ]]; then

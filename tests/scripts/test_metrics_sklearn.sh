@@ -5,6 +5,9 @@
 # from run lists merged over shards (the distributed path).
 # labels: nn python
 # timeout: 120
+# ranks: 1 (mpi_metrics_dump, no launcher)
+# options: the helper program's arguments in the script (no config keys)
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 dump=$TBIN/mpi_metrics_dump
 need_exe "$dump"

@@ -9,6 +9,9 @@
 #     check listing every program of src/apps.
 # labels: install
 # timeout: 60
+# ranks: none (reads the recipes)
+# options: none
+# skips (exit 77): never
 # Usage: bash test_packaging_recipes.sh BUILD_DIR SRC_DIR
 source "$(dirname "$0")/lib.sh" "$@"
 recipe=$SRC/spack/spack_repo/hpcml/packages/hpcml/package.py

@@ -4,6 +4,9 @@
 # entry's binary exponent against the shortcut parse_number.c uses).
 # labels: unit etl
 # timeout: 60
+# ranks: none (python generator)
+# options: none
+# skips (exit 77): never
 # Usage: test_pow5_table.sh BUILD_DIR SRC_DIR
 set -euo pipefail
 build=${1:?usage: test_pow5_table.sh BUILD_DIR SRC_DIR}

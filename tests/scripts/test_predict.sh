@@ -10,6 +10,11 @@
 # and leave no output behind; hpcml-train --package writes a usable model.
 # labels: mpi predict
 # timeout: 300
+# ranks: 1, 2, 4 (predict); 2 (gen, etl); 1 (train)
+# options: configs written by the script; -s gen.drift_shift, gen.output_dir, gen.seed,
+#   monitoring.alerts, predict.id_columns, predict.input, predict.model, predict.on_bad_row,
+#   predict.output, predict.unseen
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 cd "$TMP"
 B=$BIN

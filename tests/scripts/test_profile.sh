@@ -5,6 +5,9 @@
 # (exit 4) are reported on all ranks without hanging.
 # labels: mpi profile
 # timeout: 120
+# ranks: 1, 2, 3 (mpi_profile_demo)
+# options: the helper program's arguments in the script (no config keys)
+# skips (exit 77): never
 # Usage: bash test_profile.sh BUILD_DIR SRC_DIR
 set -euo pipefail
 

@@ -16,6 +16,10 @@
 #  - an empty run folder: exit 0, each section says which file is missing.
 # labels: report browser mpi
 # timeout: 400
+# ranks: 1 (report), 2 (the run it reports on)
+# options: configs written by the script; -s etl.output, gen.output_dir, report.drift,
+#   report.output, sweep.output_dir, train.output_dir
+# skips (exit 77): no chromium
 source "$(dirname "$0")/lib.sh" "$@"
 command -v chromium >/dev/null || { echo "SKIP: chromium is not installed (scripts/setup.sh --test)"; exit 77; }
 for p in gen etl sweep train report; do need_exe "$BIN/hpcml-$p"; done

@@ -8,6 +8,13 @@
 # stood in for by slurm_fake_program.sh here, so the plumbing is tested on its own.
 # labels: slurm
 # timeout: 600
+# ranks: Slurm jobs (srun and mpirun launchers) on a one-node local Slurm with 8 CPUs
+# options: configs/demo.cfg; -s etl.input, etl.output, gen.enabled, gen.output_dir, gen.rows,
+#   gen.seed, gen.shards, resources.account, resources.gpus_per_task, resources.launcher,
+#   resources.log_dir, resources.max_retries, resources.mem, resources.partition,
+#   resources.requeue, resources.retry_backoff_s, resources.signal_grace_s,
+#   resources.train_time, sweep.max_parallel, sweep.output_dir, sweep.trials, train.output_dir
+# skips (exit 77): not root (slurm_lib.sh slurm_up: the local Slurm runs its daemons as root)
 # Usage: bash test_slurm_local.sh BUILD_DIR SRC_DIR
 source "$(dirname "$0")/lib.sh" "$@"
 

@@ -13,6 +13,13 @@
 #   - --out naming an existing folder: exit 1, nothing submitted.
 # labels: slurm pipeline
 # timeout: 400
+# ranks: 1, 2 under mpirun, then Slurm jobs on a one-node local Slurm with 8 CPUs
+# options: configs/demo.cfg; -s gen.drift_shift, gen.output_dir, gen.positive_fraction,
+#   gen.rows, gen.seed, gen.shards, monitoring.profile, monitoring.retrain_on_drift,
+#   monitoring.trace, predict.input, predict.model, predict.output, resources.retry_backoff_s,
+#   sweep.grace_period, sweep.max_parallel, sweep.max_t, sweep.trials,
+#   train.early_stopping_patience, train.epochs
+# skips (exit 77): not root (slurm_lib.sh slurm_up: the local Slurm runs its daemons as root)
 # Usage: bash test_slurm_monitor.sh BUILD_DIR SRC_DIR
 source "$(dirname "$0")/lib.sh" "$@"
 source "$(dirname "$0")/slurm_lib.sh"

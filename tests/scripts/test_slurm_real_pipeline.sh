@@ -12,6 +12,11 @@
 #     the retry succeeds.
 # labels: slurm pipeline
 # timeout: 600
+# ranks: Slurm jobs (-n 1, -n 2) on a one-node local Slurm
+# options: configs/demo.cfg; -s etl.input, etl.output, gen.enabled, gen.positive_fraction,
+#   gen.rows, gen.shards, resources.log_dir, resources.max_retries, resources.retry_backoff_s,
+#   sweep.max_parallel, sweep.max_t, sweep.reduction_factor, sweep.trials, train.epochs
+# skips (exit 77): not root (slurm_lib.sh slurm_up: the local Slurm runs its daemons as root)
 # Usage: bash test_slurm_real_pipeline.sh BUILD_DIR SRC_DIR
 source "$(dirname "$0")/lib.sh" "$@"
 source "$(dirname "$0")/slurm_lib.sh"

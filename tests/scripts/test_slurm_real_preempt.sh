@@ -9,6 +9,11 @@
 # again with SIGTERM (what some sites send on preemption).
 # labels: slurm train fault
 # timeout: 600
+# ranks: Slurm jobs on a one-node local Slurm
+# options: configs/demo.cfg; -s monitoring.profile, resources.log_dir, train.batch_size,
+#   train.checkpoint_every, train.dataset, train.early_stopping_patience, train.epochs,
+#   train.evaluate, train.hidden, train.output_dir
+# skips (exit 77): not root (slurm_lib.sh slurm_up: the local Slurm runs its daemons as root)
 # Usage: bash test_slurm_real_preempt.sh BUILD_DIR SRC_DIR
 source "$(dirname "$0")/lib.sh" "$@"
 source "$(dirname "$0")/slurm_lib.sh"

@@ -5,6 +5,9 @@
 # marked oversubscribed, speed-up and efficiency relative to 1 rank, an SVG plot that parses.
 # labels: slurm benchmark
 # timeout: 600
+# ranks: Slurm jobs of slurm/scaling.sbatch (strong and weak sets) on a one-node local Slurm
+# options: the helper program's arguments in the script (no config keys)
+# skips (exit 77): not root (slurm_lib.sh slurm_up: the local Slurm runs its daemons as root)
 # Usage: bash test_slurm_scaling.sh BUILD_DIR SRC_DIR
 source "$(dirname "$0")/lib.sh" "$@"
 source "$(dirname "$0")/slurm_lib.sh"

@@ -8,6 +8,11 @@
 # to the last task's end), which docs/slurm.md and docs/scaling.md quote.
 # labels: slurm sweep
 # timeout: 600
+# ranks: a 100-task job array (ntasks=1 each) on a one-node local Slurm
+# options: configs/demo.cfg; -s monitoring.profile, resources.log_dir, resources.sweep_ntasks,
+#   sweep.grace_period, sweep.max_parallel, sweep.max_t, sweep.metric, sweep.output_dir,
+#   sweep.reduction_factor, sweep.trials, train.dataset, train.evaluate
+# skips (exit 77): not root (slurm_lib.sh slurm_up: the local Slurm runs its daemons as root)
 # Usage: bash test_slurm_sweep_array100.sh BUILD_DIR SRC_DIR
 source "$(dirname "$0")/lib.sh" "$@"
 source "$(dirname "$0")/slurm_lib.sh"

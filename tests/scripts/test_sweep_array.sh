@@ -15,6 +15,10 @@
 # the end and trains nothing.
 # labels: mpi sweep
 # timeout: 300
+# ranks: 1, 2 (array tasks)
+# options: configs written by the script; -s sweep.heartbeat_timeout_s, sweep.mode,
+#   sweep.output_dir
+# skips (exit 77): never
 # Usage: bash test_sweep_array.sh BUILD_DIR SRC_DIR
 source "$(dirname "$0")/lib.sh" "$@"
 

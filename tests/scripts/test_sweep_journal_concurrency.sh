@@ -11,6 +11,9 @@
 # sweep_ray_replay.py) and the C replay.
 # labels: sweep fault
 # timeout: 240
+# ranks: 1 per worker, several workers at once (mpi_journal_worker)
+# options: the helper program's arguments in the script (no config keys)
+# skips (exit 77): never
 # Usage: bash test_sweep_journal_concurrency.sh BUILD_DIR SRC_DIR
 source "$(dirname "$0")/lib.sh" "$@"
 

@@ -11,6 +11,10 @@
 #     re-run completes, the lost pause is promoted and nothing is recorded twice.
 # labels: mpi sweep
 # timeout: 240
+# ranks: 3, 4 (pool mode, sweep.ranks_per_trial 1 and 2)
+# options: configs written by the script; -s sweep.heartbeat_timeout_s, sweep.output_dir,
+#   sweep.ranks_per_trial, sweep.scheduler, sweep.trials
+# skips (exit 77): never
 # Usage: bash test_sweep_pool.sh BUILD_DIR SRC_DIR
 source "$(dirname "$0")/lib.sh" "$@"
 

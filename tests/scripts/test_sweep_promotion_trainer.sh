@@ -11,6 +11,9 @@
 #    every epoch as a straight hpcml-train run of its config.cfg (h5diff of /model).
 # labels: mpi sweep train
 # timeout: 300
+# ranks: 2
+# options: configs written by the script; -s train.output_dir, train.resume
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 cd "$TMP"; [[ -z ${KEEP:-} ]] || trap - EXIT
 $PY "$SRC/tests/scripts/make_train_dataset.py" ds.h5 --train 3000 --val 500 --test 500 \

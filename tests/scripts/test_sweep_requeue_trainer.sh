@@ -10,6 +10,9 @@
 # appends nothing.
 # labels: mpi sweep train fault
 # timeout: 300
+# ranks: 2
+# options: configs written by the script; -s train.output_dir, train.resume
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 cd "$TMP"
 $PY "$SRC/tests/scripts/make_train_dataset.py" ds.h5 --train 40000 --val 2000 --test 500 \

@@ -16,6 +16,10 @@
 #   6. Pool mode with TPE.
 # labels: mpi sweep
 # timeout: 300
+# ranks: 1, 2
+# options: configs written by the script; -s sweep.heartbeat_timeout_s, sweep.output_dir,
+#   sweep.search, sweep.tpe_n_startup_trials, sweep.trials
+# skips (exit 77): unshare --uts not permitted (not root)
 source "$(dirname "$0")/lib.sh" "$@"
 SYN=$TBIN/mpi_sweep_synthetic
 need_exe "$SYN"

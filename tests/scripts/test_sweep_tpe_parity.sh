@@ -3,6 +3,9 @@
 # _ParzenEstimator.log_pdf within 1e-9 (tests/scripts/sweep_tpe_parity.py).
 # labels: script sweep
 # timeout: 120
+# ranks: 1 (mpi_tpe_logpdf, no launcher)
+# options: the helper program's arguments in the script (no config keys)
+# skips (exit 77): the parity script cannot run (it exits 77)
 source "$(dirname "$0")/lib.sh" "$@"
 need_exe "$TBIN/mpi_tpe_logpdf"
 need_py_module optuna

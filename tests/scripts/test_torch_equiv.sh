@@ -8,6 +8,9 @@
 # arithmetic of a data-parallel step, and must agree just the same.
 # labels: nn python torch
 # timeout: 300
+# ranks: 1 (mpi_train_steps, no launcher)
+# options: the helper program's arguments in the script (no config keys)
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 helper=$TBIN/mpi_train_steps
 need_exe "$helper"

@@ -7,6 +7,12 @@
 # run, and bad input is reported with the documented exit codes.
 # labels: mpi train
 # timeout: 300
+# ranks: 1, 2, 3
+# options: configs written by the script; -s monitoring.profile, train.batch_size,
+#   train.blas_threads, train.bucket_kb, train.class_weight_values, train.class_weights,
+#   train.dataset, train.early_stopping_metric, train.early_stopping_patience, train.epochs,
+#   train.hidden, train.lr, train.output_dir, train.replicate_max_mb, train.resume
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 train=$BIN/hpcml-train
 ds=$TMP/ds.h5

@@ -5,6 +5,11 @@
 # the epoch with the best validation AUC: the test AUCs agree within 0.005.
 # labels: mpi train quality
 # timeout: 300
+# ranks: 1 (etl), 2 (train)
+# options: configs/adult.cfg; -s etl.output, monitoring.profile, train.batch_size,
+#   train.dataset, train.dropout, train.early_stopping_metric, train.epochs, train.hidden,
+#   train.lr, train.output_dir, train.resume
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 cd "$SRC"
 expect_exit 0 "$BIN/hpcml-etl" -q -c configs/adult.cfg -s "etl.output=$TMP/adult.h5"

@@ -7,6 +7,11 @@
 # checkpoint resumes in a CPU run (same /model layout, float32).
 # labels: mpi train
 # timeout: 300
+# ranks: 1, 2
+# options: configs written by the script; -s monitoring.profile, train.batch_size,
+#   train.cuda_math, train.dataset, train.device, train.epochs, train.hidden,
+#   train.output_dir, train.resume
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 train=$BIN/hpcml-train
 ds=$TMP/ds.h5

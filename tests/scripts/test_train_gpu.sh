@@ -8,6 +8,11 @@
 # the CPU. Never run on this project's machines: see docs/gpu.md.
 # labels: gpu mpi train
 # timeout: 600
+# ranks: 1, 2 (one GPU per rank where there are two)
+# options: configs written by the script; -s train.activation, train.batch_size,
+#   train.checkpoint_every, train.cuda_math, train.dataset, train.device, train.dropout,
+#   train.epochs, train.hidden, train.output_dir, train.preempt_signal, train.resume
+# skips (exit 77): no usable CUDA device
 source "$(dirname "$0")/lib.sh" "$@"
 n_gpu=$("$TBIN/gpu_step_equiv" --probe) || { echo "SKIP: no usable CUDA device"; exit 77; }
 train=$BIN/hpcml-train

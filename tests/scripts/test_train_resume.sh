@@ -11,6 +11,11 @@
 #     stays valid (hpcml-train --verify-checkpoints).
 # labels: mpi train fault
 # timeout: 300
+# ranks: 2
+# options: configs written by the script; -s monitoring.profile, train.batch_size,
+#   train.checkpoint_every, train.dataset, train.epochs, train.evaluate, train.hidden,
+#   train.output_dir, train.stream_chunk_rows, train.stream_window_batches, train.streaming
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 train=$BIN/hpcml-train
 ds=$TMP/ds.h5

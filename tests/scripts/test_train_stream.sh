@@ -7,6 +7,11 @@
 # same job in memory mode needs more than the cap (so the check can fail).
 # labels: mpi train
 # timeout: 300
+# ranks: 2, 3
+# options: configs written by the script; -s train.batch_size, train.blas_threads,
+#   train.dataset, train.epochs, train.evaluate, train.hidden, train.lr, train.output_dir,
+#   train.resume, train.stream_chunk_rows, train.stream_window_batches, train.streaming
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 train=$BIN/hpcml-train
 ds=$TMP/ds.h5

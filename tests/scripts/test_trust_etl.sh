@@ -22,6 +22,12 @@
 # Ranks: 1, 2 and 4 (mpirun --oversubscribe).
 # labels: mpi etl fault
 # timeout: 300
+# ranks: 1, 2, 4
+# options: configs written by the script; -s etl.check_manifest, etl.chunk_rows, etl.columns,
+#   etl.input, etl.null_markers, etl.output, etl.split_seed, etl.train_fraction,
+#   gen.output_dir, gen.rows, gen.seed, gen.shards, train.dataset, train.epochs,
+#   train.output_dir
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 etl=$BIN/hpcml-etl
 gen=$BIN/hpcml-gen

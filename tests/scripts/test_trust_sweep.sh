@@ -14,6 +14,9 @@
 # Ranks: 1 and 2 (mpirun --oversubscribe).
 # labels: mpi sweep fault
 # timeout: 300
+# ranks: 1, 2
+# options: configs written by the script; -s sweep.output_dir, sweep.trials
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 SYN=$TBIN/mpi_sweep_synthetic
 OUT=$TMP/sweep

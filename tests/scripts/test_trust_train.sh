@@ -17,6 +17,12 @@
 # Ranks: 1, 2 and 4 (mpirun --oversubscribe); 3 epochs of a 1500-row dataset.
 # labels: mpi train fault
 # timeout: 300
+# ranks: 1, 2, 4
+# options: configs written by the script; -s etl.check_manifest, etl.columns, etl.input,
+#   etl.output, monitoring.profile, train.batch_size, train.dataset, train.epochs,
+#   train.evaluate, train.hidden, train.momentum, train.optimizer, train.output_dir,
+#   train.resume
+# skips (exit 77): never
 source "$(dirname "$0")/lib.sh" "$@"
 train=$BIN/hpcml-train
 ds=$TMP/ds.h5

@@ -10,7 +10,7 @@
 
 #include "check.h"
 #include "core/rng.h"
-#include "etl/etl_sha256.h"
+#include "core/sha256.h"
 #include "etl/etl_stats.h"
 
 static double value(uint64_t i)
@@ -172,24 +172,24 @@ static void test_select_simulated_ranks(void)
 static void test_sha256(void)
 {
     const char *abc = "abc";
-    etl_sha256 s;
+    sha256 s;
     char hex[65];
-    etl_sha256_init(&s);
-    etl_sha256_update(&s, abc, 3);
-    etl_sha256_final_hex(&s, hex);
+    sha256_init(&s);
+    sha256_update(&s, abc, 3);
+    sha256_final_hex(&s, hex);
     CHECK_EQ_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    etl_sha256_init(&s);
-    etl_sha256_final_hex(&s, hex);
+    sha256_init(&s);
+    sha256_final_hex(&s, hex);
     CHECK_EQ_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     /* 1,000,000 'a' in uneven pieces (FIPS 180-2 test vector) */
     static char a[1000];
     memset(a, 'a', sizeof a);
-    etl_sha256_init(&s);
+    sha256_init(&s);
     for (int i = 0; i < 1000; i++) {
-        etl_sha256_update(&s, a, 333);
-        etl_sha256_update(&s, a, 667);
+        sha256_update(&s, a, 333);
+        sha256_update(&s, a, 667);
     }
-    etl_sha256_final_hex(&s, hex);
+    sha256_final_hex(&s, hex);
     CHECK_EQ_STR(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 

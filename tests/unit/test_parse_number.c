@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "core/clock.h"
 #include "core/status.h"
 #include "etl/parse_number.h"
 
@@ -466,13 +467,6 @@ static void test_long_mantissas(long n)
 
 /* ---- speed ---------------------------------------------------------------- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void bench(long n)
 {
     /* ETL-like text: a third %.17g round trips, a third %.6f fixed, a third integers. */
@@ -504,16 +498,16 @@ static void bench(long n)
     double sum_fast = 0, sum_ref = 0;
     double best_fast = 1e9, best_ref = 1e9;
     for (int rep = 0; rep < 3; rep++) {
-        double t0 = now_s();
+        double t0 = hpcml_mono_s();
         for (long i = 0; i < n; i++) {
             double v = 0;
             parse_double(text + off[i], off[i + 1] - off[i] - 1, &v);
             sum_fast += v;
         }
-        double t1 = now_s();
+        double t1 = hpcml_mono_s();
         for (long i = 0; i < n; i++)
             sum_ref += strtod(text + off[i], NULL);
-        double t2 = now_s();
+        double t2 = hpcml_mono_s();
         if (t1 - t0 < best_fast) best_fast = t1 - t0;
         if (t2 - t1 < best_ref) best_ref = t2 - t1;
     }

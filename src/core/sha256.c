@@ -1,5 +1,5 @@
-/* etl_sha256.c — SHA-256, portable and with the x86 SHA extensions. See etl_sha256.h. */
-#include "etl/etl_sha256.h"
+/* sha256.c — SHA-256, portable and with the x86 SHA extensions. See sha256.h. */
+#include "core/sha256.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -116,7 +116,7 @@ static void blocks(uint32_t st[8], const unsigned char *p, size_t nblocks)
     blocks_portable(st, p, nblocks);
 }
 
-void etl_sha256_init(etl_sha256 *s)
+void sha256_init(sha256 *s)
 {
     static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
@@ -125,7 +125,7 @@ void etl_sha256_init(etl_sha256 *s)
     s->block_len = 0;
 }
 
-void etl_sha256_update(etl_sha256 *s, const void *data, size_t n)
+void sha256_update(sha256 *s, const void *data, size_t n)
 {
     const unsigned char *p = data;
     s->total_bytes += n;
@@ -148,7 +148,7 @@ void etl_sha256_update(etl_sha256 *s, const void *data, size_t n)
     s->block_len = n;
 }
 
-void etl_sha256_final_words(etl_sha256 *s, uint32_t words[8])
+void sha256_final_words(sha256 *s, uint32_t words[8])
 {
     uint64_t bits = s->total_bytes * 8;
     unsigned char pad[72] = {0x80};
@@ -157,21 +157,21 @@ void etl_sha256_final_words(etl_sha256 *s, uint32_t words[8])
     for (int i = 0; i < 8; i++)
         len_be[i] = (unsigned char)(bits >> (56 - 8 * i));
     uint64_t saved = s->total_bytes;
-    etl_sha256_update(s, pad, padlen);
-    etl_sha256_update(s, len_be, 8);
+    sha256_update(s, pad, padlen);
+    sha256_update(s, len_be, 8);
     s->total_bytes = saved;
     memcpy(words, s->h, sizeof s->h);
 }
 
-void etl_sha256_words_hex(const uint32_t words[8], char hex[65])
+void sha256_words_hex(const uint32_t words[8], char hex[65])
 {
     for (int i = 0; i < 8; i++)
         snprintf(hex + 8 * i, 9, "%08x", (unsigned)words[i]);
 }
 
-void etl_sha256_final_hex(etl_sha256 *s, char hex[65])
+void sha256_final_hex(sha256 *s, char hex[65])
 {
     uint32_t w[8];
-    etl_sha256_final_words(s, w);
-    etl_sha256_words_hex(w, hex);
+    sha256_final_words(s, w);
+    sha256_words_hex(w, hex);
 }

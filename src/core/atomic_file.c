@@ -1,5 +1,5 @@
 /* atomic_file.c — temp name, fsync, rename, fsync the directory. See atomic_file.h. */
-#include "io/atomic_file.h"
+#include "core/atomic_file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -34,7 +34,9 @@ void atomic_tmp_name(char *out, size_t n, const char *path, long token)
 
 /* ---- temp files of dead owners ------------------------------------------------ */
 
-int atomic_tmp_owner(const char *name, char *host, size_t host_n, long *pid)
+/* The owner of a temp name made by atomic_tmp_name: 1 with host and pid
+ * filled in, 0 when name is not such a temp name. */
+static int atomic_tmp_owner(const char *name, char *host, size_t host_n, long *pid)
 {
     const char *tag = NULL;
     for (const char *p = strstr(name, ".tmp."); p; p = strstr(p + 1, ".tmp."))
