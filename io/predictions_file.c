@@ -61,6 +61,19 @@ static int write_attrs(hid_t file, const char *split, double threshold)
     return bad ? -1 : 0;
 }
 
+/* Collective: path created for parallel I/O over comm, no time stamps. */
+static hid_t create_parallel(const char *path, MPI_Comm comm)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    H5Pset_obj_track_times(fcpl, 0);
+    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+    H5Pclose(fcpl);
+    H5Pclose(fapl);
+    return file;
+}
+
 /* The score and decision of each row (predictions_file.h). */
 static void score_rows(const float *prob, uint64_t rows, int classes, double threshold,
                        float *score, int32_t *pred)
@@ -97,13 +110,7 @@ int predictions_write(const char *path, MPI_Comm comm, const char *split, uint64
     /* Collective phase: every rank makes the same HDF5 calls. */
     h5_quiet q;
     h5_quiet_begin(&q);
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    H5Pset_obj_track_times(fcpl, 0);
-    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl);
-    H5Pclose(fcpl);
-    H5Pclose(fapl);
+    hid_t file = create_parallel(tmp, comm);
     int bad = file < 0;
     if (!bad) {
         bad |= write_part(file, "/row_id", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, total, offset, rows,
@@ -180,13 +187,7 @@ int predictions_stream_create(predictions_stream *w, const char *path, MPI_Comm 
     /* Collective phase: every rank makes the same HDF5 calls. */
     h5_quiet q;
     h5_quiet_begin(&q);
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
-    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-    H5Pset_obj_track_times(fcpl, 0);
-    w->file = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
-    H5Pclose(fcpl);
-    H5Pclose(fapl);
+    w->file = create_parallel(path, comm);
     bad = w->file < 0;
     if (!bad) {
         w->ds[0] = create_ds(w->file, "/row_id", H5T_STD_I64LE, 1, total, 1);
