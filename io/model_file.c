@@ -18,18 +18,157 @@
 
 /* ---- the checksum (model_layout.h) --------------------------------------------- */
 
-static void checksum_hex(const mlp_shape *shape, const float *params, double threshold,
-                         const char *train_config, const char *etl_config, char hex[65])
+/* sha256/v1: the weights, the threshold and the two config texts. */
+static void checksum_v1(sha256 *sha, const mlp_shape *shape, const float *params,
+                        double threshold, const char *train_config, const char *etl_config)
+{
+    /* params is the mlp flat layout: W_0, b_0, W_1, b_1, ... which is the
+     * order the checksum takes them in. Little-endian hosts only (x86, arm64). */
+    sha256_update(sha, params, mlp_shape_param_count(shape) * sizeof(float));
+    sha256_update(sha, &threshold, sizeof threshold);
+    sha256_update(sha, train_config, strlen(train_config));
+    sha256_update(sha, etl_config, strlen(etl_config));
+}
+
+static void sha_tag(sha256 *sha, char tag, const char *name)
+{
+    sha256_update(sha, &tag, 1);
+    sha256_update(sha, name, strlen(name) + 1);
+}
+
+static void sha_u64(sha256 *sha, uint64_t v)
+{
+    sha256_update(sha, &v, sizeof v);
+}
+
+/* One dataset's or attribute's value in the canonical form of
+ * model_layout.h: class, shape, then integers as int64/uint64, floats as
+ * float64, strings as (length, bytes), anything else as its native bytes.
+ * -1 when it cannot be read. */
+static int sha_value(sha256 *sha, hid_t obj, int is_attr)
+{
+    hid_t ft = is_attr ? H5Aget_type(obj) : H5Dget_type(obj);
+    hid_t sp = is_attr ? H5Aget_space(obj) : H5Dget_space(obj);
+    hid_t mt = -1;
+    if (ft < 0 || sp < 0) {
+        if (ft >= 0) H5Tclose(ft);
+        if (sp >= 0) H5Sclose(sp);
+        return -1;
+    }
+    H5T_class_t cls = H5Tget_class(ft);
+    int nd = H5Sget_simple_extent_ndims(sp);
+    hsize_t dims[H5S_MAX_RANK];
+    if (nd > 0) H5Sget_simple_extent_dims(sp, dims, NULL);
+    hssize_t n = H5Sget_simple_extent_npoints(sp);
+    sha_u64(sha, (uint64_t)cls);
+    sha_u64(sha, (uint64_t)(nd < 0 ? 0 : nd));
+    for (int k = 0; k < nd; k++)
+        sha_u64(sha, (uint64_t)dims[k]);
+    int vlen = cls == H5T_STRING && H5Tis_variable_str(ft) > 0;
+    size_t esize = 8;
+    if (cls == H5T_INTEGER)
+        mt = H5Tcopy(H5Tget_sign(ft) == H5T_SGN_NONE ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64);
+    else if (cls == H5T_FLOAT)
+        mt = H5Tcopy(H5T_NATIVE_DOUBLE);
+    else if (vlen)
+        mt = h5_vlen_string(), esize = sizeof(char *);
+    else if (cls == H5T_STRING)
+        mt = H5Tcopy(ft), esize = H5Tget_size(ft);
+    else
+        mt = H5Tget_native_type(ft, H5T_DIR_ASCEND), esize = mt >= 0 ? H5Tget_size(mt) : 0;
+    int rc = mt >= 0 && n >= 0 ? 0 : -1;
+    char *buf = rc == 0 ? calloc((size_t)n * esize + 1, 1) : NULL;
+    if (rc == 0 && !buf) rc = -1;
+    if (rc == 0 && n > 0)
+        rc = (is_attr ? H5Aread(obj, mt, buf) : H5Dread(obj, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf)) >= 0
+                 ? 0
+                 : -1;
+    if (rc == 0 && cls == H5T_STRING) {
+        for (hssize_t i = 0; i < n; i++) {
+            const char *str = vlen ? ((char **)(void *)buf)[i] : buf + (size_t)i * esize;
+            size_t len = !str ? 0 : vlen ? strlen(str) : strnlen(str, esize);
+            sha_u64(sha, (uint64_t)len);
+            if (len) sha256_update(sha, str, len);
+        }
+        if (vlen)
+            for (hssize_t i = 0; i < n; i++)
+                if (((char **)(void *)buf)[i]) H5free_memory(((char **)(void *)buf)[i]);
+    } else if (rc == 0) {
+        sha256_update(sha, buf, (size_t)n * esize);
+    }
+    free(buf);
+    if (mt >= 0) H5Tclose(mt);
+    H5Tclose(ft);
+    H5Sclose(sp);
+    return rc;
+}
+
+typedef struct {
+    sha256 *sha;
+    int rc;
+} sha_walk;
+
+static herr_t sha_attr(hid_t loc, const char *name, const H5A_info_t *info, void *data)
+{
+    (void)info;
+    sha_walk *w = data;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    sha_tag(w->sha, 'A', name);
+    if (a < 0 || sha_value(w->sha, a, 1) != 0) w->rc = -1;
+    if (a >= 0) H5Aclose(a);
+    return w->rc == 0 ? 0 : -1;
+}
+
+static int sha_object(sha256 *sha, hid_t loc, const char *path);
+
+static herr_t sha_link(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    sha_walk *w = data;
+    if (info->type != H5L_TYPE_HARD) {
+        sha_tag(w->sha, 'L', name); /* soft and external links: the name only */
+        return 0;
+    }
+    if (sha_object(w->sha, g, name) != 0) w->rc = -1;
+    return w->rc == 0 ? 0 : -1;
+}
+
+/* An object under loc: tag and name, its attributes by name, then a
+ * dataset's value or a group's members by name, recursively. */
+static int sha_object(sha256 *sha, hid_t loc, const char *path)
+{
+    hid_t o = H5Oopen(loc, path, H5P_DEFAULT);
+    if (o < 0) return -1;
+    H5I_type_t type = H5Iget_type(o);
+    sha_tag(sha, type == H5I_GROUP ? 'G' : type == H5I_DATASET ? 'D' : 'O', path);
+    sha_walk w = {sha, 0};
+    hsize_t idx = 0;
+    if (H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, sha_attr, &w) < 0) w.rc = -1;
+    if (w.rc == 0 && type == H5I_DATASET) w.rc = sha_value(sha, o, 0);
+    idx = 0;
+    if (w.rc == 0 && type == H5I_GROUP &&
+        H5Literate(o, H5_INDEX_NAME, H5_ITER_INC, &idx, sha_link, &w) < 0)
+        w.rc = -1;
+    H5Oclose(o);
+    return w.rc;
+}
+
+/* The checksum of format_version (model_layout.h); -1 when an object it
+ * covers cannot be read. */
+static int checksum_hex(hid_t f, int version, const mlp_shape *shape, const float *params,
+                        double threshold, const char *train_config, const char *etl_config,
+                        char hex[65])
 {
     sha256 sha;
     sha256_init(&sha);
-    /* params is the mlp flat layout: W_0, b_0, W_1, b_1, ... which is the
-     * order the checksum takes them in. Little-endian hosts only (x86, arm64). */
-    sha256_update(&sha, params, mlp_shape_param_count(shape) * sizeof(float));
-    sha256_update(&sha, &threshold, sizeof threshold);
-    sha256_update(&sha, train_config, strlen(train_config));
-    sha256_update(&sha, etl_config, strlen(etl_config));
+    checksum_v1(&sha, shape, params, threshold, train_config, etl_config);
+    int rc = 0;
+    if (version >= 2) {
+        static const char *const covered[] = {"/meta", "/class_names", "/class_weights"};
+        for (size_t k = 0; k < sizeof covered / sizeof *covered && rc == 0; k++)
+            rc = sha_object(&sha, f, covered[k]);
+    }
     sha256_final_hex(&sha, hex);
+    return rc;
 }
 
 static int shape_widths(const mlp_shape *s, int64_t *w)
@@ -202,8 +341,11 @@ static int write_contents(hid_t f, const model_write_args *a, char **etl_config)
     W(h5_meta_attr_str(f, "/", "weights", a->weights));
     W(h5_meta_attr_i64(f, "/", "epoch", a->epoch));
     char hex[65];
+    if (rc == HPCML_OK &&
+        checksum_hex(f, HPCML_MODEL_VERSION, a->shape, a->params, a->threshold, a->train_config,
+                     *etl_config, hex) != 0)
+        rc = HPCML_FAIL(HPCML_EIO, "cannot read back the model's /meta for its checksum");
     if (rc == HPCML_OK) {
-        checksum_hex(a->shape, a->params, a->threshold, a->train_config, *etl_config, hex);
         W(h5_meta_attr_str(f, "/", "checksum", hex));
         W(h5_meta_attr_str(f, "/", "checksum_algorithm", HPCML_MODEL_CHECKSUM_ALGORITHM));
     }
@@ -384,10 +526,11 @@ static int open_checked(const char *path, model_file *m)
                  magic ? "\"" : "", magic ? magic : "missing", magic ? "\"" : "",
                  HPCML_MODEL_MAGIC);
     else if (h5_attr_i64(m->file, "format_version", &version) != 0 ||
-             version != HPCML_MODEL_VERSION)
-        rc = BAD("%s: model format_version %d; this hpcml-predict reads version %d (write the "
-                 "model again with this version's hpcml-train --package)",
-                 path, (int)version, HPCML_MODEL_VERSION);
+             version < HPCML_MODEL_VERSION_OLDEST || version > HPCML_MODEL_VERSION)
+        rc = BAD("%s: model format_version %d; this hpcml-predict reads versions %d to %d "
+                 "(write the model again with this version's hpcml-train --package)",
+                 path, (int)version, HPCML_MODEL_VERSION_OLDEST, HPCML_MODEL_VERSION);
+    m->format_version = (int)version;
     free(magic);
     return rc;
 }
@@ -451,8 +594,12 @@ int model_file_open(const char *path, model_file *m)
         rc = BAD("%s: the threshold, class names, label column or config texts are missing", path);
     if (rc == HPCML_OK) {
         char *stored = NULL, hex[65];
-        checksum_hex(&m->shape, m->params, m->threshold, m->train_config, m->etl_config, hex);
-        if (attr_str(m->file, "checksum", &stored) != 0 || strcmp(stored, hex) != 0)
+        if (checksum_hex(m->file, m->format_version, &m->shape, m->params, m->threshold,
+                         m->train_config, m->etl_config, hex) != 0)
+            rc = BAD("%s: an object under /meta, /class_names or /class_weights cannot be read: "
+                     "the model file is corrupt",
+                     path);
+        else if (attr_str(m->file, "checksum", &stored) != 0 || strcmp(stored, hex) != 0)
             rc = BAD("%s: checksum mismatch (stored %s, computed %s): the model file is corrupt",
                      path, stored ? stored : "none", hex);
         free(stored);

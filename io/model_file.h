@@ -40,6 +40,7 @@ int model_file_write(const char *path, const model_write_args *a);
 typedef struct {
     char path[4096];
     hid_t file;
+    int format_version;   /* 1: its checksum does not cover /meta (model_layout.h) */
     mlp_shape shape;
     size_t n_params;
     float *params;

@@ -6,7 +6,7 @@
  *   /                 attributes hpcml_format = "hpcml-model",
  *                     format_version (int32) = HPCML_MODEL_VERSION,
  *                     hpcml_version (string) = hpcml_version_string() of the writer,
- *                     checksum (string, hex), checksum_algorithm = "sha256/v1",
+ *                     checksum (string, hex), checksum_algorithm = "sha256/v2",
  *                     threshold (float64: binary decision threshold on P(class 1)),
  *                     label_column (string), weights ("best" | "last"),
  *                     epoch (int64: the epoch the weights come from)
@@ -25,13 +25,27 @@
  *
  * The checksum is SHA-256 over, in this order: every layer's weight then
  * bias bytes (little-endian float32), the threshold (little-endian float64),
- * the /train_config text and the /meta/config text (without terminators).
+ * the /train_config text and the /meta/config text (without terminators);
+ * from format_version 2 ("sha256/v2") then the objects /meta (recursively),
+ * /class_names and /class_weights in canonical form, so that a damaged
+ * vocabulary, imputation value or scaling array is refused:
+ *   object:    tag byte 'G' (group), 'D' (dataset) or 'O', its link name and
+ *              a NUL; its attributes in increasing name order, each as 'A',
+ *              name, NUL, value; a dataset's value; a group's members in
+ *              increasing name order (soft/external links: 'L', name, NUL)
+ *   value:     uint64 LE H5T class, uint64 rank, uint64 per dimension, then
+ *              the elements: integers as int64 (uint64 when unsigned) LE,
+ *              floats as float64 LE, strings as uint64 length + bytes (fixed
+ *              strings up to the first NUL), other types as native bytes.
+ * Version 1 files (checksum over the first part only) are still read; the
+ * reader warns that their transform is not covered.
  * No time stamps: the same weights and inputs give the same file contents. */
 #ifndef HPCML_MODEL_LAYOUT_H
 #define HPCML_MODEL_LAYOUT_H
 
 #define HPCML_MODEL_MAGIC "hpcml-model"
-#define HPCML_MODEL_VERSION 1
-#define HPCML_MODEL_CHECKSUM_ALGORITHM "sha256/v1"
+#define HPCML_MODEL_VERSION 2
+#define HPCML_MODEL_VERSION_OLDEST 1 /* still read: checksum sha256/v1 */
+#define HPCML_MODEL_CHECKSUM_ALGORITHM "sha256/v2"
 
 #endif

@@ -289,6 +289,13 @@ static const cfg_key predict_keys[] = {
     {"unseen", CFG_ENUM, "\"unknown\"", NO_RANGE, "unknown|error", 0,
      "a category not in the training vocabulary: unknown = its unknown slot, counted in "
      "predict_quality.json; error = exit 2 naming FILE:LINE"},
+    {"batch_rows", CFG_INT, "65536", 2048, 1e9, 0, 0,
+     "records a rank holds at a time: the input is read in batches of this many (twice: "
+     "counts first, then scores), so memory does not grow with the input"},
+    {"metrics", CFG_BOOL, "true", NO_RANGE, 0, 0,
+     "when every scored record has a label, write evaluation.json's metrics into "
+     "predict_quality.json; keeps the encoded rows (4 bytes x features per record): false "
+     "scores labelled input in constant memory too"},
     {0},
 };
 

@@ -479,7 +479,8 @@ void *etl_big_realloc(void *ptr, size_t old_bytes, size_t new_bytes)
         (ptr) = np_;                                                                               \
     } while (0)
 
-static int table_grow(etl_table *t, const etl_schema *s, int64_t bytes_done, int64_t bytes_total)
+static int table_grow(etl_table *t, const etl_schema *s, int64_t bytes_done, int64_t bytes_total,
+                      int64_t limit)
 {
     int64_t cap = t->cap ? t->cap * 2 : 65536;
     if (t->n > 0 && bytes_done > 0 && bytes_total > bytes_done) {
@@ -487,6 +488,7 @@ static int table_grow(etl_table *t, const etl_schema *s, int64_t bytes_done, int
             (int64_t)((double)t->n * (double)bytes_total / (double)bytes_done * 1.05) + 4096;
         if (estimate > cap) cap = estimate;
     }
+    if (limit > 0 && cap > limit) cap = limit > t->n ? limit : t->n + 1;
     for (int c = 0; c < s->n_cols; c++) {
         etl_col_type ty = s->cols[c].type;
         if (ty == ETL_COL_FLOAT || ty == ETL_COL_INT) GROW(t->num[c], cap, 1);
@@ -687,7 +689,38 @@ typedef struct {
     int n_labels;
     csv_record rec;
     int64_t bytes_done, bytes_total; /* of this rank's ranges, for the row estimate */
+    /* etl_extract_batches: fn gets the table every max_rows rows */
+    int64_t max_rows, rows_handed;
+    etl_batch_fn fn;
+    void *ctx;
 } parser;
+
+/* Hands the rows to the batch function and empties the table (rows and
+ * category interning; the counters go on accumulating). */
+static int hand_batch(parser *p)
+{
+    etl_table *t = p->t;
+    if (!p->fn || t->n == 0) return HPCML_OK;
+    HPCML_TRY(p->fn(p->ctx, t));
+    p->rows_handed += t->n;
+    t->n = 0;
+    for (int c = 0; c < p->s->n_cols; c++)
+        if (p->s->cols[c].type == ETL_COL_CATEGORY || p->s->cols[c].keep_text) {
+            etl_strtab_free(&t->strtab[c]);
+            HPCML_TRY(etl_strtab_init(&t->strtab[c]));
+        }
+    return HPCML_OK;
+}
+
+/* Room for one more row: hands a full batch over, or grows the table. */
+static int table_room(parser *p)
+{
+    etl_table *t = p->t;
+    if (p->fn && t->n >= p->max_rows) HPCML_TRY(hand_batch(p));
+    if (t->n == t->cap)
+        HPCML_TRY(table_grow(t, p->s, p->bytes_done, p->bytes_total, p->fn ? p->max_rows : 0));
+    return HPCML_OK;
+}
 
 static void parser_init(parser *p, const etl_options *o, const etl_schema *s, const etl_inputs *in,
                         etl_table *t)
@@ -772,7 +805,7 @@ static int parse_record(parser *p, const char *buf, int file)
     etl_table *t = p->t;
     const etl_schema *s = p->s;
     const csv_record *rec = &p->rec;
-    if (t->n == t->cap) HPCML_TRY(table_grow(t, s, p->bytes_done, p->bytes_total));
+    HPCML_TRY(table_room(p));
     int64_t i = t->n++;
     t->file[i] = file;
     t->line[i] = (int64_t)rec->line;
@@ -922,9 +955,7 @@ static int parse_piece(parser *p, const piece *pc, int64_t start, int64_t stop, 
                 /* A syntax error: the row counts (numbering stays the same on
                  * any rank count: the tokenizer resynchronizes by parity). */
                 etl_table *t = p->t;
-                if (t->n == t->cap &&
-                    (rc = table_grow(t, p->s, p->bytes_done, p->bytes_total)) != HPCML_OK)
-                    break;
+                if ((rc = table_room(p)) != HPCML_OK) break;
                 int64_t i = t->n++;
                 t->file[i] = pc->file;
                 t->line[i] = (int64_t)err.line;
@@ -982,8 +1013,8 @@ static int parse_piece(parser *p, const piece *pc, int64_t start, int64_t stop, 
     return rc;
 }
 
-int etl_extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, const etl_inputs *in,
-                etl_table *t)
+static int extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, const etl_inputs *in,
+                   etl_table *t, int64_t max_rows, etl_batch_fn fn, void *ctx)
 {
     int rank = hpcml_mpi_rank(comm), P = hpcml_mpi_size(comm);
     piece *pieces = NULL;
@@ -1042,6 +1073,9 @@ int etl_extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, const 
     /* 2. Parse each piece from its first record start. */
     parser p;
     parser_init(&p, o, s, in, t);
+    p.max_rows = max_rows > 0 ? max_rows : 1;
+    p.fn = fn;
+    p.ctx = ctx;
     for (int k = 0; k < n_pieces; k++) {
         const piece *pc = &pieces[k];
         const csv_input_file *f = &in->files[pc->file];
@@ -1070,6 +1104,7 @@ int etl_extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, const 
             pc->atomic || pc->end >= in->files[pc->file].size_bytes ? INT64_MAX : pc->end;
         rc = parse_piece(&p, pc, start, stop, line, &buf, &cap);
     }
+    if (rc == HPCML_OK) rc = hand_batch(&p);
     csv_record_free(&p.rec);
     free(buf);
     free(pieces);
@@ -1077,12 +1112,25 @@ int etl_extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, const 
     if (rc != HPCML_OK) return rc;
 
     /* 3. Global row numbers and totals. */
-    int64_t n = t->n, first = 0, total = 0;
+    int64_t n = t->n + p.rows_handed, first = 0, total = 0;
     HPCML_MPI_CHECK(MPI_Exscan(&n, &first, 1, MPI_INT64_T, MPI_SUM, comm));
     HPCML_MPI_CHECK(MPI_Allreduce(&n, &total, 1, MPI_INT64_T, MPI_SUM, comm));
     t->first_row = rank == 0 ? 0 : first;
     t->total_rows = total;
     return HPCML_OK;
+}
+
+int etl_extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, const etl_inputs *in,
+                etl_table *t)
+{
+    return extract(comm, o, s, in, t, 0, NULL, NULL);
+}
+
+int etl_extract_batches(MPI_Comm comm, const etl_options *o, const etl_schema *s,
+                        const etl_inputs *in, int64_t max_rows, etl_batch_fn fn, void *ctx,
+                        etl_table *t)
+{
+    return extract(comm, o, s, in, t, max_rows, fn, ctx);
 }
 
 /* ---- the --infer-schema sample --------------------------------------------------- */

@@ -88,6 +88,23 @@ int etl_extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, const 
                 etl_table *t);
 void etl_table_free(etl_table *t);
 
+/* Local: gets the next rows of this rank's share (t->n <= max_rows, local
+ * row numbers from 0 in every batch, input order); a status other than
+ * HPCML_OK stops the reading and is what etl_extract_batches agrees on. */
+typedef int (*etl_batch_fn)(void *ctx, etl_table *t);
+
+/* Collective; agrees internally. etl_extract in bounded memory (for
+ * hpcml-predict): this rank's share is handed to fn in batches of at most
+ * max_rows rows, and the table is emptied after each (rows and category
+ * interning: a batch's local string ids are its own). The counters (nulls,
+ * bad_values, file_rows, blank/skipped lines, bytes_read) accumulate over
+ * the batches. On return t holds no rows; first_row and total_rows are the
+ * global row number of this rank's first row and the total, as etl_extract
+ * sets them. Memory: O(max_rows + read buffer), not O(share). */
+int etl_extract_batches(MPI_Comm comm, const etl_options *o, const etl_schema *s,
+                        const etl_inputs *in, int64_t max_rows, etl_batch_fn fn, void *ctx,
+                        etl_table *t);
+
 /* realloc for large arrays (2 MiB aligned, transparent huge pages); the
  * result is freed with free(). */
 void *etl_big_realloc(void *ptr, size_t old_bytes, size_t new_bytes);

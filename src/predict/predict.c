@@ -2,12 +2,15 @@
 #include "predict/predict.h"
 
 #include <cblas.h>
+#include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/hpcml_mpi.h"
@@ -31,6 +34,24 @@
 
 #define FORWARD_CHUNK_ROWS 2048 /* the trainer's evaluation chunk (trainer.c) */
 
+/* A rank's part of a CSV output (predictions, rejects): appended batch by
+ * batch to a file of its own beside the output, then copied collectively
+ * into the staged output at the offset of an exclusive scan. */
+typedef struct {
+    FILE *f;
+    char path[4400];
+    long long bytes;
+} spill;
+
+/* An output file of the run: written to tmp, renamed to path at the commit. */
+typedef struct {
+    char path[4300], tmp[4400];
+    int staged;  /* tmp is complete */
+    int remove;  /* no new file: remove path at the commit (DRIFT without drift) */
+} staged_file;
+
+enum { ST_REJECTS, ST_DRIFT_SVG, ST_DRIFT_JSON, ST_DRIFT_MARK, ST_QUALITY, ST_OUTPUT, ST_N };
+
 typedef struct {
     MPI_Comm comm;
     int rank, size;
@@ -39,7 +60,9 @@ typedef struct {
     const char *const *ids;
     int n_ids;
     double threshold;
-    int skip_bad, unseen_error;
+    int skip_bad, unseen_error, want_metrics, h5_out;
+    int64_t batch_rows;
+    long token;
     char outdir[4096];
 
     model_file m;
@@ -51,10 +74,35 @@ typedef struct {
     etl_validation v;
     etl_fit fit;
     mlp net;
+    int *id_col; /* [n_ids] schema column of each id column */
 
-    int64_t n_scored; /* local */
-    int64_t *rows;    /* local table rows scored, in input order */
-    float *probs;     /* [n_scored][classes] */
+    int pass; /* 1: count, check, summarize; 2: encode, forward, write */
+    /* per batch */
+    int64_t *rows; /* batch rows scored, in input order */
+    int64_t n_rows;
+    float *x, *probs, *xpad, *ppad; /* [batch][F], [batch][C], a chunk each */
+    int32_t *y;
+    int64_t *rid;
+    char **idtxt; /* h5: [n_ids][batch * width] */
+
+    /* pass 1, local until reduced */
+    int64_t n_scored;       /* this rank's scored rows */
+    int64_t first_record;   /* global number of this rank's first record */
+    int local_label;        /* every scored row here has a label */
+    int64_t *id_width;      /* [n_ids] longest id text (bytes) */
+    int64_t *drift_words;   /* the drift summary of the scored rows, packed */
+    int64_t n_drift_words;
+    int has_reference;
+    spill rejects, preds;
+    /* pass 2 */
+    int64_t g_first;        /* global scored-row number of this rank's first scored row */
+    int64_t g_next, rec_next;
+    predictions_stream h5;
+    int h5_open;
+    float *xall;            /* metrics: the encoded scored rows, kept (labelled input only) */
+    int32_t *yall;
+    int64_t n_all, cap_all;
+
     int has_label;    /* every scored row has a label (global) */
     split_metrics metrics;
     int have_metrics;
@@ -66,6 +114,7 @@ typedef struct {
     int dataset_drift, drifted_columns, drift_columns;
     double drift_share;
     json_t *alerts; /* ALERT records of the drift rules (monitoring.alerts) */
+    staged_file st[ST_N];
 } predict_job;
 
 static void dir_of(const char *path, char *out, size_t n)
@@ -88,6 +137,11 @@ static int load_model(predict_job *j)
     int rc = model_file_open(j->model_path, &j->m);
     rc = hpcml_mpi_agree(j->comm, rc);
     HPCML_TRY(rc);
+    if (j->rank == 0 && j->m.format_version < 2)
+        log_warn("%s: model format_version %d: its checksum covers the weights and config texts "
+                 "but not the fitted transform (/meta); write it again with hpcml-train "
+                 "--package CHECKPOINT for a checksum over everything",
+                 j->model_path, j->m.format_version);
     rc = hpcml_config_load_string(&j->model_cfg, j->m.etl_config, j->model_path, NULL, 0);
     if (rc != HPCML_OK)
         rc = HPCML_FAIL(HPCML_EDATA, "%s: the ETL config stored in the model does not load: %s",
@@ -143,21 +197,17 @@ static const char *reject_reason(uint8_t d)
     }
 }
 
-/* Local: counts per column and the scored rows; errors for bad rows and
- * unseen categories when the config says so. */
-static int select_rows(predict_job *j)
+/* Local, one batch: the scored rows into j->rows; in pass 1 also the counts
+ * per column, and the errors for bad rows and unseen categories when the
+ * config says so. */
+static int select_rows(predict_job *j, const etl_table *t)
 {
-    etl_table *t = &j->t;
     const etl_schema *s = &j->s;
-    int nc = s->n_cols;
-    j->rows = malloc(((size_t)t->n + 1) * sizeof *j->rows);
-    j->reject_reasons = calloc(ETL_DROP_N, sizeof *j->reject_reasons);
-    j->col_counts = calloc(4 * (size_t)nc + 1, sizeof *j->col_counts);
-    HPCML_CHECK(j->rows && j->reject_reasons && j->col_counts, HPCML_EINTERNAL, "out of memory");
-    for (int c = 0; c < nc; c++)
-        j->col_counts[4 * c] = t->nulls[c];
+    int nc = s->n_cols, count = j->pass == 1;
+    j->n_rows = 0;
     for (int64_t i = 0; i < t->n; i++) {
         if (!scored_drop(t->drop[i])) {
+            if (!count) continue;
             j->reject_reasons[t->drop[i]]++;
             if (!j->skip_bad) {
                 char where[4200];
@@ -167,7 +217,7 @@ static int select_rows(predict_job *j)
             }
             continue;
         }
-        for (int c = 0; c < nc; c++) {
+        for (int c = 0; count && c < nc; c++) {
             const etl_col_fit *f = &j->fit.cols[c];
             if (f->n_features == 0) continue;
             if (s->cols[c].type == ETL_COL_CATEGORY) {
@@ -191,64 +241,88 @@ static int select_rows(predict_job *j)
                 if (x > f->max) j->col_counts[4 * c + 3]++;
             }
         }
-        j->rows[j->n_scored++] = i;
+        j->rows[j->n_rows++] = i;
     }
     return HPCML_OK;
 }
 
-static int reduce_counts(predict_job *j)
+/* The text of id column k of row i ("" for a null). */
+static const char *id_text(const predict_job *j, const etl_table *t, int k, int64_t i, size_t *len)
 {
-    int nc = j->s.n_cols;
-    int64_t head[3] = {j->t.n, j->n_scored, j->t.n - j->n_scored};
-    HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, head, 3, MPI_INT64_T, MPI_SUM, j->comm));
-    j->rows_read = head[0];
-    j->rows_scored = head[1];
-    j->rows_rejected = head[2];
-    HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, j->reject_reasons, ETL_DROP_N, MPI_INT64_T,
-                                  MPI_SUM, j->comm));
-    HPCML_MPI_CHECK(
-        MPI_Allreduce(MPI_IN_PLACE, j->col_counts, 4 * nc, MPI_INT64_T, MPI_SUM, j->comm));
-    /* Metrics need every scored row's label. */
-    int local = j->s.label_col >= 0;
-    for (int64_t k = 0; local && k < j->n_scored; k++)
-        if (j->t.label[j->rows[k]] < 0) local = 0;
-    HPCML_MPI_CHECK(MPI_Allreduce(&local, &j->has_label, 1, MPI_INT, MPI_MIN, j->comm));
+    int c = j->id_col[k];
+    int32_t id = t->cat[c][i];
+    *len = 0;
+    return id >= 0 ? etl_strtab_str(&t->strtab[c], id, len) : "";
+}
+
+/* ---- forward ------------------------------------------------------------------------- */
+
+/* Local. OpenBLAS's result for a row depends on where the row sits in the
+ * matrix it is multiplied in, so rows are scored in chunks of
+ * FORWARD_CHUNK_ROWS aligned on the global scored-row number, as the
+ * trainer's evaluation does for /test on one rank. A chunk that this batch
+ * holds whole is multiplied as it is; the rows of a chunk cut by a batch or
+ * rank boundary are put at their own places in a zero-filled matrix of the
+ * chunk's size (a row's result depends on its place and the matrix shape,
+ * not on the other rows). The probabilities are then the same bits for any
+ * rank count and batch size, with no communication. */
+static int forward_batch(predict_job *j, const float *x, int64_t n, float *probs)
+{
+    const int F = j->fit.n_features, C = j->m.n_classes;
+    const int64_t CH = FORWARD_CHUNK_ROWS;
+    for (int64_t k = 0; k < n;) {
+        int64_t g = j->g_next + k, lo = g / CH * CH;
+        int64_t cn = j->rows_scored - lo < CH ? j->rows_scored - lo : CH;
+        int64_t end = lo + cn - j->g_next; /* the chunk's end, in this batch */
+        if (end > n) end = n;
+        if (g == lo && end - k == cn) {
+            HPCML_TRY(dist_metrics_predict(&j->net, x + (size_t)k * (size_t)F, (uint64_t)cn,
+                                           probs + (size_t)k * (size_t)C));
+        } else {
+            memset(j->xpad, 0, (size_t)cn * (size_t)F * sizeof *j->xpad);
+            memcpy(j->xpad + (size_t)(g - lo) * (size_t)F, x + (size_t)k * (size_t)F,
+                   (size_t)(end - k) * (size_t)F * sizeof *x);
+            HPCML_TRY(dist_metrics_predict(&j->net, j->xpad, (uint64_t)cn, j->ppad));
+            memcpy(probs + (size_t)k * (size_t)C, j->ppad + (size_t)(g - lo) * (size_t)C,
+                   (size_t)(end - k) * (size_t)C * sizeof *probs);
+        }
+        k = end;
+    }
     return HPCML_OK;
 }
 
-/* ---- transform and forward ---------------------------------------------------------- */
-
-/* Collective. OpenBLAS's result for a row depends on where the row sits in
- * the matrix it is multiplied in, so rows are scored in chunks of
- * FORWARD_CHUNK_ROWS aligned on the global scored-row number, as the
- * trainer's evaluation does for /test on one rank: chunk k goes whole to
- * the rank holding its first row (one MPI_Alltoallv of the encoded rows,
- * one back of the probabilities). The probabilities are then the same bits
- * for any rank count. Volume: at most one chunk per rank boundary. */
-static int forward_aligned(predict_job *j, const float *x, const int32_t *y, const float *cw)
+/* Collective: metrics of labelled input (predict.metrics). The encoded
+ * rows kept in pass 2 are scored again in chunks aligned on the global
+ * scored-row number, chunk k going whole to the rank holding its first row
+ * (one MPI_Alltoallv), through dist_metrics_evaluate: the same loss and
+ * metrics as the trainer's evaluation of the same rows. */
+static int metrics_aligned(predict_job *j, const float *cw)
 {
-    const int F = j->fit.n_features, C = j->m.n_classes, P = j->size;
+    const int F = j->fit.n_features, P = j->size;
     const int64_t CH = FORWARD_CHUNK_ROWS;
-    int64_t n = j->n_scored;
+    int64_t n = j->n_all;
     int64_t *first = calloc((size_t)P + 1, sizeof *first);
     int *sc = calloc((size_t)P, sizeof *sc), *sd = calloc((size_t)P, sizeof *sd);
     int *rcnt = calloc((size_t)P, sizeof *rcnt), *rd = calloc((size_t)P, sizeof *rd);
-    HPCML_CHECK(first && sc && sd && rcnt && rd, HPCML_EINTERNAL, "out of memory");
-    HPCML_MPI_CHECK(MPI_Allgather(&n, 1, MPI_INT64_T, first + 1, 1, MPI_INT64_T, j->comm));
+    int rc = first && sc && sd && rcnt && rd ? HPCML_OK
+                                             : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+    HPCML_TRY_GOTO(rc, hpcml_mpi_agree(j->comm, rc), out);
+    HPCML_MPI_CHECK_ABORT(j->comm,
+                          MPI_Allgather(&n, 1, MPI_INT64_T, first + 1, 1, MPI_INT64_T, j->comm));
     for (int r = 0; r < P; r++)
         first[r + 1] += first[r];
-    /* owner of global row g: the rank holding the first row of g's chunk */
-#define OWNER(g, out)                                                                                  do {                                                                                                   int64_t c0_ = (g) / CH * CH;                                                                       int o_ = 0;                                                                                        while (o_ + 1 < P && first[o_ + 1] <= c0_)                                                             o_++;                                                                                          (out) = o_;                                                                                    } while (0)
     int64_t g0 = first[j->rank];
     for (int64_t k = 0; k < n;) {
-        int o;
-        OWNER(g0 + k, o);
-        int64_t end = ((g0 + k) / CH + 1) * CH - g0; /* the chunk's end, local */
+        int64_t c0 = (g0 + k) / CH * CH;
+        int o = 0; /* the rank holding the chunk's first row */
+        while (o + 1 < P && first[o + 1] <= c0)
+            o++;
+        int64_t end = c0 + CH - g0;
         if (end > n) end = n;
         sc[o] += (int)(end - k);
         k = end;
     }
-    HPCML_MPI_CHECK(MPI_Alltoall(sc, 1, MPI_INT, rcnt, 1, MPI_INT, j->comm));
+    HPCML_MPI_CHECK_ABORT(j->comm, MPI_Alltoall(sc, 1, MPI_INT, rcnt, 1, MPI_INT, j->comm));
     int64_t nr = 0;
     for (int r = 0, acc = 0; r < P; r++) {
         sd[r] = acc;
@@ -257,77 +331,29 @@ static int forward_aligned(predict_job *j, const float *x, const int32_t *y, con
         nr += rcnt[r];
     }
     float *xr = malloc(((size_t)nr * (size_t)F + 1) * sizeof *xr);
-    float *pr = malloc(((size_t)nr * (size_t)C + 1) * sizeof *pr);
+    float *pr = malloc(((size_t)nr * (size_t)j->m.n_classes + 1) * sizeof *pr);
     int32_t *yr = malloc(((size_t)nr + 1) * sizeof *yr);
-    if (!xr || !pr || !yr) {
-        HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
-        hpcml_mpi_abort(j->comm, HPCML_EINTERNAL);
-    }
-    MPI_Datatype row_x, row_p;
-    MPI_Type_contiguous(F, MPI_FLOAT, &row_x);
-    MPI_Type_contiguous(C, MPI_FLOAT, &row_p);
-    MPI_Type_commit(&row_x);
-    MPI_Type_commit(&row_p);
-    int rc = HPCML_OK;
-    if (MPI_Alltoallv(x, sc, sd, row_x, xr, rcnt, rd, row_x, j->comm) != MPI_SUCCESS ||
-        MPI_Alltoallv(y, sc, sd, MPI_INT32_T, yr, rcnt, rd, MPI_INT32_T, j->comm) != MPI_SUCCESS)
-        hpcml_mpi_abort(j->comm, HPCML_EINTERNAL);
-    if (j->has_label) {
-        rc = dist_metrics_evaluate(&j->net, xr, yr, (uint64_t)nr, cw, j->threshold, j->comm,
-                                   &j->metrics, pr);
-        j->have_metrics = rc == HPCML_OK;
-    } else {
-        rc = hpcml_mpi_agree(j->comm, dist_metrics_predict(&j->net, xr, (uint64_t)nr, pr));
-    }
-    if (rc == HPCML_OK &&
-        MPI_Alltoallv(pr, rcnt, rd, row_p, j->probs, sc, sd, row_p, j->comm) != MPI_SUCCESS)
-        hpcml_mpi_abort(j->comm, HPCML_EINTERNAL);
-#undef OWNER
-    MPI_Type_free(&row_x);
-    MPI_Type_free(&row_p);
+    HPCML_ALLOC_ABORT(j->comm, xr && pr && yr, "for the metrics' rows");
+    MPI_Datatype row_x;
+    HPCML_MPI_CHECK_ABORT(j->comm, MPI_Type_contiguous(F, MPI_FLOAT, &row_x));
+    HPCML_MPI_CHECK_ABORT(j->comm, MPI_Type_commit(&row_x));
+    HPCML_MPI_CHECK_ABORT(j->comm,
+                          MPI_Alltoallv(j->xall, sc, sd, row_x, xr, rcnt, rd, row_x, j->comm));
+    HPCML_MPI_CHECK_ABORT(j->comm, MPI_Alltoallv(j->yall, sc, sd, MPI_INT32_T, yr, rcnt, rd,
+                                                 MPI_INT32_T, j->comm));
+    HPCML_MPI_CHECK_ABORT(j->comm, MPI_Type_free(&row_x));
+    rc = dist_metrics_evaluate(&j->net, xr, yr, (uint64_t)nr, cw, j->threshold, j->comm,
+                               &j->metrics, pr);
+    j->have_metrics = rc == HPCML_OK;
     free(xr);
     free(pr);
     free(yr);
+out:
     free(first);
     free(sc);
     free(sd);
     free(rcnt);
     free(rd);
-    return rc;
-}
-
-static int score(predict_job *j)
-{
-    const int F = j->fit.n_features, C = j->m.n_classes;
-    /* One BLAS thread per rank: OpenBLAS splits a product differently for
-     * another thread count, and the bits of a row's result would then
-     * depend on how many ranks share a node. */
-    openblas_set_num_threads(1);
-    int rc = mlp_create(&j->net, &nn_backend_cpu, &j->m.shape, FORWARD_CHUNK_ROWS);
-    if (rc == HPCML_OK) rc = mlp_set_params(&j->net, j->m.params);
-    int64_t n = j->n_scored;
-    float *x = rc == HPCML_OK ? malloc(((size_t)n * (size_t)F + 1) * sizeof *x) : NULL;
-    j->probs = malloc(((size_t)n * (size_t)C + 1) * sizeof *j->probs);
-    int32_t *y = malloc(((size_t)n + 1) * sizeof *y);
-    float *cw = malloc(((size_t)C + 1) * sizeof *cw);
-    if (rc == HPCML_OK && (!x || !j->probs || !y || !cw))
-        rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory: %lld rows x %d features", (long long)n, F);
-    if (rc == HPCML_OK) {
-        profile_begin("transform");
-        etl_encode_rows(&j->s, &j->fit, &j->t, j->rows, n, x);
-        profile_end();
-        for (int64_t k = 0; k < n; k++)
-            y[k] = j->t.label[j->rows[k]];
-        for (int c = 0; c < C; c++)
-            cw[c] = (float)j->m.class_weights[c];
-    }
-    rc = hpcml_mpi_agree(j->comm, rc);
-    profile_begin("forward");
-    if (rc == HPCML_OK) rc = forward_aligned(j, x, y, cw);
-    profile_end();
-    free(x);
-    free(y);
-    free(cw);
     return rc;
 }
 
@@ -384,136 +410,202 @@ static int predicted_class(const float *p, int C, double threshold)
     return best;
 }
 
-static int format_predictions(predict_job *j, text_buf *b)
+static int format_header(predict_job *j, text_buf *b)
+{
+    for (int k = 0; k < j->n_ids; k++) {
+        HPCML_TRY(tb_field(b, j->ids[k], strlen(j->ids[k]), ','));
+        HPCML_TRY(tb_put(b, ",", 1));
+    }
+    for (int c = 0; c < j->m.n_classes; c++) {
+        char name[600];
+        int n = snprintf(name, sizeof name, "prob_%s", j->m.class_names[c]);
+        HPCML_TRY(tb_field(b, name, (size_t)n, ','));
+        HPCML_TRY(tb_put(b, ",", 1));
+    }
+    return tb_put(b, "predicted\n", 10);
+}
+
+/* The batch's scored rows as CSV lines. */
+static int format_predictions(predict_job *j, const etl_table *t, text_buf *b)
 {
     const int C = j->m.n_classes;
     char num[64];
-    if (j->rank == 0) {
-        for (int k = 0; k < j->n_ids; k++) {
-            HPCML_TRY(tb_field(b, j->ids[k], strlen(j->ids[k]), ','));
-            HPCML_TRY(tb_put(b, ",", 1));
-        }
-        for (int c = 0; c < C; c++) {
-            char name[600];
-            int n = snprintf(name, sizeof name, "prob_%s", j->m.class_names[c]);
-            HPCML_TRY(tb_field(b, name, (size_t)n, ','));
-            HPCML_TRY(tb_put(b, ",", 1));
-        }
-        HPCML_TRY(tb_put(b, "predicted\n", 10));
-    }
-    int *id_col = calloc((size_t)j->n_ids + 1, sizeof *id_col);
-    HPCML_CHECK(id_col, HPCML_EINTERNAL, "out of memory");
-    for (int k = 0; k < j->n_ids; k++)
-        for (int c = 0; c < j->s.n_cols; c++)
-            if (!strcmp(j->s.cols[c].name, j->ids[k])) id_col[k] = c;
-    int rc = HPCML_OK;
-    for (int64_t r = 0; r < j->n_scored && rc == HPCML_OK; r++) {
+    for (int64_t r = 0; r < j->n_rows; r++) {
         int64_t i = j->rows[r];
-        for (int k = 0; k < j->n_ids && rc == HPCML_OK; k++) {
-            int c = id_col[k];
-            int32_t id = j->t.cat[c][i];
-            size_t len = 0;
-            const char *txt = id >= 0 ? etl_strtab_str(&j->t.strtab[c], id, &len) : "";
-            rc = tb_field(b, txt, len, ',');
-            if (rc == HPCML_OK) rc = tb_put(b, ",", 1);
+        for (int k = 0; k < j->n_ids; k++) {
+            size_t len;
+            const char *txt = id_text(j, t, k, i, &len);
+            HPCML_TRY(tb_field(b, txt, len, ','));
+            HPCML_TRY(tb_put(b, ",", 1));
         }
         const float *p = j->probs + (size_t)r * (size_t)C;
-        for (int c = 0; c < C && rc == HPCML_OK; c++) {
+        for (int c = 0; c < C; c++) {
             /* %.9g: a float32 reads back to the same bits */
             int n = snprintf(num, sizeof num, "%.9g,", (double)p[c]);
-            rc = tb_put(b, num, (size_t)n);
+            HPCML_TRY(tb_put(b, num, (size_t)n));
         }
         const char *label = j->m.class_names[predicted_class(p, C, j->threshold)];
-        if (rc == HPCML_OK) rc = tb_field(b, label, strlen(label), ',');
-        if (rc == HPCML_OK) rc = tb_put(b, "\n", 1);
+        HPCML_TRY(tb_field(b, label, strlen(label), ','));
+        HPCML_TRY(tb_put(b, "\n", 1));
     }
-    free(id_col);
-    return rc;
+    return HPCML_OK;
 }
 
-static int format_rejects(predict_job *j, text_buf *b)
+static int format_rejects(predict_job *j, const etl_table *t, text_buf *b)
 {
-    if (j->rank == 0) HPCML_TRY(tb_put(b, "file,line,reason\n", 17));
-    for (int64_t i = 0; i < j->t.n; i++) {
-        if (scored_drop(j->t.drop[i])) continue;
-        const char *path = j->in.files[j->t.file[i]].path;
+    for (int64_t i = 0; i < t->n; i++) {
+        if (scored_drop(t->drop[i])) continue;
+        const char *path = j->in.files[t->file[i]].path;
         HPCML_TRY(tb_field(b, path, strlen(path), ','));
         char line[64];
-        int n = snprintf(line, sizeof line, ",%lld,", (long long)j->t.line[i]);
+        int n = snprintf(line, sizeof line, ",%lld,", (long long)t->line[i]);
         HPCML_TRY(tb_put(b, line, (size_t)n));
-        const char *why = reject_reason(j->t.drop[i]);
+        const char *why = reject_reason(t->drop[i]);
         HPCML_TRY(tb_field(b, why, strlen(why), ','));
         HPCML_TRY(tb_put(b, "\n", 1));
     }
     return HPCML_OK;
 }
 
-/* Collective: each rank's bytes at its exclusive-scan offset of path's temp
- * name, then fsync and rename by rank 0. Nothing is left on failure. */
-static int write_collective(predict_job *j, const char *path, const text_buf *b)
+/* ---- spills and staged files ------------------------------------------------------------ */
+
+static int spill_open(predict_job *j, spill *sp, const char *name)
 {
-    long long mine = (long long)b->len, before = 0;
+    snprintf(sp->path, sizeof sp->path, "%s/.%s.%ld.r%d.part", j->outdir, name, j->token, j->rank);
+    sp->f = fopen(sp->path, "w+x");
+    HPCML_CHECK(sp->f, HPCML_EIO, "cannot create %s: %s", sp->path, strerror(errno));
+    sp->bytes = 0;
+    return HPCML_OK;
+}
+
+/* Appends b to the spill and empties b. */
+static int spill_put(spill *sp, text_buf *b)
+{
+    if (b->len && fwrite(b->buf, 1, b->len, sp->f) != b->len)
+        return HPCML_FAIL(HPCML_EIO, "cannot write %s: %s", sp->path, strerror(errno));
+    sp->bytes += (long long)b->len;
+    b->len = 0;
+    return HPCML_OK;
+}
+
+static void spill_remove(spill *sp)
+{
+    if (sp->f) {
+        fclose(sp->f);
+        unlink(sp->path);
+    }
+    sp->f = NULL;
+}
+
+/* Collective: each rank's spill at its exclusive-scan offset of tmp, then
+ * fsync; the spills are removed. Nothing is renamed here (the commit does). */
+static int spill_commit(predict_job *j, spill *sp, const char *tmp)
+{
+    long long mine = sp->bytes, before = 0;
+    int rc = fflush(sp->f) == 0 && fseek(sp->f, 0, SEEK_SET) == 0
+                 ? HPCML_OK
+                 : HPCML_FAIL(HPCML_EIO, "cannot read back %s: %s", sp->path, strerror(errno));
+    HPCML_TRY(hpcml_mpi_agree(j->comm, rc));
     HPCML_MPI_CHECK(MPI_Exscan(&mine, &before, 1, MPI_LONG_LONG, MPI_SUM, j->comm));
     if (j->rank == 0) before = 0;
-    long token = (long)getpid();
-    HPCML_MPI_CHECK(MPI_Bcast(&token, 1, MPI_LONG, 0, j->comm));
-    char tmp[4300];
-    atomic_tmp_name(tmp, sizeof tmp, path, token);
     if (j->rank == 0) unlink(tmp);
-    MPI_Barrier(j->comm);
+    HPCML_MPI_CHECK(MPI_Barrier(j->comm));
     MPI_File fh;
-    int rc = MPI_File_open(j->comm, tmp, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &fh) ==
-                     MPI_SUCCESS
-                 ? HPCML_OK
-                 : HPCML_FAIL(HPCML_EIO, "cannot create %s", tmp);
-    rc = hpcml_mpi_agree(j->comm, rc);
-    HPCML_TRY(rc);
-    /* MPI-IO counts are int: write in pieces of at most 1 GiB, the same
-     * number of collective calls on every rank. */
-    const long long piece = 1LL << 30;
+    rc = MPI_File_open(j->comm, tmp, MPI_MODE_CREATE | MPI_MODE_WRONLY, MPI_INFO_NULL, &fh) ==
+                 MPI_SUCCESS
+             ? HPCML_OK
+             : HPCML_FAIL(HPCML_EIO, "cannot create %s", tmp);
+    HPCML_TRY(hpcml_mpi_agree(j->comm, rc));
+    /* Pieces of at most 8 MiB, the same number of collective calls on every rank. */
+    const long long piece = 8LL << 20;
+    char *buf = malloc((size_t)piece);
+    HPCML_ALLOC_ABORT(j->comm, buf, "for the output copy");
     long long n_pieces = (mine + piece - 1) / piece, max_pieces = 0;
-    MPI_Allreduce(&n_pieces, &max_pieces, 1, MPI_LONG_LONG, MPI_MAX, j->comm);
+    HPCML_MPI_CHECK_ABORT(j->comm, MPI_Allreduce(&n_pieces, &max_pieces, 1, MPI_LONG_LONG,
+                                                 MPI_MAX, j->comm));
     for (long long k = 0; k < max_pieces; k++) {
         long long lo = k * piece, n = mine - lo;
         n = n < 0 ? 0 : n > piece ? piece : n;
+        if (n > 0 && fread(buf, 1, (size_t)n, sp->f) != (size_t)n && rc == HPCML_OK)
+            rc = HPCML_FAIL(HPCML_EIO, "cannot read back %s", sp->path);
         MPI_Status st;
-        if (MPI_File_write_at_all(fh, (MPI_Offset)(before + lo), b->buf ? b->buf + lo : "",
-                                  (int)n, MPI_CHAR, &st) != MPI_SUCCESS &&
+        if (MPI_File_write_at_all(fh, (MPI_Offset)(before + lo), buf, (int)n, MPI_CHAR, &st) !=
+                MPI_SUCCESS &&
             rc == HPCML_OK)
             rc = HPCML_FAIL(HPCML_EIO, "cannot write %s", tmp);
     }
+    free(buf);
     if (MPI_File_sync(fh) != MPI_SUCCESS && rc == HPCML_OK)
         rc = HPCML_FAIL(HPCML_EIO, "cannot sync %s", tmp);
-    MPI_File_close(&fh);
-    rc = hpcml_mpi_agree(j->comm, rc);
-    if (rc == HPCML_OK && j->rank == 0) rc = atomic_rename_durable(tmp, path);
-    if (rc != HPCML_OK && j->rank == 0) unlink(tmp);
+    if (MPI_File_close(&fh) != MPI_SUCCESS && rc == HPCML_OK)
+        rc = HPCML_FAIL(HPCML_EIO, "cannot close %s", tmp);
+    spill_remove(sp);
     return hpcml_mpi_agree(j->comm, rc);
 }
 
-/* Collective: the output as io/predictions_file.h's layout (split
- * "predict"): /row_id = the record's number in the input (0-based, over
- * all files, as the ETL's row ids), /label = the true class or -1. */
-static int write_h5(predict_job *j)
+static void stage_init(predict_job *j, int k, const char *name)
 {
-    int64_t n = j->n_scored, off = 0;
-    HPCML_MPI_CHECK(MPI_Exscan(&n, &off, 1, MPI_INT64_T, MPI_SUM, j->comm));
-    if (j->rank == 0) off = 0;
-    int64_t *rid = malloc(((size_t)n + 1) * sizeof *rid);
-    int32_t *lab = malloc(((size_t)n + 1) * sizeof *lab);
-    int rc = rid && lab ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
-    for (int64_t k = 0; rc == HPCML_OK && k < n; k++) {
-        rid[k] = j->t.first_row + j->rows[k];
-        lab[k] = j->t.label[j->rows[k]];
+    staged_file *f = &j->st[k];
+    if (k == ST_OUTPUT) /* predict.output as given; the side files beside it */
+        snprintf(f->path, sizeof f->path, "%s", name);
+    else
+        snprintf(f->path, sizeof f->path, "%s/%s", j->outdir, name);
+    atomic_tmp_name(f->tmp, sizeof f->tmp, f->path, j->token);
+}
+
+#define MANIFEST "predict_manifest.json"
+
+/* Rank 0, after every file is staged: the manifest of the previous run
+ * goes first, then each file is renamed into place (the predictions last),
+ * then the new manifest names the set. A crash in between leaves no
+ * manifest: the directory holds a mixed or incomplete set, and says so. */
+static int commit_files(predict_job *j)
+{
+    char mpath[4300];
+    snprintf(mpath, sizeof mpath, "%s/" MANIFEST, j->outdir);
+    if (unlink(mpath) != 0 && errno != ENOENT)
+        return HPCML_FAIL(HPCML_EIO, "cannot remove the previous %s: %s", mpath, strerror(errno));
+    json_t *files = json_object();
+    int rc = HPCML_OK;
+    for (int k = 0; k < ST_N && rc == HPCML_OK; k++) {
+        staged_file *f = &j->st[k];
+        if (k == ST_OUTPUT && hpcml_fault_point("predict.kill_before_output", j->rank, HPCML_EIO))
+            raise(SIGKILL); /* test-only: a crash between the renames */
+        if (f->staged) {
+            rc = atomic_rename_durable(f->tmp, f->path);
+            f->staged = 0;
+            struct stat sb;
+            if (rc == HPCML_OK && stat(f->path, &sb) == 0) {
+                char copy[4300];
+                snprintf(copy, sizeof copy, "%s", f->path);
+                json_t *o = json_object();
+                json_object_set_new(o, "bytes", json_integer((json_int_t)sb.st_size));
+                json_object_set_new(files, basename(copy), o);
+            }
+        } else if (f->remove) {
+            unlink(f->path);
+        }
     }
-    rc = hpcml_mpi_agree(j->comm, rc);
-    if (rc == HPCML_OK)
-        rc = predictions_write(j->output, j->comm, "predict", (uint64_t)j->rows_scored,
-                               (uint64_t)off, (uint64_t)n, j->m.n_classes, rid, lab, j->probs,
-                               j->threshold);
-    free(rid);
-    free(lab);
+    if (rc == HPCML_OK) {
+        json_t *m = json_object();
+        json_object_set_new(m, "format", json_string("hpcml-predict-manifest"));
+        json_object_set_new(m, "version", json_integer(1));
+        char run[128];
+        snprintf(run, sizeof run, "%ld", j->token);
+        json_object_set_new(m, "run", json_string(run));
+        json_object_set_new(m, "files", json_incref(files));
+        rc = atomic_write_json(mpath, m, JSON_INDENT(2) | JSON_SORT_KEYS);
+        json_decref(m);
+    }
+    json_decref(files);
     return rc;
+}
+
+/* Rank 0: removes what this run staged and did not commit. */
+static void discard_staged(predict_job *j)
+{
+    for (int k = 0; k < ST_N; k++)
+        if (j->st[k].tmp[0]) unlink(j->st[k].tmp);
 }
 
 /* ---- drift ------------------------------------------------------------------------------ */
@@ -526,9 +618,7 @@ static int write_h5(predict_job *j)
 static int check_drift(predict_job *j)
 {
     j->dataset_drift = -1;
-    int has = H5Lexists(j->m.file, "/meta/drift", H5P_DEFAULT) > 0;
-    HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &has, 1, MPI_INT, MPI_MIN, j->comm));
-    if (!has) {
+    if (!j->has_reference) {
         if (j->rank == 0)
             log_warn("%s has no drift reference (/meta/drift; a dataset from an older hpcml-etl): "
                      "no drift.json",
@@ -541,7 +631,18 @@ static int check_drift(predict_job *j)
     int rc = drift_reference_read(j->m.file, "/meta/drift", j->model_path, &ref, &ref_rows);
     rc = hpcml_mpi_agree(j->comm, rc);
     if (rc != HPCML_OK) return rc;
-    rc = etl_drift_summary(j->comm, &j->s, &j->t, &j->fit, j->rows, j->n_scored, &cur);
+    /* The batches' summaries were added up in pass 1; an empty summary of
+     * the same columns takes them, then the ranks' sums are merged. */
+    rc = etl_drift_summary(MPI_COMM_SELF, &j->s, &j->t, &j->fit, NULL, 0, &cur);
+    if (rc == HPCML_OK && j->drift_words) {
+        if (drift_set_n_words(&cur) != j->n_drift_words)
+            rc = HPCML_FAIL(HPCML_EINTERNAL, "drift summary: %lld words, expected %lld",
+                            (long long)j->n_drift_words, (long long)drift_set_n_words(&cur));
+        else
+            drift_set_unpack(&cur, j->drift_words);
+    }
+    rc = hpcml_mpi_agree(j->comm, rc);
+    if (rc == HPCML_OK) rc = drift_set_allreduce(j->comm, &cur);
     drift_options dopt;
     drift_result res;
     memset(&res, 0, sizeof res);
@@ -553,21 +654,20 @@ static int check_drift(predict_job *j)
                         j->model_path, bad ? bad : "?");
     rc = hpcml_mpi_agree(j->comm, rc);
     if (rc == HPCML_OK && j->rank == 0) {
-        char path[4300];
-        snprintf(path, sizeof path, "%s/drift.json", j->outdir);
-        rc = drift_write_json(path, j->model_path, &res);
-        snprintf(path, sizeof path, "%s/drift.svg", j->outdir);
-        if (rc == HPCML_OK) rc = drift_write_svg(path, &res);
-        snprintf(path, sizeof path, "%s/DRIFT", j->outdir);
+        rc = drift_write_json(j->st[ST_DRIFT_JSON].tmp, j->model_path, &res);
+        j->st[ST_DRIFT_JSON].staged = rc == HPCML_OK;
+        if (rc == HPCML_OK) rc = drift_write_svg(j->st[ST_DRIFT_SVG].tmp, &res);
+        j->st[ST_DRIFT_SVG].staged = rc == HPCML_OK;
         if (rc == HPCML_OK && res.dataset_drift) {
             char text[512];
             snprintf(text, sizeof text, "dataset drift: %d of %d columns drifted (share %.3f >= "
                      "%.3f); see drift.json\n",
                      res.drifted_columns, res.n_cols,
                      res.n_cols ? (double)res.drifted_columns / res.n_cols : 0.0, res.drift_share);
-            rc = atomic_write_text(path, text);
+            rc = atomic_write_text(j->st[ST_DRIFT_MARK].tmp, text);
+            j->st[ST_DRIFT_MARK].staged = rc == HPCML_OK;
         } else if (rc == HPCML_OK) {
-            unlink(path);
+            j->st[ST_DRIFT_MARK].remove = 1;
         }
     }
     j->dataset_drift = res.dataset_drift;
@@ -600,6 +700,7 @@ static int write_quality(predict_job *j, const char *path)
     json_object_set_new(q, "model", json_string(j->model_path));
     json_object_set_new(q, "output", json_string(j->output));
     json_object_set_new(q, "threshold", json_real(j->threshold));
+    json_object_set_new(q, "batch_rows", json_integer(j->batch_rows));
     json_object_set_new(q, "rows_read", json_integer(j->rows_read));
     json_object_set_new(q, "rows_scored", json_integer(j->rows_scored));
     json_object_set_new(q, "rows_rejected", json_integer(j->rows_rejected));
@@ -655,6 +756,201 @@ static int write_quality(predict_job *j, const char *path)
     return rc;
 }
 
+/* ---- the batches ----------------------------------------------------------------------- */
+
+/* Pass 1, local: what is counted, summarized and rejected. */
+static int count_batch(predict_job *j, const etl_table *t)
+{
+    j->n_scored += j->n_rows;
+    for (int64_t r = 0; r < j->n_rows && j->local_label; r++)
+        if (t->label[j->rows[r]] < 0) j->local_label = 0;
+    for (int k = 0; k < j->n_ids; k++)
+        for (int64_t r = 0; r < j->n_rows; r++) {
+            size_t len;
+            id_text(j, t, k, j->rows[r], &len);
+            if ((int64_t)len > j->id_width[k]) j->id_width[k] = (int64_t)len;
+        }
+    if (j->skip_bad) {
+        text_buf b = {0};
+        int rc = format_rejects(j, t, &b);
+        if (rc == HPCML_OK) rc = spill_put(&j->rejects, &b);
+        free(b.buf);
+        HPCML_TRY(rc);
+    }
+    if (!j->has_reference) return HPCML_OK;
+    drift_set d;
+    int rc = etl_drift_summary(MPI_COMM_SELF, &j->s, t, &j->fit, j->rows, j->n_rows, &d);
+    int64_t nw = rc == HPCML_OK ? drift_set_n_words(&d) : 0;
+    int64_t *w = rc == HPCML_OK ? malloc(((size_t)nw + 1) * sizeof *w) : NULL;
+    if (rc == HPCML_OK && !j->drift_words) {
+        j->drift_words = calloc((size_t)nw + 1, sizeof *j->drift_words);
+        j->n_drift_words = nw;
+    }
+    if (rc == HPCML_OK && (!w || !j->drift_words))
+        rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory (drift summary)");
+    if (rc == HPCML_OK) {
+        drift_set_pack(&d, w);
+        for (int64_t k = 0; k < nw; k++)
+            j->drift_words[k] += w[k];
+    }
+    free(w);
+    drift_set_free(&d);
+    return rc;
+}
+
+/* Pass 2, local: transform, forward, output. */
+static int score_batch(predict_job *j, const etl_table *t)
+{
+    const int F = j->fit.n_features;
+    int64_t n = j->n_rows;
+    profile_begin("transform");
+    etl_encode_rows(&j->s, &j->fit, t, j->rows, n, j->x);
+    profile_end();
+    profile_begin("forward");
+    int rc = forward_batch(j, j->x, n, j->probs);
+    profile_end();
+    if (rc == HPCML_OK && j->has_label && j->want_metrics) {
+        if (j->n_all + n > j->cap_all) {
+            int64_t cap = j->cap_all ? j->cap_all * 2 : 4 * j->batch_rows;
+            while (cap < j->n_all + n)
+                cap *= 2;
+            float *nx = realloc(j->xall, (size_t)cap * (size_t)F * sizeof *nx);
+            if (nx) j->xall = nx;
+            int32_t *ny = realloc(j->yall, (size_t)cap * sizeof *ny);
+            if (ny) j->yall = ny;
+            if (!nx || !ny)
+                rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory keeping %lld rows for the "
+                                "metrics (predict.metrics = false scores in constant memory)",
+                                (long long)cap);
+            else
+                j->cap_all = cap;
+        }
+        if (rc == HPCML_OK) {
+            memcpy(j->xall + (size_t)j->n_all * (size_t)F, j->x, (size_t)n * (size_t)F * sizeof *j->x);
+            for (int64_t r = 0; r < n; r++)
+                j->yall[j->n_all + r] = t->label[j->rows[r]];
+            j->n_all += n;
+        }
+    }
+    profile_begin("write");
+    if (rc == HPCML_OK && j->h5_out) {
+        for (int64_t r = 0; r < n; r++) {
+            j->rid[r] = j->first_record + j->rec_next + j->rows[r];
+            j->y[r] = t->label[j->rows[r]];
+        }
+        for (int k = 0; k < j->n_ids; k++) {
+            size_t wd = j->id_width[k] > 0 ? (size_t)j->id_width[k] : 1;
+            memset(j->idtxt[k], 0, (size_t)n * wd);
+            for (int64_t r = 0; r < n; r++) {
+                size_t len;
+                const char *txt = id_text(j, t, k, j->rows[r], &len);
+                memcpy(j->idtxt[k] + (size_t)r * wd, txt, len);
+            }
+        }
+        rc = predictions_stream_write(&j->h5, (uint64_t)j->g_next, (uint64_t)n, j->rid, j->y,
+                                      j->probs, j->idtxt);
+    } else if (rc == HPCML_OK) {
+        text_buf b = {0};
+        rc = format_predictions(j, t, &b);
+        if (rc == HPCML_OK) rc = spill_put(&j->preds, &b);
+        free(b.buf);
+    }
+    profile_end();
+    j->g_next += n;
+    return rc;
+}
+
+static int on_batch(void *ctx, etl_table *t)
+{
+    predict_job *j = ctx;
+    int rc = etl_validate_rows(&j->o, &j->s, &j->in, t, &j->v);
+    if (rc == HPCML_OK) rc = etl_fit_bind(&j->fit, &j->s, t);
+    if (rc == HPCML_OK) rc = select_rows(j, t);
+    if (rc == HPCML_OK) rc = j->pass == 1 ? count_batch(j, t) : score_batch(j, t);
+    j->rec_next += t->n;
+    return rc;
+}
+
+/* Collective: the pass-1 counts over all ranks, and where each rank's
+ * scored rows start. */
+static int reduce_counts(predict_job *j)
+{
+    int nc = j->s.n_cols;
+    int64_t head[3] = {j->t.total_rows, j->n_scored, 0};
+    HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, head + 1, 1, MPI_INT64_T, MPI_SUM, j->comm));
+    j->rows_read = head[0];
+    j->rows_scored = head[1];
+    j->rows_rejected = head[0] - head[1];
+    HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, j->reject_reasons, ETL_DROP_N, MPI_INT64_T,
+                                  MPI_SUM, j->comm));
+    for (int c = 0; c < nc; c++)
+        j->col_counts[4 * c] = j->t.nulls[c];
+    HPCML_MPI_CHECK(
+        MPI_Allreduce(MPI_IN_PLACE, j->col_counts, 4 * nc, MPI_INT64_T, MPI_SUM, j->comm));
+    /* Metrics need every scored row's label. */
+    int local = j->s.label_col >= 0 && j->local_label;
+    HPCML_MPI_CHECK(MPI_Allreduce(&local, &j->has_label, 1, MPI_INT, MPI_MIN, j->comm));
+    if (j->n_ids > 0)
+        HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, j->id_width, j->n_ids, MPI_INT64_T, MPI_MAX,
+                                      j->comm));
+    int64_t before = 0;
+    HPCML_MPI_CHECK(MPI_Exscan(&j->n_scored, &before, 1, MPI_INT64_T, MPI_SUM, j->comm));
+    j->g_first = j->rank == 0 ? 0 : before;
+    j->first_record = j->t.first_row;
+    return HPCML_OK;
+}
+
+/* Local: the batch buffers, the network, the id columns, the spills. */
+static int setup(predict_job *j)
+{
+    const int F = j->fit.n_features, C = j->m.n_classes;
+    const size_t B = (size_t)j->batch_rows, CH = FORWARD_CHUNK_ROWS;
+    /* One BLAS thread per rank: OpenBLAS splits a product differently for
+     * another thread count, and the bits of a row's result would then
+     * depend on how many ranks share a node. */
+    openblas_set_num_threads(1);
+    HPCML_TRY(mlp_create(&j->net, &nn_backend_cpu, &j->m.shape, FORWARD_CHUNK_ROWS));
+    HPCML_TRY(mlp_set_params(&j->net, j->m.params));
+    HPCML_ALLOC_ARRAY(j->rows, B);
+    HPCML_ALLOC_ARRAY(j->x, B * (size_t)F);
+    HPCML_ALLOC_ARRAY(j->probs, B * (size_t)C);
+    HPCML_ALLOC_ARRAY(j->xpad, CH * (size_t)F);
+    HPCML_ALLOC_ARRAY(j->ppad, CH * (size_t)C);
+    HPCML_ALLOC_ARRAY(j->y, B);
+    HPCML_ALLOC_ARRAY(j->rid, B);
+    j->reject_reasons = calloc(ETL_DROP_N, sizeof *j->reject_reasons);
+    j->col_counts = calloc(4 * (size_t)j->s.n_cols + 1, sizeof *j->col_counts);
+    j->id_col = calloc((size_t)j->n_ids + 1, sizeof *j->id_col);
+    j->id_width = calloc((size_t)j->n_ids + 1, sizeof *j->id_width);
+    j->idtxt = calloc((size_t)j->n_ids + 1, sizeof *j->idtxt);
+    HPCML_CHECK(j->reject_reasons && j->col_counts && j->id_col && j->id_width && j->idtxt,
+                HPCML_EINTERNAL, "out of memory");
+    for (int k = 0; k < j->n_ids; k++)
+        for (int c = 0; c < j->s.n_cols; c++)
+            if (!strcmp(j->s.cols[c].name, j->ids[k])) j->id_col[k] = c;
+    j->local_label = 1;
+    j->has_reference = H5Lexists(j->m.file, "/meta/drift", H5P_DEFAULT) > 0;
+    if (j->skip_bad) HPCML_TRY(spill_open(j, &j->rejects, "rejects.csv"));
+    if (!j->h5_out) {
+        HPCML_TRY(spill_open(j, &j->preds, "predictions"));
+        if (j->rank == 0) {
+            text_buf b = {0};
+            int rc = format_header(j, &b);
+            if (rc == HPCML_OK) rc = spill_put(&j->preds, &b);
+            free(b.buf);
+            HPCML_TRY(rc);
+        }
+    }
+    if (j->skip_bad && j->rank == 0) {
+        text_buf b = {0};
+        int rc = tb_put(&b, "file,line,reason\n", 17);
+        if (rc == HPCML_OK) rc = spill_put(&j->rejects, &b);
+        free(b.buf);
+        HPCML_TRY(rc);
+    }
+    return HPCML_OK;
+}
+
 /* ---- the run ------------------------------------------------------------------------- */
 
 static int run_stages(predict_job *j)
@@ -666,11 +962,22 @@ static int run_stages(predict_job *j)
     j->threshold = cfg_float(cfg, "predict.threshold");
     j->skip_bad = !strcmp(cfg_str(cfg, "predict.on_bad_row"), "skip");
     j->unseen_error = !strcmp(cfg_str(cfg, "predict.unseen"), "error");
+    j->want_metrics = cfg_bool(cfg, "predict.metrics");
+    j->batch_rows = cfg_int(cfg, "predict.batch_rows");
     HPCML_CHECK(ends_with(j->output, ".csv") || ends_with(j->output, ".h5"), HPCML_EUSAGE,
                 "predict.output: '%s' must end in .csv or .h5", j->output);
+    j->h5_out = ends_with(j->output, ".h5");
     dir_of(j->output, j->outdir, sizeof j->outdir);
     int rc = j->rank == 0 ? fs_mkdir_p(j->outdir) : HPCML_OK;
     HPCML_TRY(hpcml_mpi_agree(j->comm, rc));
+    j->token = (long)getpid();
+    HPCML_MPI_CHECK(MPI_Bcast(&j->token, 1, MPI_LONG, 0, j->comm));
+    stage_init(j, ST_REJECTS, "rejects.csv");
+    stage_init(j, ST_DRIFT_SVG, "drift.svg");
+    stage_init(j, ST_DRIFT_JSON, "drift.json");
+    stage_init(j, ST_DRIFT_MARK, "DRIFT");
+    stage_init(j, ST_QUALITY, "predict_quality.json");
+    stage_init(j, ST_OUTPUT, j->output);
     double t0 = MPI_Wtime();
 
     profile_begin("model");
@@ -681,54 +988,80 @@ static int run_stages(predict_job *j)
     rc = plan_inputs(j);
     profile_end();
     HPCML_TRY(rc);
-    profile_begin("extract");
-    rc = etl_extract(j->comm, &j->o, &j->s, &j->in, &j->t);
-    profile_end();
+    rc = hpcml_mpi_agree(j->comm, setup(j));
     HPCML_TRY(rc);
-    profile_begin("validate");
+
+    /* Pass 1: parse and check every record, count, summarize for drift,
+     * reject; nothing is scored. A bad record (on_bad_row = "error") ends
+     * the run here, before anything is written. */
+    profile_begin("pass1");
+    j->pass = 1;
     rc = etl_validation_init(&j->v, j->s.n_cols);
-    if (rc == HPCML_OK) rc = etl_validate_rows(&j->o, &j->s, &j->in, &j->t, &j->v);
-    if (rc == HPCML_OK) rc = etl_fit_bind(&j->fit, &j->s, &j->t);
-    if (rc == HPCML_OK) rc = select_rows(j);
     rc = hpcml_mpi_agree(j->comm, rc);
+    if (rc == HPCML_OK)
+        rc = etl_extract_batches(j->comm, &j->o, &j->s, &j->in, j->batch_rows, on_batch, j, &j->t);
     if (rc == HPCML_OK) rc = reduce_counts(j);
     profile_end();
     HPCML_TRY(rc);
-
-    HPCML_TRY(score(j));
-
-    /* The side files first, the predictions last (as hpcml-etl commits quality.json before
-     * the dataset): new predictions never stand beside an earlier run's drift.json or
-     * predict_quality.json; a failure before the last rename leaves the old predictions. */
-    char path[4300];
-    if (rc == HPCML_OK && j->skip_bad) {
-        text_buf r = {0};
-        snprintf(path, sizeof path, "%s/rejects.csv", j->outdir);
-        rc = hpcml_mpi_agree(j->comm, format_rejects(j, &r));
-        if (rc == HPCML_OK) rc = write_collective(j, path, &r);
-        free(r.buf);
+    profile_begin("drift");
+    rc = check_drift(j);
+    profile_end();
+    HPCML_TRY(rc);
+    if (j->skip_bad) {
+        rc = spill_commit(j, &j->rejects, j->st[ST_REJECTS].tmp);
+        if (j->rank == 0) j->st[ST_REJECTS].staged = rc == HPCML_OK;
+        HPCML_TRY(rc);
     }
-    if (rc == HPCML_OK) {
-        profile_begin("drift");
-        rc = check_drift(j);
-        profile_end();
-    }
-    if (rc == HPCML_OK) {
-        snprintf(path, sizeof path, "%s/predict_quality.json", j->outdir);
-        rc = hpcml_mpi_agree(j->comm, j->rank == 0 ? write_quality(j, path) : HPCML_OK);
-    }
-    if (rc == HPCML_OK) {
-        profile_begin("write");
-        if (ends_with(j->output, ".h5")) {
-            rc = write_h5(j);
-        } else {
-            text_buf b = {0};
-            rc = hpcml_mpi_agree(j->comm, format_predictions(j, &b));
-            if (rc == HPCML_OK) rc = write_collective(j, j->output, &b);
-            free(b.buf);
+    if (j->h5_out) {
+        for (int k = 0; k < j->n_ids; k++) {
+            size_t wd = j->id_width[k] > 0 ? (size_t)j->id_width[k] : 1;
+            j->idtxt[k] = malloc((size_t)j->batch_rows * wd);
+            if (!j->idtxt[k]) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory for the id texts");
         }
-        profile_end();
+        HPCML_TRY(hpcml_mpi_agree(j->comm, rc));
+        rc = predictions_stream_create(&j->h5, j->st[ST_OUTPUT].tmp, j->comm, "predict",
+                                       (uint64_t)j->rows_scored, j->m.n_classes, j->threshold,
+                                       j->n_ids, j->ids, j->id_width);
+        HPCML_TRY(rc);
+        j->h5_open = 1;
     }
+
+    /* Pass 2: parse again, transform, forward, write; the rows of this rank
+     * start at global scored row g_first. */
+    profile_begin("pass2");
+    j->pass = 2;
+    j->g_next = j->g_first;
+    j->rec_next = 0;
+    etl_table_free(&j->t);
+    rc = etl_extract_batches(j->comm, &j->o, &j->s, &j->in, j->batch_rows, on_batch, j, &j->t);
+    profile_end();
+    if (rc == HPCML_OK && j->has_label && j->want_metrics) {
+        float *cw = malloc(((size_t)j->m.n_classes + 1) * sizeof *cw);
+        for (int c = 0; cw && c < j->m.n_classes; c++)
+            cw[c] = (float)j->m.class_weights[c];
+        rc = hpcml_mpi_agree(j->comm, cw ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory"));
+        profile_begin("metrics");
+        if (rc == HPCML_OK) rc = metrics_aligned(j, cw);
+        profile_end();
+        free(cw);
+    }
+    profile_begin("commit");
+    if (j->h5_out) {
+        int rc2 = predictions_stream_close(&j->h5, j->comm);
+        j->h5_open = 0;
+        if (rc == HPCML_OK) rc = rc2;
+    } else if (rc == HPCML_OK) {
+        rc = spill_commit(j, &j->preds, j->st[ST_OUTPUT].tmp);
+    }
+    if (rc == HPCML_OK && j->rank == 0) {
+        j->st[ST_OUTPUT].staged = 1;
+        rc = write_quality(j, j->st[ST_QUALITY].tmp);
+        j->st[ST_QUALITY].staged = rc == HPCML_OK;
+    }
+    rc = hpcml_mpi_agree(j->comm, rc);
+    /* The commit: every file is complete under its temp name; rank 0 renames them. */
+    if (rc == HPCML_OK) rc = hpcml_mpi_agree(j->comm, j->rank == 0 ? commit_files(j) : HPCML_OK);
+    profile_end();
     HPCML_TRY(rc);
     double t1 = MPI_Wtime();
     if (j->rank == 0) {
@@ -758,7 +1091,14 @@ int predict_run(MPI_Comm comm, const hpcml_config *cfg)
     j->rank = hpcml_mpi_rank(comm);
     j->size = hpcml_mpi_size(comm);
     j->m.file = -1;
+    for (int k = 0; k < 5; k++)
+        j->h5.ds[k] = -1;
+    j->h5.file = -1;
     rc = run_stages(j);
+    if (j->h5_open) predictions_stream_close(&j->h5, comm);
+    spill_remove(&j->rejects);
+    spill_remove(&j->preds);
+    if (rc != HPCML_OK && j->rank == 0) discard_staged(j);
     mlp_destroy(&j->net);
     if (j->have_metrics) dist_metrics_free(&j->metrics);
     if (j->alerts) json_decref(j->alerts);
@@ -771,7 +1111,20 @@ int predict_run(MPI_Comm comm, const hpcml_config *cfg)
     if (j->model_cfg) hpcml_config_free(j->model_cfg);
     model_file_close(&j->m);
     free(j->rows);
+    free(j->x);
     free(j->probs);
+    free(j->xpad);
+    free(j->ppad);
+    free(j->y);
+    free(j->rid);
+    for (int k = 0; j->idtxt && k < j->n_ids; k++)
+        free(j->idtxt[k]);
+    free(j->idtxt);
+    free(j->id_col);
+    free(j->id_width);
+    free(j->drift_words);
+    free(j->xall);
+    free(j->yall);
     free(j->reject_reasons);
     free(j->col_counts);
     free(j);

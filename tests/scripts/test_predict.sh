@@ -9,7 +9,7 @@
 # other-version or tampered model give the documented exit code and message
 # and leave no output behind; hpcml-train --package writes a usable model.
 # labels: mpi predict
-# timeout: 300
+# timeout: 600
 # ranks: 1, 2, 4 (predict); 2 (gen, etl); 1 (train)
 # options: configs written by the script; -s gen.drift_shift, gen.output_dir, gen.seed,
 #   monitoring.alerts, predict.id_columns, predict.input, predict.model, predict.on_bad_row,
@@ -81,11 +81,20 @@ for np in 1 2 4; do
 done
 cmp np1/p.csv np2/p.csv || fail "np 1 and 2 differ"
 cmp np1/p.csv np4/p.csv || fail "np 1 and 4 differ"
+# Streaming: small batches (chunks of 2048 rows cut by batch and rank boundaries)
+for np in 1 2 3; do
+  expect_exit 0 "${MPIRUN[@]}" -np $np "$B/hpcml-predict" "${q[@]}" -s predict.output=b$np/p.csv \
+    -s 'predict.id_columns=["Time", "Cat1"]' -s predict.batch_rows=2500
+  cmp np1/p.csv b$np/p.csv || fail "batch_rows = 2500 on $np ranks differs from one batch"
+  cmp np1/predict_quality.json <(sed 's/"batch_rows": 2500/"batch_rows": 65536/; s#b'$np'/p.csv#np1/p.csv#' b$np/predict_quality.json) ||
+    fail "predict_quality.json with batch_rows = 2500 on $np ranks differs"
+done
+cmp np1/drift.json b3/drift.json || fail "drift.json differs with batches"
 [[ $(wc -l <np1/p.csv) -eq 12001 ]] || fail "rows: $(wc -l <np1/p.csv)"
 head -1 np1/p.csv | grep -qx 'Time,Cat1,prob_0,prob_1,predicted' || fail "header: $(head -1 np1/p.csv)"
 diff <(cat raw/*.csv | grep -v '^Time' | cut -d, -f1,31) <(tail -n +2 np1/p.csv | cut -d, -f1,2) \
   >/dev/null || fail "id columns not in input order"
-pass "np 1, 2, 4: byte-identical CSV in input order with the id columns"
+pass "np 1, 2, 4 and batches of 2500 on 1, 2, 3 ranks: byte-identical CSV in input order with the id columns"
 
 # --- bad rows, unseen categories, missing columns ----------------------------------------
 mkdir -p bad
@@ -135,20 +144,58 @@ expect_exit 2 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${q[@]}" "${mo[@]}" -s pr
 grep -q "ds.h5: not an hpcml model" "$TMP/err" || { cat "$TMP/err"; fail "foreign model"; }
 cp train/model.h5 v99.h5
 cp train/model.h5 tampered.h5
+cp train/model.h5 vocab.h5
+cp train/model.h5 scale.h5
+cp train/model.h5 v1.h5
 $PY - <<'EOF'
-import h5py, numpy as np
+import hashlib, h5py, numpy as np
 with h5py.File("v99.h5", "r+") as f:
     f.attrs["format_version"] = np.int32(99)
 with h5py.File("tampered.h5", "r+") as f:
     f["model/layer0.bias"][0] += 1.0
+# one byte of a vocabulary entry; one byte of a scaling array
+with h5py.File("vocab.h5", "r+") as f:
+    v = f["meta/columns/Cat1/vocabulary"]
+    e = v[1]
+    e = e.decode() if isinstance(e, bytes) else e
+    v[1] = e[:-1] + chr(ord(e[-1]) ^ 1)
+with h5py.File("scale.h5", "r+") as f:
+    a = f["meta/scale_mul"][:]
+    b = a.view(np.uint8).copy(); b[0] ^= 1
+    f["meta/scale_mul"][:] = b.view(np.float64)
+# a version 1 file: the v1 checksum (weights, threshold, config texts) only
+with h5py.File("v1.h5", "r+") as f:
+    n = int(f["model"].attrs["n_layers"])
+    h = hashlib.sha256()
+    for k in range(n):
+        h.update(f[f"model/layer{k}.weight"][:].astype("<f4").tobytes())
+        h.update(f[f"model/layer{k}.bias"][:].astype("<f4").tobytes())
+    h.update(np.float64(f.attrs["threshold"]).astype("<f8").tobytes())
+    for p in ("train_config", "meta/config"):
+        t = f[p][()]
+        t = t[0] if isinstance(t, np.ndarray) else t
+        h.update(t if isinstance(t, bytes) else t.encode())
+    f.attrs["format_version"] = np.int32(1)
+    f.attrs["checksum"] = h.hexdigest()
+    f.attrs["checksum_algorithm"] = "sha256/v1"
 EOF
 expect_exit 2 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${q[@]}" "${mo[@]}" -s predict.model=v99.h5
-grep -q "v99.h5: model format_version 99; this hpcml-predict reads version 1" "$TMP/err" ||
+grep -q "v99.h5: model format_version 99; this hpcml-predict reads versions 1 to 2" "$TMP/err" ||
   { cat "$TMP/err"; fail "other version"; }
 expect_exit 2 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${q[@]}" "${mo[@]}" -s predict.model=tampered.h5
 grep -q "tampered.h5: checksum mismatch" "$TMP/err" || { cat "$TMP/err"; fail "tampered model"; }
+for m in vocab scale; do
+  expect_exit 2 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${q[@]}" "${mo[@]}" -s predict.model=$m.h5
+  grep -q "$m.h5: checksum mismatch" "$TMP/err" || { cat "$TMP/err"; fail "a flipped byte in /meta ($m)"; }
+done
 [[ -z $(ls -A mout 2>/dev/null) ]] || fail "a failed run left files: $(ls mout)"
-pass "missing (3), truncated, foreign, other-version, tampered model (2): clear messages, no output"
+pass "missing (3), truncated, foreign, other-version, tampered weights, vocabulary or scaling (2): clear messages, no output"
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" -c p.cfg -s predict.model=v1.h5 -s predict.output=v1out/p.csv \
+  -s 'predict.id_columns=["Time", "Cat1"]'
+grep -q "v1.h5: model format_version 1: its checksum covers the weights and config texts but not" "$TMP/err" ||
+  { cat "$TMP/err"; fail "no warning for a version 1 model"; }
+cmp v1out/p.csv np1/p.csv || fail "a version 1 model scores differently"
+pass "a version 1 model (checksum without /meta) still scores, with a warning naming the version"
 
 # --- hpcml-train --package --------------------------------------------------------------
 expect_exit 0 "${MPIRUN[@]}" -np 1 "$B/hpcml-train" "${q[@]}" --package train/checkpoints/best.h5 -o pkg/best.h5
@@ -160,16 +207,26 @@ fi
 pass "hpcml-train --package CHECKPOINT -o PATH writes a model that scores"
 
 # --- HDF5 output ----------------------------------------------------------------------
-expect_exit 0 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${q[@]}" -s predict.output=h5/p.h5
+for np in 1 3; do
+  expect_exit 0 "${MPIRUN[@]}" -np $np "$B/hpcml-predict" "${q[@]}" -s predict.output=h5_$np/p.h5 \
+    -s 'predict.id_columns=["Time", "Cat1"]' -s predict.batch_rows=2500
+done
+h5diff h5_1/p.h5 h5_3/p.h5 || fail "p.h5 differs between 1 and 3 ranks"
 $PY - <<'EOF' || fail "p.h5 against p.csv"
-import h5py, numpy as np
-f = h5py.File("h5/p.h5")
+import csv as C, h5py, numpy as np
+f = h5py.File("h5_3/p.h5")
 csv = np.loadtxt("np1/p.csv", delimiter=",", skiprows=1, usecols=(2, 3), dtype=np.float64)
 assert (f["row_id"][:] == np.arange(12000)).all()
 assert np.array_equal(f["prob"][:], csv.astype(np.float32))
 assert f.attrs["hpcml_format"] in (b"hpcml-predictions", "hpcml-predictions")
+rows = list(C.reader(open("np1/p.csv")))[1:]
+for k, name in enumerate(["Time", "Cat1"]):
+    d = f["id/" + name]
+    assert d.attrs["order"] == k and d.attrs["name"] in (name, name.encode())
+    got = [x.decode() for x in d[:]]
+    assert got == [r[k] for r in rows], name
 EOF
-pass "output .h5: the predictions layout, same probabilities, row ids in input order"
+pass "output .h5: same probabilities, row ids in input order, the id columns as /id/<name>; h5diff-equal on 1 and 3 ranks"
 
 # --- drift: the reference in model.h5 against the scored rows' raw values ------------------
 dc='gen.drift_columns=["V1","V2","V3","V4","V5","V6","V7","V8","V9","V10","V11","V12","V13","V14","V15","V16","V17","V18"]'
@@ -200,3 +257,24 @@ expect_exit 0 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" -c p.cfg -s 'predict.input
 grep -q "ALERT drift: drift_share above 0.3" "$TMP/err" || { cat "$TMP/err"; fail "no ALERT line"; }
 grep -q '"alert": "drift_share above 0.3"' al/predict_quality.json || fail "no alert record"
 pass "drift through the alert rules: ALERT line and record, exit 0"
+
+# --- the commit: a crash between the renames leaves no manifest ---------------------------
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${q[@]}" -s predict.output=c/p.csv -s predict.on_bad_row=skip
+$PY - <<'EOF' || fail "manifest of a complete run"
+import json, os
+m = json.load(open("c/predict_manifest.json"))
+assert m["format"] == "hpcml-predict-manifest", m
+for name in ("p.csv", "predict_quality.json", "drift.json", "drift.svg", "rejects.csv"):
+    assert m["files"][name]["bytes"] == os.path.getsize("c/" + name), name
+EOF
+cp c/p.csv c/p.before
+HPCML_FAULT=predict.kill_before_output@0 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${q[@]}" \
+  -s predict.output=c/p.csv -s predict.on_bad_row=skip -s 'predict.input=["drifted/*.csv"]' \
+  >"$TMP/out" 2>"$TMP/err" && fail "the killed run exited 0"
+[[ ! -e c/predict_manifest.json ]] || fail "a manifest after a crash between the renames"
+cmp c/p.csv c/p.before || fail "the crash changed the previous predictions"
+grep -q '"dataset_drift": true' c/drift.json || fail "the side files were not renamed before the crash"
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${q[@]}" -s predict.output=c/p.csv -s predict.on_bad_row=skip \
+  -s 'predict.input=["drifted/*.csv"]'
+[[ -s c/predict_manifest.json ]] || fail "no manifest after the rerun"
+pass "a kill between the renames: no manifest (the set is marked incomplete), old predictions intact; a rerun commits"
