@@ -14,7 +14,11 @@
 #        never locks a requeued run out (before: both trained into one folder);
 #   (h4) report.output naming a file the report reads (metrics.jsonl through ./, the
 #        config, evaluation.json through a symlink): exit 1 before reading, the file
-#        intact (before: replaced by the HTML page, exit 0).
+#        intact (before: replaced by the HTML page, exit 0);
+#   (h5) the sweep journal moved away or replaced by a copy while a pool (2 ranks, the
+#        synthetic runner) runs: exit 2 naming the journal, no new journal created,
+#        the moved one unchanged; a re-run continues from the file at the path (before:
+#        the pool started a second journal mid-history, exit 0).
 # Ranks: 1 and 2 (mpirun --oversubscribe).
 # labels: mpi fault
 # timeout: 240
@@ -105,3 +109,35 @@ for out in t/./metrics.jsonl p.cfg ev_link.json; do
   [[ $(md5sum <"$(readlink -f "$out")") == "$sum" ]] || fail "(h4) report.output=$out: the file changed"
 done
 pass "(h4) report.output = metrics.jsonl / the config / evaluation.json (symlink): exit 1, intact"
+
+# --- (h5) the sweep journal replaced while a pool runs --------------------------------
+SYN=$TBIN/mpi_sweep_synthetic
+need_exe "$SYN"
+cat >sweep.cfg <<'EOF'
+train = { seed = 5; };
+sweep = { trials = 4; max_t = 6; grace_period = 1; reduction_factor = 3.0; seed = 11;
+  output_dir = "sw"; scheduler = "none"; heartbeat_timeout_s = 600.0;
+  space = ( { key = "train.lr"; dist = "loguniform"; low = 1e-4; high = 1e-1; } ); };
+EOF
+for how in move copy; do
+  rm -rf sw
+  HPCML_SYNTH_EPOCH_S=0.2 "${np2[@]}" "$SYN" -q -c sweep.cfg --pool >pool.log 2>&1 &
+  pool=$!
+  for _ in $(seq 1 200); do grep -q '"event":"result"' sw/journal.jsonl 2>/dev/null && break; sleep 0.05; done
+  grep -q '"event":"result"' sw/journal.jsonl || { kill -9 $pool; cat pool.log; fail "(h5) no result"; }
+  if [[ $how == move ]]; then mv sw/journal.jsonl sw/journal.moved
+  else cp sw/journal.jsonl sw/j.copy && mv sw/j.copy sw/journal.jsonl; fi
+  rc=0; wait $pool || rc=$?
+  ((rc == 2)) || { cat pool.log; fail "(h5) $how: the pool exited $rc, not 2"; }
+  grep -q "sweep journal sw/journal.jsonl was re.* while this sweep ran" pool.log ||
+    { cat pool.log; fail "(h5) $how: no message naming the journal"; }
+  if [[ $how == move ]]; then
+    [[ ! -e sw/journal.jsonl ]] || fail "(h5) move: a new journal was started"
+    head -1 sw/journal.moved | grep -q '"event":"sweep"' || fail "(h5) move: the moved journal lost its header"
+    mv sw/journal.moved sw/journal.jsonl
+  fi
+  [[ $(grep -c '"event":"sweep"' sw/journal.jsonl) -eq 1 ]] || fail "(h5) $how: more than one header"
+  HPCML_SYNTH_EPOCH_S=0.01 expect_exit 0 "${np2[@]}" "$SYN" -q -c sweep.cfg --pool
+  [[ $(grep -c '"event":"completed"' sw/journal.jsonl) -eq 4 ]] || fail "(h5) $how: the re-run did not finish the sweep"
+done
+pass "(h5) the journal moved away / copied over mid-pool: exit 2, no second history; a re-run finishes"
