@@ -31,13 +31,15 @@ static int run(app_ctx *ctx)
      * re-run by hand) would append to the same metrics.jsonl and checkpoints.
      * Rank 0 holds the lock until the process ends (io/run_lock.h). The read-only
      * modes take none. */
-    int lock = -1, rc = HPCML_OK;
+    run_lock lock = {.fd = -1};
+    int rc = HPCML_OK;
     if (!hooks.verify_checkpoints && !hooks.package_checkpoint && ctx->rank == 0)
-        rc = run_lock_acquire(cfg_str(ctx->cfg, "train.output_dir"), "train.lock",
-                              "train.output_dir", &lock);
+        rc = run_lock_acquire(&lock, cfg_str(ctx->cfg, "train.output_dir"), "train.lock",
+                              "train.output_dir");
     rc = hpcml_mpi_agree(ctx->comm, rc);
     if (rc == HPCML_OK) rc = trainer_run(ctx->comm, ctx->cfg, &hooks);
-    run_lock_release(lock);
+    /* A refused run (a config error, no GPU) leaves no folder it made behind. */
+    run_lock_release(&lock, rc != HPCML_OK && rc != HPCML_EPREEMPTED);
     return rc;
 }
 
