@@ -3,6 +3,7 @@
 #include "io/checkpoint_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +55,6 @@ uint64_t ckpt_items_checksum(const ckpt_item *items, int n_items)
     }
     return h;
 }
-
 
 /* Create the groups of name's parents ("/a/b/c" -> /a, /a/b) if missing. */
 static int make_parents(hid_t file, const char *name, hid_t gcpl)
@@ -133,6 +133,31 @@ static int write_items(hid_t file, const ckpt_item *items, int n_items)
     return 0;
 }
 
+/* Write n bytes to a new file tmp; errno of the failure in *err. */
+static int write_bytes(const char *tmp, const void *buf, size_t n, int *err)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return *err = errno, -1;
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) {
+            *err = errno;
+            close(fd);
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    if (close(fd) != 0) return *err = errno, -1;
+    return 0;
+}
+
+/* The checkpoint is built in memory (HDF5's core driver, no backing store) and
+ * written with plain write(): a full file system or a file-size limit is then a
+ * write() error with its reason, never an HDF5 file that cannot be closed (which
+ * left an open file behind that crashed MPI_Finalize). */
 int ckpt_file_write(const char *path, const ckpt_item *items, int n_items)
 {
     char tmp[4200];
@@ -141,27 +166,32 @@ int ckpt_file_write(const char *path, const ckpt_item *items, int n_items)
     h5_quiet_begin(&q);
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     H5Pset_obj_track_times(fcpl, 0); /* the root group too */
-    /* errno after a failed call is the failed system call's (HDF5's POSIX
-     * driver leaves it), so it is cleared before each phase that writes. */
-    errno = 0;
-    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_core(fapl, 1 << 20, 0);
+    hid_t file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl);
     H5Pclose(fcpl);
-    int err = file < 0 ? errno : 0;
-    errno = 0;
+    H5Pclose(fapl);
     int bad = file < 0 ? -1 : write_items(file, items, n_items);
-    if (file >= 0 && bad) err = errno;
-    if (file >= 0) {
-        if (!bad) errno = 0;
-        if (H5Fclose(file) < 0 && !bad) { /* the metadata and small data go out here */
-            err = errno;
-            bad = -1;
-        }
-    }
+    void *image = NULL;
+    ssize_t size = -1;
+    if (!bad && H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0) size = H5Fget_file_image(file, NULL, 0);
+    if (size > 0 && (image = malloc((size_t)size)) != NULL &&
+        H5Fget_file_image(file, image, (size_t)size) != size)
+        size = -1;
+    if (file >= 0 && H5Fclose(file) < 0) bad = -1;
     h5_quiet_end(&q);
+    if (bad || size <= 0 || !image) {
+        free(image);
+        return HPCML_FAIL(HPCML_EIO, "cannot build checkpoint %s in memory (%s)", path,
+                          image || size <= 0 ? "HDF5 error" : "out of memory");
+    }
+    int err = 0;
+    bad = write_bytes(tmp, image, (size_t)size, &err);
+    free(image);
     if (bad) {
         unlink(tmp);
-        return HPCML_FAIL(HPCML_EIO, "cannot write checkpoint %s: %s", tmp,
-                          err ? strerror(err) : "HDF5 reported no system error");
+        return HPCML_FAIL(HPCML_EIO, "cannot write checkpoint %s (%zd bytes): %s", tmp, size,
+                          err ? strerror(err) : "short write with no system error");
     }
     int rc = atomic_rename_durable(tmp, path);
     if (rc != HPCML_OK) unlink(tmp);

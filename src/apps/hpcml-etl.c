@@ -6,7 +6,6 @@
  *
  * The stages are in src/etl/etl_pipeline.h; docs/etl.md is the user guide.
  * The output does not depend on the number of ranks. */
-#include <signal.h>
 #include <stdio.h>
 
 #include "core/app.h"
@@ -18,9 +17,6 @@ enum { OPT_INFER = 0 };
 
 static int run(app_ctx *ctx)
 {
-    /* With a file-size limit (ulimit -f) a write beyond it must fail with
-     * EFBIG, which becomes exit code 3, instead of killing the process. */
-    signal(SIGXFSZ, SIG_IGN);
     /* A preemption or kill signal removes this run's temp files (exit 75). */
     int rc = atomic_tmp_cleanup_on_signals();
     if (rc != HPCML_OK) return rc;

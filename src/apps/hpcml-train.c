@@ -4,7 +4,10 @@
 #include <stdlib.h>
 
 #include "core/app.h"
+#include "core/config.h"
+#include "core/hpcml_mpi.h"
 #include "core/status.h"
+#include "io/run_lock.h"
 #include "train/signals.h"
 #include "train/trainer.h"
 
@@ -25,7 +28,20 @@ static int run(app_ctx *ctx)
     hooks.verify_checkpoints = ctx->opt_flag[OPT_VERIFY];
     hooks.package_checkpoint = ctx->opt_flag[OPT_PACKAGE] ? ctx->opt_str[OPT_PACKAGE] : NULL;
     hooks.package_output = ctx->opt_flag[OPT_OUTPUT] ? ctx->opt_str[OPT_OUTPUT] : NULL;
-    return trainer_run(ctx->comm, ctx->cfg, &hooks);
+    /* One training per output_dir at a time: a second one (a requeue race, a
+     * re-run by hand) would append to the same metrics.jsonl and checkpoints.
+     * Rank 0 holds the lock until the process ends (io/run_lock.h). The read-only
+     * modes take none. */
+    run_lock lock = {.fd = -1};
+    int rc = HPCML_OK;
+    if (!hooks.verify_checkpoints && !hooks.package_checkpoint && ctx->rank == 0)
+        rc = run_lock_acquire(&lock, cfg_str(ctx->cfg, "train.output_dir"), "train.lock",
+                              "train.output_dir");
+    rc = hpcml_mpi_agree(ctx->comm, rc);
+    if (rc == HPCML_OK) rc = trainer_run(ctx->comm, ctx->cfg, &hooks);
+    /* A refused run (a config error, no GPU) leaves no folder it made behind. */
+    run_lock_release(&lock, rc != HPCML_OK && rc != HPCML_EPREEMPTED);
+    return rc;
 }
 
 int main(int argc, char **argv)

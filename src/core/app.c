@@ -2,6 +2,7 @@
 #include "core/app.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,11 @@ int app_main(const app_def *def, int argc, char **argv)
      * costs a sched_yield (well under a microsecond) per poll when nothing
      * else is runnable. Read by MPI_Init; a value the user set wins. */
     setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);
+    /* With a file-size limit (ulimit -f, a batch system's file-size limit) a write
+     * beyond it must fail with EFBIG, which becomes exit code 3 with the file's
+     * name and no temp left, instead of SIGXFSZ killing the rank (exit 153, its
+     * temps and hpcml-gen's running mark left). Every program, set once here. */
+    signal(SIGXFSZ, SIG_IGN);
     /* The command line is parsed before MPI starts: --help, --version and
      * --config-reference then need no MPI at all, so they work on a login node whose
      * MPI refuses to start outside a job, and the build runs --help for the man pages

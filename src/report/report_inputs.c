@@ -15,6 +15,8 @@
 #include "core/status.h"
 #include "core/svg.h"
 #include "etl/etl_schema.h"
+#include "core/atomic_file.h"
+#include "io/path_guard.h"
 #include "report/report_page.h"
 
 static void set_input(report_input *in, const char *path)
@@ -414,6 +416,15 @@ int report_write(const hpcml_config *cfg, const char *config_path, int *n_corrup
     set_input(&in_e, evaluation);
     set_input(&in_p, predictions);
     set_input(&in_d, cfg_str(cfg, "report.drift"));
+    /* report.output never replaces a file the report reads (or the config, or the
+     * dataset), under any name: path_guard.h. Decided before anything is read. */
+    const char *const reads[] = {quality,     journal_path, results,     metrics,
+                                 evaluation,  predictions,  in_d.path,   prof[0],
+                                 prof[1],     prof[2],      config_path, cfg_str(cfg, "etl.output")};
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++)
+        if (reads[i])
+            HPCML_TRY(fs_refuse_overwrite(cfg_str(cfg, "report.output"), "report.output",
+                                          reads[i], "a file the report reads"));
 
     json_t *q = load_json(&in_q, "hpcml-etl-quality");
     sweep_state st;

@@ -443,6 +443,22 @@ static int refresh_fd(journal *j, int fd, int locked)
     }
     struct stat st;
     HPCML_CHECK(fstat(fd, &st) == 0, HPCML_EIO, "cannot stat %s: %s", j->path, strerror(errno));
+    /* The journal is append-only and never replaced by hpcml: another file at its path
+     * (removed, moved away, copied over) would start a second history that lacks this
+     * one's records (results of trials it never saw start). Stop instead; a new run
+     * reads whatever file is there then. */
+    if (j->have_id && ((unsigned long long)st.st_dev != j->id_dev ||
+                       (unsigned long long)st.st_ino != j->id_ino)) {
+        HPCML_FAIL(HPCML_EDATA,
+                   "sweep journal %s was replaced or removed while this sweep ran (another file "
+                   "is at its path now): nothing more is written, so no second history starts",
+                   j->path);
+        return hpcml_error_context("restore the journal, or run the sweep again to continue "
+                                   "from the file that is there now");
+    }
+    j->have_id = 1;
+    j->id_dev = (unsigned long long)st.st_dev;
+    j->id_ino = (unsigned long long)st.st_ino;
     int64_t size = (int64_t)st.st_size;
     if (size < j->offset) {
         log_warn("sweep journal %s shrank (%lld < %lld bytes): replaying it from the start",
@@ -611,9 +627,15 @@ static int transact(journal *j, int64_t own_trial, txn_fn fn, void *arg)
     for (int attempt = 0;; attempt++) {
         rc = journal_lock_acquire(&j->lock);
         if (rc != HPCML_OK) break;
-        int fd = open(j->path, O_RDWR | O_CREAT | O_APPEND, 0644);
+        /* Created only by a process that has not seen it yet (see refresh_fd). */
+        int fd = open(j->path, O_RDWR | O_APPEND | (j->have_id ? 0 : O_CREAT), 0644);
         if (fd < 0) {
-            rc = HPCML_FAIL(HPCML_EIO, "cannot open %s: %s", j->path, strerror(errno));
+            rc = errno == ENOENT && j->have_id
+                     ? HPCML_FAIL(HPCML_EDATA,
+                                  "sweep journal %s was removed while this sweep ran: nothing "
+                                  "more is written, so no second history starts",
+                                  j->path)
+                     : HPCML_FAIL(HPCML_EIO, "cannot open %s: %s", j->path, strerror(errno));
             journal_lock_release(&j->lock);
             break;
         }

@@ -123,6 +123,8 @@ typedef struct journal {
     sweep_state state;
     int64_t offset;     /* bytes of the file replayed */
     int needs_reset;    /* state ahead of the file after a failed append */
+    int have_id;        /* the journal file this process replayed: (dev, ino) */
+    unsigned long long id_dev, id_ino;
     pthread_mutex_t mu; /* heartbeat thread vs. the main thread */
     int64_t appends, fsyncs;
 } journal;
