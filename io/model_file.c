@@ -385,7 +385,7 @@ static int open_checked(const char *path, model_file *m)
                  HPCML_MODEL_MAGIC);
     else if (h5_attr_i64(m->file, "format_version", &version) != 0 ||
              version != HPCML_MODEL_VERSION)
-        rc = BAD("%s: model format_version %d; this hpcml-predict reads version %d (write the "
+        rc = BAD("%s: model format_version %d; this hpcml reads version %d (write the "
                  "model again with this version's hpcml-train --package)",
                  path, (int)version, HPCML_MODEL_VERSION);
     free(magic);

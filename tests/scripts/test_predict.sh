@@ -138,7 +138,7 @@ with h5py.File("tampered.h5", "r+") as f:
     f["model/layer0.bias"][0] += 1.0
 EOF
 expect_exit 2 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${q[@]}" "${mo[@]}" -s predict.model=v99.h5
-grep -q "v99.h5: model format_version 99; this hpcml-predict reads version 1" "$TMP/err" ||
+grep -q "v99.h5: model format_version 99; this hpcml reads version 1" "$TMP/err" ||
   { cat "$TMP/err"; fail "other version"; }
 expect_exit 2 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${q[@]}" "${mo[@]}" -s predict.model=tampered.h5
 grep -q "tampered.h5: checksum mismatch" "$TMP/err" || { cat "$TMP/err"; fail "tampered model"; }
