@@ -471,6 +471,36 @@ int model_file_open(const char *path, model_file *m)
     return rc;
 }
 
+/* A numeric column's quantiles (scale = "quantile", etl_quantile.h): the
+ * file's scale attribute must agree with the schema of the config it
+ * carries, so the features are made the way the model was trained on. */
+static int read_quantiles(const model_file *m, hid_t g, const char *p, const etl_column_spec *col,
+                          etl_col_fit *f)
+{
+    if (col->type != ETL_COL_FLOAT && col->type != ETL_COL_INT) return HPCML_OK;
+    char *scale = NULL;
+    int quantile = attr_str(g, "scale", &scale) == 0 && !strcmp(scale, "quantile");
+    free(scale);
+    HPCML_CHECK(quantile == (col->scale == ETL_SCALE_QUANTILE), HPCML_EDATA,
+                "%s: %s: scale attribute and the stored config disagree about scale = \"quantile\"",
+                m->path, p);
+    if (!quantile) return HPCML_OK;
+    char qp[4300];
+    snprintf(qp, sizeof qp, "%s/quantiles", p);
+    int64_t nq = ds_len(m->file, qp);
+    HPCML_CHECK(nq >= 0, HPCML_EDATA, "%s: %s has scale = \"quantile\" but no quantiles", m->path,
+                p);
+    f->quantiles = calloc((size_t)nq + 1, sizeof *f->quantiles);
+    HPCML_ALLOC_CHECK(f->quantiles, ((size_t)nq + 1) * sizeof *f->quantiles);
+    f->n_quantiles = nq;
+    int ok = nq == 0 || ds_read(m->file, qp, H5T_NATIVE_DOUBLE, f->quantiles) == 0;
+    HPCML_CHECK(ok, HPCML_EDATA, "%s: cannot read %s", m->path, qp);
+    for (int64_t k = 1; k < nq; k++)
+        HPCML_CHECK(f->quantiles[k] >= f->quantiles[k - 1], HPCML_EDATA,
+                    "%s: %s is not sorted (entry %lld)", m->path, qp, (long long)k);
+    return HPCML_OK;
+}
+
 int model_file_load_fit(const model_file *m, const etl_schema *s, etl_fit *fit)
 {
     memset(fit, 0, sizeof *fit);
@@ -532,6 +562,7 @@ int model_file_load_fit(const model_file *m, const etl_schema *s, etl_fit *fit)
                 f->offset = fit->scale_offset[ff];
                 f->mul = fit->scale_mul[ff];
             }
+            if (rc == HPCML_OK) rc = read_quantiles(m, g, p, &s->cols[c], f);
             if (rc == HPCML_OK && s->cols[c].type == ETL_COL_CATEGORY) {
                 char vp[4300], cp[4300];
                 snprintf(vp, sizeof vp, "%s/vocabulary", p);

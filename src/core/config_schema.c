@@ -50,8 +50,9 @@ static const cfg_key etl_column_fields[] = {
     {"impute", CFG_ENUM, "\"mean\"", NO_RANGE, "none|mean|median|most_frequent|constant|drop", 0,
      "how nulls are filled (drop: the row is dropped)"},
     {"impute_value", CFG_FLOAT, "0.0", NO_RANGE, 0, 0, "value for impute = \"constant\""},
-    {"scale", CFG_ENUM, "\"standard\"", NO_RANGE, "standard|minmax|none", 0,
-     "scaling fitted on the train split only"},
+    {"scale", CFG_ENUM, "\"default\"", NO_RANGE, "default|standard|minmax|none|quantile", 0,
+     "numeric scaling fitted on the train split only (default: etl.default_scale); quantile: "
+     "through the train quantiles to the normal distribution, docs/etl.md"},
     {"encoding", CFG_ENUM, "\"onehot\"", NO_RANGE, "onehot|index", 0,
      "categorical output: one-hot columns or one index column"},
     {"max_categories", CFG_INT, "1000", 1, 1e6, 0, 0,
@@ -85,6 +86,11 @@ static const cfg_key etl_keys[] = {
      "the schema: one group per column; unlisted columns use etl.default_type"},
     {"default_type", CFG_ENUM, "\"float\"", NO_RANGE, "float|int|category|ignore|error", 0,
      "type of columns not in etl.columns (error: unlisted columns are an error)"},
+    {"default_scale", CFG_ENUM, "\"standard\"", NO_RANGE, "standard|minmax|none|quantile", 0,
+     "scaling of numeric columns whose scale is \"default\" (and of unlisted ones)"},
+    {"n_quantiles", CFG_INT, "1000", 2, 1e6, 0, 0,
+     "scale = \"quantile\": quantiles fitted per column (fewer when the train split has fewer "
+     "values), as scikit-learn's QuantileTransformer n_quantiles"},
     {"label", CFG_STRING, "\"Class\"", NO_RANGE, 0, 0, "the label column"},
     {"positive_labels", CFG_STRING_LIST, "[\"1\"]", NO_RANGE, 0, 0,
      "label texts of the positive class"},

@@ -318,6 +318,11 @@ static int write_meta(etl_job *j, const char *path)
         META(h5_meta_attr_f64(f, g, "max", cf->max));
         META(h5_meta_attr_i64(f, g, "first_feature", cf->n_features ? cf->first_feature : -1));
         META(h5_meta_attr_i64(f, g, "n_features", cf->n_features));
+        if (numeric && col->scale == ETL_SCALE_QUANTILE) {
+            char p[800];
+            snprintf(p, sizeof p, "%s/quantiles", g);
+            META(h5_meta_f64(f, p, cf->quantiles, cf->n_quantiles));
+        }
         if (col->type != ETL_COL_CATEGORY) continue;
         META(h5_meta_attr_str(f, g, "encoding", col->onehot ? "onehot" : "index"));
         const char **vocab = calloc((size_t)cf->vocab.n + 1, sizeof *vocab);

@@ -11,7 +11,7 @@
 const char *const etl_col_type_names[] = {"float", "int", "category", "label", "id", "ignore"};
 const char *const etl_impute_names[] = {"none",          "mean",     "median",
                                         "most_frequent", "constant", "drop"};
-const char *const etl_scale_names[] = {"standard", "minmax", "none"};
+const char *const etl_scale_names[] = {"standard", "minmax", "none", "quantile"};
 
 static int index_of(const char *const *names, int n, const char *s)
 {
@@ -63,8 +63,9 @@ static int load_specs(const hpcml_config *cfg, etl_options *o)
         if (config_setting_lookup_string(g, "impute", &s))
             c->impute = (etl_impute)index_of(etl_impute_names, 6, s);
         if (config_setting_lookup_float(g, "impute_value", &d)) c->impute_value = d;
-        if (config_setting_lookup_string(g, "scale", &s))
-            c->scale = (etl_scale)index_of(etl_scale_names, 3, s);
+        c->scale = o->default_scale;
+        if (config_setting_lookup_string(g, "scale", &s) && strcmp(s, "default") != 0)
+            c->scale = (etl_scale)index_of(etl_scale_names, 4, s);
         if (config_setting_lookup_string(g, "encoding", &s)) c->onehot = strcmp(s, "onehot") == 0;
         if (config_setting_lookup_int64(g, "max_categories", &ll)) c->max_categories = ll;
         HPCML_CHECK(c->min <= c->max, HPCML_EUSAGE, "etl.columns '%s': min %g is above max %g",
@@ -146,6 +147,8 @@ int etl_options_load(const hpcml_config *cfg, etl_options *o)
     o->skip_lines = cfg_int(cfg, "etl.skip_lines");
     o->skip_prefix = cfg_str(cfg, "etl.skip_prefix");
 
+    o->default_scale = (etl_scale)index_of(etl_scale_names, 4, cfg_str(cfg, "etl.default_scale"));
+    o->n_quantiles = cfg_int(cfg, "etl.n_quantiles");
     HPCML_TRY(load_specs(cfg, o));
     const char *dt = cfg_str(cfg, "etl.default_type");
     o->default_type = !strcmp(dt, "error") ? -1 : index_of(etl_col_type_names, 6, dt);
@@ -316,6 +319,7 @@ int etl_schema_resolve(const etl_options *o, char *const *names, int n, const ch
                             where, names[i], header);
                 c->type = (etl_col_type)o->default_type;
             }
+            c->scale = o->default_scale;
         }
         c->name = names[i];
         if (c->type == ETL_COL_LABEL) s->label_col = i;

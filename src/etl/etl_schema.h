@@ -34,7 +34,12 @@ typedef enum {
     ETL_IMPUTE_DROP
 } etl_impute;
 
-typedef enum { ETL_SCALE_STANDARD = 0, ETL_SCALE_MINMAX, ETL_SCALE_NONE } etl_scale;
+typedef enum {
+    ETL_SCALE_STANDARD = 0,
+    ETL_SCALE_MINMAX,
+    ETL_SCALE_NONE,
+    ETL_SCALE_QUANTILE
+} etl_scale;
 typedef enum { ETL_NULL_WARN = 0, ETL_NULL_DROP, ETL_NULL_ERROR } etl_null_policy;
 typedef enum { ETL_SPLIT_AUTO = 0, ETL_SPLIT_BYTES, ETL_SPLIT_FILES } etl_split_mode;
 
@@ -72,6 +77,8 @@ typedef struct {
     etl_column_spec *specs;  /* etl.columns */
     int n_specs;
     int default_type; /* an etl_col_type, or -1 for "error" */
+    etl_scale default_scale; /* numeric columns with scale = "default" or unlisted */
+    int64_t n_quantiles;     /* scale = "quantile": quantiles fitted per column (at most) */
     const char *label;
     const char *const *positive_labels;
     int n_positive;

@@ -183,3 +183,146 @@ int etl_select_run(MPI_Comm comm, etl_select_query *qs, int n_queries)
     free(hist);
     return rc;
 }
+
+/* ---- many order statistics of one sorted multiset ---------------------------------- */
+
+int etl_multiselect_init(etl_multiselect *m, const uint64_t *sorted_keys, size_t n,
+                         const uint64_t *ranks, int n_queries)
+{
+    memset(m, 0, sizeof *m);
+    m->keys = sorted_keys;
+    m->n = n;
+    m->n_queries = n_queries;
+    size_t nq = (size_t)n_queries + 1;
+    m->k = malloc(nq * sizeof *m->k);
+    m->prefix = calloc(nq, sizeof *m->prefix);
+    m->lo = calloc(nq, sizeof *m->lo);
+    m->hi = malloc(nq * sizeof *m->hi);
+    if (!m->k || !m->prefix || !m->lo || !m->hi) {
+        etl_multiselect_free(m);
+        return HPCML_FAIL(HPCML_EINTERNAL, "out of memory for %d order statistics", n_queries);
+    }
+    for (int q = 0; q < n_queries; q++) {
+        m->k[q] = ranks[q];
+        m->hi[q] = n;
+    }
+    return HPCML_OK;
+}
+
+int etl_multiselect_group_end(const etl_multiselect *m, int q)
+{
+    int e = q + 1;
+    while (e < m->n_queries && m->prefix[e] == m->prefix[q])
+        e++;
+    return e;
+}
+
+/* The first index in [lo, hi) whose key is above v. */
+static size_t upper_bound(const uint64_t *keys, size_t lo, size_t hi, uint64_t v)
+{
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (keys[mid] <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void etl_multiselect_histogram(const etl_multiselect *m, int q, int64_t hist[256])
+{
+    memset(hist, 0, 256 * sizeof *hist);
+    if (m->round >= 8) return;
+    int shift = 56 - 8 * m->round;
+    uint64_t low = shift ? (1ull << shift) - 1 : 0;
+    /* The candidates share the bytes above shift, so the next byte is
+     * non-decreasing over the range: one run per byte value. */
+    for (size_t i = m->lo[q], hi = m->hi[q]; i < hi;) {
+        size_t end = upper_bound(m->keys, i, hi, m->keys[i] | low);
+        hist[(m->keys[i] >> shift) & 0xFF] += (int64_t)(end - i);
+        i = end;
+    }
+}
+
+void etl_multiselect_advance(etl_multiselect *m, int q, const int64_t hist[256])
+{
+    if (m->round >= 8) return;
+    int shift = 56 - 8 * m->round;
+    uint64_t below = 0;
+    int b = 0;
+    for (; b < 255; b++) {
+        if (m->k[q] < below + (uint64_t)hist[b]) break;
+        below += (uint64_t)hist[b];
+    }
+    m->k[q] -= below;
+    m->prefix[q] |= (uint64_t)b << shift;
+    uint64_t low = shift ? (1ull << shift) - 1 : 0;
+    size_t lo = m->lo[q], hi = m->hi[q];
+    size_t first = m->prefix[q] ? upper_bound(m->keys, lo, hi, m->prefix[q] - 1) : lo;
+    m->lo[q] = first;
+    m->hi[q] = upper_bound(m->keys, first, hi, m->prefix[q] | low);
+}
+
+void etl_multiselect_next_round(etl_multiselect *m)
+{
+    if (m->round < 8) m->round++;
+}
+
+void etl_multiselect_free(etl_multiselect *m)
+{
+    free(m->k);
+    free(m->prefix);
+    free(m->lo);
+    free(m->hi);
+    memset(m, 0, sizeof *m);
+}
+
+int etl_multiselect_run(MPI_Comm comm, etl_multiselect *m)
+{
+    int64_t *hist = malloc(((size_t)m->n_queries + 1) * 256 * sizeof *hist);
+    HPCML_ALLOC_CHECK(hist, ((size_t)m->n_queries + 1) * 256 * sizeof *hist);
+    int rc = HPCML_OK;
+    while (m->round < 8 && rc == HPCML_OK) {
+        int groups = 0;
+        for (int q = 0; q < m->n_queries; q = etl_multiselect_group_end(m, q))
+            etl_multiselect_histogram(m, q, hist + (size_t)256 * groups++);
+        /* Every rank has the same prefixes, so the same groups. */
+        if (MPI_Allreduce(MPI_IN_PLACE, hist, 256 * groups, MPI_INT64_T, MPI_SUM, comm) !=
+            MPI_SUCCESS) {
+            rc = HPCML_FAIL(HPCML_EINTERNAL, "MPI_Allreduce of selection histograms failed");
+            break;
+        }
+        groups = 0;
+        for (int q = 0; q < m->n_queries;) {
+            int e = etl_multiselect_group_end(m, q);
+            for (int j = q; j < e; j++)
+                etl_multiselect_advance(m, j, hist + (size_t)256 * groups);
+            groups++;
+            q = e;
+        }
+        etl_multiselect_next_round(m);
+    }
+    free(hist);
+    return rc;
+}
+
+void etl_sort_keys(uint64_t *keys, uint64_t *tmp, size_t n)
+{
+    if (n < 2) return;
+    uint64_t *src = keys, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((src[i] >> shift) & 0xFF) + 1]++;
+        if (count[((src[0] >> shift) & 0xFF) + 1] == n) continue; /* one byte value: no move */
+        for (int b = 0; b < 256; b++)
+            count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i] >> shift) & 0xFF]++] = src[i];
+        uint64_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != keys) memcpy(keys, src, n * sizeof *keys);
+}

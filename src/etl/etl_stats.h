@@ -93,4 +93,39 @@ void etl_select_free(etl_select_query *q);
 /* Collective: runs all queries to the end (8 MPI_Allreduce in total). */
 int etl_select_run(MPI_Comm comm, etl_select_query *qs, int n_queries);
 
+/* Many order statistics of ONE distributed multiset (the quantile
+ * transform's ~2 n_quantiles per column), sharing this rank's keys, sorted
+ * once: each query's candidates are a range [lo, hi) of them, and the
+ * histogram of the next byte over a range costs one binary search per
+ * distinct byte in it. Queries with the same prefix (the same range) share
+ * one histogram; since the ranks are ascending, so are the prefixes, and
+ * equal ones are neighbours. Memory: the keys plus O(queries). */
+typedef struct {
+    const uint64_t *keys; /* local, ascending; not owned */
+    size_t n;
+    int n_queries;
+    uint64_t *k;      /* [q] rank among the remaining global candidates */
+    uint64_t *prefix; /* [q] bytes chosen so far, from the top */
+    size_t *lo, *hi;  /* [q] local candidate range */
+    int round;        /* 0..8; 8 = done: prefix[q] is the result */
+} etl_multiselect;
+
+/* ranks: ascending 0-based ranks, each below the global count of keys.
+ * Returns HPCML_OK or an out-of-memory error. */
+int etl_multiselect_init(etl_multiselect *m, const uint64_t *sorted_keys, size_t n,
+                         const uint64_t *ranks, int n_queries);
+/* Queries [q, end) share query q's prefix: returns end. */
+int etl_multiselect_group_end(const etl_multiselect *m, int q);
+/* Local histogram of the next byte over query q's candidates. */
+void etl_multiselect_histogram(const etl_multiselect *m, int q, int64_t hist[256]);
+/* Applies the global histogram of query q's group to query q. */
+void etl_multiselect_advance(etl_multiselect *m, int q, const int64_t global_hist[256]);
+/* Ends a round (after every query advanced). */
+void etl_multiselect_next_round(etl_multiselect *m);
+void etl_multiselect_free(etl_multiselect *m);
+/* Collective: all rounds (8 MPI_Allreduce of groups x 256 counts). */
+int etl_multiselect_run(MPI_Comm comm, etl_multiselect *m);
+/* Sorts keys ascending (LSD radix sort; tmp holds n keys). */
+void etl_sort_keys(uint64_t *keys, uint64_t *tmp, size_t n);
+
 #endif

@@ -9,6 +9,7 @@
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "etl/etl_quantile.h"
 #include "etl/etl_stats.h"
 
 static int is_numeric(const etl_column_spec *c)
@@ -71,31 +72,48 @@ static char *dup_printf(const char *fmt, const char *a, const char *b)
     return s;
 }
 
-/* Collective from start to end; a local failure (out of memory) aborts. */
-int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, const etl_table *t,
-                    etl_fit *fit)
+/* What the phases of etl_fit_columns share: this rank's train rows and the
+ * per-column accumulators of the non-null train values. */
+typedef struct {
+    int64_t *rows; /* local rows with fit_row() */
+    int64_t n_fit;
+    etl_xsum *sums;  /* [c]: exact sum, then the exact sum of squared deviations */
+    int64_t *counts; /* [c][nonnull, null], global */
+    double *mins, *maxs;
+} fit_work;
+
+static void fit_work_init(MPI_Comm comm, const etl_table *t, int nc, fit_work *w)
+{
+    memset(w, 0, sizeof *w);
+    w->sums = calloc((size_t)nc, sizeof *w->sums);
+    w->counts = calloc(2 * (size_t)nc, sizeof *w->counts);
+    w->mins = malloc((size_t)nc * sizeof *w->mins);
+    w->maxs = malloc((size_t)nc * sizeof *w->maxs);
+    HPCML_ALLOC_ABORT(comm, w->sums && w->counts && w->mins && w->maxs, "fitting the transform");
+    w->rows = malloc(((size_t)t->n + 1) * sizeof *w->rows);
+    HPCML_ALLOC_ABORT(comm, w->rows, "fitting the transform");
+    for (int64_t i = 0; i < t->n; i++)
+        if (fit_row(t, i)) w->rows[w->n_fit++] = i;
+}
+
+static void fit_work_free(fit_work *w)
+{
+    free(w->rows);
+    free(w->sums);
+    free(w->counts);
+    free(w->mins);
+    free(w->maxs);
+    memset(w, 0, sizeof *w);
+}
+
+/* Phase 1: global counts, exact sums, min and max of the non-null train values. */
+static void fit_moments(MPI_Comm comm, const etl_schema *s, const etl_table *t, fit_work *w)
 {
     int nc = s->n_cols;
-    memset(fit, 0, sizeof *fit);
-    fit->n_cols = nc;
-    fit->cols = calloc((size_t)nc, sizeof *fit->cols);
-    etl_xsum *sums = calloc((size_t)nc, sizeof *sums);
-    int64_t *counts = calloc(2 * (size_t)nc, sizeof *counts); /* [c][nonnull, null] */
-    double *mins = malloc((size_t)nc * sizeof *mins), *maxs = malloc((size_t)nc * sizeof *maxs);
-    HPCML_ALLOC_ABORT(comm, fit->cols && sums && counts && mins && maxs, "fitting the transform");
-
-    /* The train rows, once. */
-    int64_t n_fit = 0;
-    int64_t *rows = malloc(((size_t)t->n + 1) * sizeof *rows);
-    HPCML_ALLOC_ABORT(comm, rows, "fitting the transform");
-    for (int64_t i = 0; i < t->n; i++)
-        if (fit_row(t, i)) rows[n_fit++] = i;
-
-    /* 1. counts, exact sums, min and max of the non-null train values */
     for (int c = 0; c < nc; c++) {
-        etl_xsum_init(&sums[c]);
-        mins[c] = INFINITY;
-        maxs[c] = -INFINITY;
+        etl_xsum_init(&w->sums[c]);
+        w->mins[c] = INFINITY;
+        w->maxs[c] = -INFINITY;
         if (!is_numeric(&s->cols[c])) continue;
         const double *x = t->num[c];
         int64_t nulls = 0;
@@ -105,8 +123,8 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
         etl_xsum part[4];
         for (int q = 0; q < 4; q++)
             etl_xsum_init(&part[q]);
-        for (int64_t k = 0; k < n_fit; k++) {
-            double v = x[rows[k]];
+        for (int64_t k = 0; k < w->n_fit; k++) {
+            double v = x[w->rows[k]];
             if (isnan(v)) {
                 nulls++;
                 continue;
@@ -116,19 +134,27 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
             hi = v > hi ? v : hi;
         }
         for (int q = 0; q < 4; q++)
-            etl_xsum_merge(&sums[c], &part[q]);
-        counts[2 * c] = n_fit - nulls;
-        counts[2 * c + 1] = nulls;
-        mins[c] = lo;
-        maxs[c] = hi;
+            etl_xsum_merge(&w->sums[c], &part[q]);
+        w->counts[2 * c] = w->n_fit - nulls;
+        w->counts[2 * c + 1] = nulls;
+        w->mins[c] = lo;
+        w->maxs[c] = hi;
     }
-    if (MPI_Allreduce(MPI_IN_PLACE, counts, 2 * nc, MPI_INT64_T, MPI_SUM, comm) != MPI_SUCCESS ||
-        MPI_Allreduce(MPI_IN_PLACE, mins, nc, MPI_DOUBLE, MPI_MIN, comm) != MPI_SUCCESS ||
-        MPI_Allreduce(MPI_IN_PLACE, maxs, nc, MPI_DOUBLE, MPI_MAX, comm) != MPI_SUCCESS)
-        hpcml_mpi_abort(comm, HPCML_EINTERNAL);
-    if (etl_xsum_allreduce(comm, sums, nc) != HPCML_OK) hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+    HPCML_MPI_CHECK_ABORT(
+        comm, MPI_Allreduce(MPI_IN_PLACE, w->counts, 2 * nc, MPI_INT64_T, MPI_SUM, comm));
+    HPCML_MPI_CHECK_ABORT(comm,
+                          MPI_Allreduce(MPI_IN_PLACE, w->mins, nc, MPI_DOUBLE, MPI_MIN, comm));
+    HPCML_MPI_CHECK_ABORT(comm,
+                          MPI_Allreduce(MPI_IN_PLACE, w->maxs, nc, MPI_DOUBLE, MPI_MAX, comm));
+    if (etl_xsum_allreduce(comm, w->sums, nc) != HPCML_OK) hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+}
 
-    /* 2. exact medians: two order statistics per column */
+/* Phases 2 and 3: the imputation value of every numeric column. Medians are
+ * exact: two order statistics per column, all columns in one selection. */
+static void fit_impute_values(MPI_Comm comm, const etl_schema *s, const etl_table *t,
+                              const fit_work *w, etl_fit *fit)
+{
+    int nc = s->n_cols;
     etl_select_query *qs = calloc(2 * (size_t)nc + 1, sizeof *qs);
     int *q_of = malloc(((size_t)nc + 1) * sizeof *q_of);
     HPCML_ALLOC_ABORT(comm, qs && q_of, "fitting the transform");
@@ -136,15 +162,15 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
     for (int c = 0; c < nc; c++) {
         q_of[c] = -1;
         const etl_column_spec *col = &s->cols[c];
-        int64_t n = counts[2 * c];
+        int64_t n = w->counts[2 * c];
         if (!is_numeric(col) || col->impute != ETL_IMPUTE_MEDIAN || n == 0) continue;
         q_of[c] = nq;
         for (int j = 0; j < 2; j++) {
             uint64_t *keys = malloc(((size_t)t->n + 1) * sizeof *keys);
             HPCML_ALLOC_ABORT(comm, keys, "fitting the transform");
             size_t m = 0;
-            for (int64_t k = 0; k < n_fit; k++) {
-                double v = t->num[c][rows[k]];
+            for (int64_t k = 0; k < w->n_fit; k++) {
+                double v = t->num[c][w->rows[k]];
                 if (!isnan(v)) keys[m++] = etl_double_key(v);
             }
             etl_select_init(&qs[nq++], keys, m, (uint64_t)(j == 0 ? (n - 1) / 2 : n / 2));
@@ -152,16 +178,15 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
     }
     if (etl_select_run(comm, qs, nq) != HPCML_OK) hpcml_mpi_abort(comm, HPCML_EINTERNAL);
 
-    /* 3. imputation values */
     for (int c = 0; c < nc; c++) {
         const etl_column_spec *col = &s->cols[c];
         etl_col_fit *f = &fit->cols[c];
         if (!is_numeric(col)) continue;
-        int64_t n = counts[2 * c];
-        f->train_nulls = counts[2 * c + 1];
+        int64_t n = w->counts[2 * c];
+        f->train_nulls = w->counts[2 * c + 1];
         switch (col->impute) {
         case ETL_IMPUTE_MEAN:
-            f->impute_value = n ? etl_xsum_value(&sums[c]) / (double)n : 0.0;
+            f->impute_value = n ? etl_xsum_value(&w->sums[c]) / (double)n : 0.0;
             break;
         case ETL_IMPUTE_MEDIAN:
             if (q_of[c] >= 0) {
@@ -183,7 +208,7 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
         }
         if (n == 0 && col->impute != ETL_IMPUTE_CONSTANT && col->impute != ETL_IMPUTE_NONE)
             f->impute_value = 0.0;
-        if (n == 0 && counts[2 * c + 1] > 0)
+        if (n == 0 && w->counts[2 * c + 1] > 0)
             log_warn("column '%s' has no values in the train split; nulls become %g", col->name,
                      f->impute_value);
     }
@@ -191,51 +216,57 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
         etl_select_free(&qs[q]);
     free(qs);
     free(q_of);
+}
 
-    /* 4. mean, spread, min, max after imputation. The imputed values join
-     * the sums exactly (etl_xsum_add_times), so one more pass, for the
-     * squared deviations, is enough. */
+/* Phase 4: mean, spread, min, max after imputation, and the scaling they
+ * give. The imputed values join the sums exactly (etl_xsum_add_times), so
+ * one more pass, for the squared deviations, is enough. */
+static void fit_spread_and_scale(MPI_Comm comm, const etl_schema *s, const etl_table *t,
+                                 fit_work *w, etl_fit *fit)
+{
+    int nc = s->n_cols;
     for (int c = 0; c < nc; c++) {
         etl_col_fit *f = &fit->cols[c];
         if (!is_numeric(&s->cols[c])) continue;
-        int64_t nonnull = counts[2 * c], nulls = counts[2 * c + 1];
+        int64_t nonnull = w->counts[2 * c], nulls = w->counts[2 * c + 1];
         double imp = f->impute_value;
         int fill = nulls > 0 && !isnan(imp);
         f->n_values = nonnull + (fill ? nulls : 0);
         if (fill) {
-            etl_xsum_add_times(&sums[c], imp, nulls);
-            mins[c] = imp < mins[c] ? imp : mins[c];
-            maxs[c] = imp > maxs[c] ? imp : maxs[c];
+            etl_xsum_add_times(&w->sums[c], imp, nulls);
+            w->mins[c] = imp < w->mins[c] ? imp : w->mins[c];
+            w->maxs[c] = imp > w->maxs[c] ? imp : w->maxs[c];
         }
-        f->mean = f->n_values ? etl_xsum_value(&sums[c]) / (double)f->n_values : 0.0;
-        f->min = f->n_values ? mins[c] : 0.0;
-        f->max = f->n_values ? maxs[c] : 0.0;
+        f->mean = f->n_values ? etl_xsum_value(&w->sums[c]) / (double)f->n_values : 0.0;
+        f->min = f->n_values ? w->mins[c] : 0.0;
+        f->max = f->n_values ? w->maxs[c] : 0.0;
     }
     for (int c = 0; c < nc; c++) {
-        etl_xsum_init(&sums[c]);
+        etl_xsum_init(&w->sums[c]);
         if (!is_numeric(&s->cols[c])) continue;
         const double *x = t->num[c];
         double mean = fit->cols[c].mean;
         etl_xsum part[4];
         for (int q = 0; q < 4; q++)
             etl_xsum_init(&part[q]);
-        for (int64_t k = 0; k < n_fit; k++) {
-            double v = x[rows[k]];
+        for (int64_t k = 0; k < w->n_fit; k++) {
+            double v = x[w->rows[k]];
             if (isnan(v)) continue;
             double d = v - mean;
             etl_xsum_add(&part[k & 3], d * d);
         }
         for (int q = 0; q < 4; q++)
-            etl_xsum_merge(&sums[c], &part[q]);
+            etl_xsum_merge(&w->sums[c], &part[q]);
     }
-    if (etl_xsum_allreduce(comm, sums, nc) != HPCML_OK) hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+    if (etl_xsum_allreduce(comm, w->sums, nc) != HPCML_OK) hpcml_mpi_abort(comm, HPCML_EINTERNAL);
     for (int c = 0; c < nc; c++) {
         etl_col_fit *f = &fit->cols[c];
-        if (is_numeric(&s->cols[c]) && counts[2 * c + 1] > 0 && !isnan(f->impute_value)) {
+        if (is_numeric(&s->cols[c]) && w->counts[2 * c + 1] > 0 && !isnan(f->impute_value)) {
             double d = f->impute_value - f->mean;
-            etl_xsum_add_times(&sums[c], d * d, counts[2 * c + 1]);
+            etl_xsum_add_times(&w->sums[c], d * d, w->counts[2 * c + 1]);
         }
-        f->std = f->n_values > 1 ? sqrt(etl_xsum_value(&sums[c]) / (double)(f->n_values - 1)) : 0.0;
+        f->std =
+            f->n_values > 1 ? sqrt(etl_xsum_value(&w->sums[c]) / (double)(f->n_values - 1)) : 0.0;
         f->offset = 0.0;
         f->mul = 1.0;
         if (!is_numeric(&s->cols[c])) continue;
@@ -247,14 +278,71 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
             f->mul = f->max > f->min ? 1.0 / (f->max - f->min) : 1.0;
         }
     }
-    free(rows);
-    free(sums);
-    free(counts);
-    free(mins);
-    free(maxs);
+}
 
-    /* 5. vocabularies */
-    for (int c = 0; c < nc; c++) {
+/* Phase 5: the quantiles of the scale = "quantile" columns, one column at a
+ * time: this rank's non-null train values sorted once, then every order
+ * statistic the quantiles need in one distributed selection, so the result
+ * is exact and the same for any rank count. */
+static void fit_quantiles(MPI_Comm comm, const etl_options *o, const etl_schema *s,
+                          const etl_table *t, const fit_work *w, etl_fit *fit)
+{
+    for (int c = 0; c < s->n_cols; c++) {
+        const etl_column_spec *col = &s->cols[c];
+        etl_col_fit *f = &fit->cols[c];
+        if (!is_numeric(col) || col->scale != ETL_SCALE_QUANTILE) continue;
+        int64_t n = w->counts[2 * c];
+        int64_t nq = etl_quantile_count(n, o->n_quantiles);
+        f->n_quantiles = nq;
+        f->quantiles = calloc((size_t)nq + 1, sizeof *f->quantiles);
+        HPCML_ALLOC_ABORT(comm, f->quantiles, "fitting the quantile transform");
+        if (nq == 0) continue;
+        /* The order statistics: each quantile's lower one and the next, deduplicated. */
+        uint64_t *ranks = malloc(2 * (size_t)nq * sizeof *ranks);
+        HPCML_ALLOC_ABORT(comm, ranks, "fitting the quantile transform");
+        int n_ranks = 0;
+        for (int64_t k = 0; k < nq; k++) {
+            int64_t lo;
+            double wt;
+            etl_quantile_position(n, nq, k, &lo, &wt);
+            for (int64_t r = lo; r <= lo + 1 && r < n; r++)
+                if (n_ranks == 0 || ranks[n_ranks - 1] < (uint64_t)r)
+                    ranks[n_ranks++] = (uint64_t)r;
+        }
+        uint64_t *keys = malloc(2 * ((size_t)w->n_fit + 1) * sizeof *keys);
+        HPCML_ALLOC_ABORT(comm, keys, "fitting the quantile transform");
+        size_t m = 0;
+        for (int64_t k = 0; k < w->n_fit; k++) {
+            double v = t->num[c][w->rows[k]];
+            if (!isnan(v)) keys[m++] = etl_double_key(v);
+        }
+        etl_sort_keys(keys, keys + w->n_fit + 1, m);
+        etl_multiselect sel;
+        HPCML_ALLOC_ABORT(comm, etl_multiselect_init(&sel, keys, m, ranks, n_ranks) == HPCML_OK,
+                          "fitting the quantile transform");
+        if (etl_multiselect_run(comm, &sel) != HPCML_OK) hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+        int at = 0;
+        for (int64_t k = 0; k < nq; k++) {
+            int64_t lo;
+            double wt;
+            etl_quantile_position(n, nq, k, &lo, &wt);
+            while (ranks[at] < (uint64_t)lo)
+                at++;
+            double a = etl_key_double(sel.prefix[at]);
+            double b = lo + 1 < n ? etl_key_double(sel.prefix[at + 1]) : a;
+            double v = etl_quantile_lerp(a, b, wt);
+            f->quantiles[k] = k > 0 && v < f->quantiles[k - 1] ? f->quantiles[k - 1] : v;
+        }
+        etl_multiselect_free(&sel);
+        free(keys);
+        free(ranks);
+    }
+}
+
+/* Phase 6: the category columns' vocabularies. */
+static void fit_vocabularies(MPI_Comm comm, const etl_schema *s, const etl_table *t, etl_fit *fit)
+{
+    for (int c = 0; c < s->n_cols; c++) {
         const etl_column_spec *col = &s->cols[c];
         etl_col_fit *f = &fit->cols[c];
         if (col->type != ETL_COL_CATEGORY) continue;
@@ -269,8 +357,8 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
             else
                 nulls++;
         }
-        if (MPI_Allreduce(&nulls, &f->train_nulls, 1, MPI_INT64_T, MPI_SUM, comm) != MPI_SUCCESS)
-            hpcml_mpi_abort(comm, HPCML_EINTERNAL);
+        HPCML_MPI_CHECK_ABORT(
+            comm, MPI_Allreduce(&nulls, &f->train_nulls, 1, MPI_INT64_T, MPI_SUM, comm));
         if (etl_vocab_build(comm, tab, lc, col->max_categories, &f->vocab) != HPCML_OK)
             hpcml_mpi_abort(comm, HPCML_EINTERNAL);
         free(lc);
@@ -280,9 +368,12 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
             total += f->vocab.entries[k].count;
         f->n_values = total;
     }
+}
 
-    /* 6. the feature layout */
-    int nf = 0;
+/* Phase 7: the feature layout, names and per-feature scaling. */
+static void fit_layout(MPI_Comm comm, const etl_schema *s, etl_fit *fit)
+{
+    int nc = s->n_cols, nf = 0;
     for (int c = 0; c < nc; c++) {
         const etl_column_spec *col = &s->cols[c];
         etl_col_fit *f = &fit->cols[c];
@@ -316,8 +407,26 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
             HPCML_ALLOC_ABORT(comm, fit->feature_names[j], "fitting the transform");
         }
     }
+}
+
+/* Collective from start to end; a local failure (out of memory) aborts. */
+int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, const etl_table *t,
+                    etl_fit *fit)
+{
+    memset(fit, 0, sizeof *fit);
+    fit->n_cols = s->n_cols;
+    fit->cols = calloc((size_t)s->n_cols + 1, sizeof *fit->cols);
+    HPCML_ALLOC_ABORT(comm, fit->cols, "fitting the transform");
+    fit_work w;
+    fit_work_init(comm, t, s->n_cols, &w);
+    fit_moments(comm, s, t, &w);
+    fit_impute_values(comm, s, t, &w, fit);
+    fit_spread_and_scale(comm, s, t, &w, fit);
+    fit_quantiles(comm, o, s, t, &w, fit);
+    fit_work_free(&w);
+    fit_vocabularies(comm, s, t, fit);
+    fit_layout(comm, s, fit);
     HPCML_ALLOC_ABORT(comm, etl_fit_bind(fit, s, t) == HPCML_OK, "fitting the transform");
-    (void)o;
     return HPCML_OK;
 }
 
@@ -367,6 +476,14 @@ void etl_encode_rows(const etl_schema *s, const etl_fit *fit, const etl_table *t
         }
         const double *x = t->num[c];
         const double impute = f->impute_value, offset = f->offset, mul = f->mul;
+        if (col->scale == ETL_SCALE_QUANTILE) {
+            for (int64_t r = 0; r < n; r++, o += nf) {
+                double v = x[rows[r]];
+                if (isnan(v)) v = impute;
+                o[0] = (float)etl_quantile_normal(v, f->quantiles, f->n_quantiles);
+            }
+            continue;
+        }
         for (int64_t r = 0; r < n; r++, o += nf) {
             double v = x[rows[r]];
             if (isnan(v)) v = impute;
@@ -380,6 +497,7 @@ void etl_fit_free(etl_fit *fit)
     for (int c = 0; c < fit->n_cols; c++) {
         etl_vocab_free(&fit->cols[c].vocab);
         free(fit->cols[c].local_to_index);
+        free(fit->cols[c].quantiles);
     }
     for (int j = 0; j < fit->n_features; j++)
         free(fit->feature_names[j]);

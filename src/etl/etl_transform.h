@@ -10,7 +10,10 @@
  *   - then mean, sample standard deviation (n - 1), min and max of the
  *     train values with nulls imputed; scaling x' = (x - offset) * mul with
  *     standard: offset = mean, mul = 1/std; minmax: offset = min,
- *     mul = 1/(max - min); none: 0 and 1 (a zero spread gives mul = 1).
+ *     mul = 1/(max - min); none: 0 and 1 (a zero spread gives mul = 1);
+ *     quantile: 0 and 1, and the value goes through the quantiles of the
+ *     non-null train values to the standard normal (etl_quantile.h; the
+ *     quantiles are exact order statistics, found like the medians);
  * For a category column: the vocabulary of the train values (etl_vocab.h;
  * at most max_categories values plus index 0 = unknown), one-hot
  * (vocabulary size + 1 features, "name=value", "name=<unknown>") or one
@@ -39,6 +42,8 @@ typedef struct {
     double impute_value; /* numeric: the value; category: the index given to nulls */
     double mean, std, min, max;
     double offset, mul;
+    double *quantiles; /* scale = "quantile": n_quantiles sorted values (etl_quantile.h) */
+    int64_t n_quantiles;
     etl_vocab vocab;
     int32_t *local_to_index; /* this rank's string id -> vocabulary index */
     int first_feature, n_features;
