@@ -2,8 +2,11 @@
  * of a step of the MLP (3 forward, 3 weight gradients, 2 input gradients)
  * alone, with the shapes hpcml-train uses, and prints samples/s that pure
  * GEMM time would allow. Built and run by benchmarks/train_vs_torch.sh.
+ * With --forward, the forward GEMMs alone (one per layer): the sgemm-bound
+ * rate of scoring (benchmarks/forward_vs_ort.sh).
  *
- * usage: gemm_rate ROWS_PER_RANK THREADS IN H1 [H2 ...] CLASSES */
+ * usage: gemm_rate [--forward] ROWS_PER_RANK THREADS IN H1 [H2 ...] CLASSES */
+#include <string.h>
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +29,11 @@ static float *randbuf(size_t n)
 
 int main(int argc, char **argv)
 {
+    const int forward_only = argc > 1 && !strcmp(argv[1], "--forward");
+    if (forward_only) {
+        argv++;
+        argc--;
+    }
     if (argc < 5) {
         fprintf(stderr, "usage: %s ROWS THREADS IN H1 [H2 ...] CLASSES\n", argv[0]);
         return 1;
@@ -41,7 +49,7 @@ int main(int argc, char **argv)
     for (int l = 0; l < L; l++) {
         W[l] = randbuf((size_t)w[l + 1] * w[l]);
         G[l] = randbuf((size_t)w[l + 1] * w[l]);
-        flops += 2.0 * rows * w[l] * w[l + 1] * (l == 0 ? 2 : 3);
+        flops += 2.0 * rows * w[l] * w[l + 1] * (forward_only ? 1 : l == 0 ? 2 : 3);
     }
     for (int l = 0; l <= L; l++) {
         A[l] = randbuf((size_t)rows * w[l]);
@@ -55,7 +63,7 @@ int main(int argc, char **argv)
             for (int l = 0; l < L; l++) /* forward: A[l+1] = A[l] W^T */
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, w[l + 1], w[l], 1.0f,
                             A[l], w[l], W[l], w[l], 0.0f, A[l + 1], w[l + 1]);
-            for (int l = L - 1; l >= 0; l--) {
+            for (int l = L - 1; l >= 0 && !forward_only; l--) {
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, w[l + 1], w[l], rows, 1.0f,
                             D[l + 1], w[l + 1], A[l], w[l], 0.0f, G[l], w[l]);
                 if (l > 0)
@@ -68,6 +76,6 @@ int main(int argc, char **argv)
     }
     printf("{\"rows\": %d, \"gemms_per_step\": %d, \"step_gemm_s\": %.6g, \"gflops\": %.2f, "
            "\"gemm_bound_samples_per_s\": %.0f}\n",
-           rows, 3 * L - 1, best, flops / best * 1e-9, rows / best);
+           rows, forward_only ? L : 3 * L - 1, best, flops / best * 1e-9, rows / best);
     return 0;
 }

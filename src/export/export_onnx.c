@@ -20,6 +20,7 @@
 #include "core/status.h"
 #include "core/version.h"
 #include "export/onnx_graph.h"
+#include "export/onnx_quantile.h"
 
 #define NAME_MAX_LEN 96
 
@@ -31,8 +32,8 @@ static int is_numeric(etl_col_type t)
 }
 
 /* Numeric column c of the schema: raw float input -> [N,1] float feature. */
-static void numeric_column(onnx_graph *g, int c, const etl_column_spec *col,
-                           const etl_col_fit *f, const char *out)
+static int numeric_column(onnx_graph *g, int c, const etl_column_spec *col,
+                          const etl_col_fit *f, const char *out)
 {
     char x[NAME_MAX_LEN], xd[NAME_MAX_LEN], nan[NAME_MAX_LEN], imp[NAME_MAX_LEN],
         xi[NAME_MAX_LEN], off[NAME_MAX_LEN], mul[NAME_MAX_LEN], sub[NAME_MAX_LEN],
@@ -65,15 +66,23 @@ static void numeric_column(onnx_graph *g, int c, const etl_column_spec *col,
         onnx_op(g, "Where", xi, nan, imp, xd, NULL);
         v = xi;
     }
-    onnx_const_double(g, off, f->offset);
-    onnx_const_double(g, mul, f->mul);
-    onnx_op(g, "Sub", sub, v, off, NULL);
-    onnx_op(g, "Mul", z, sub, mul, NULL);
+    if (col->scale == ETL_SCALE_QUANTILE) {
+        char prefix[NAME_MAX_LEN];
+        NM(prefix, "quantile");
+        if (onnx_quantile_normal(g, prefix, v, f->quantiles, f->n_quantiles, z) != 0)
+            return HPCML_FAIL(HPCML_EINTERNAL, "out of memory building the ONNX graph");
+    } else {
+        onnx_const_double(g, off, f->offset);
+        onnx_const_double(g, mul, f->mul);
+        onnx_op(g, "Sub", sub, v, off, NULL);
+        onnx_op(g, "Mul", z, sub, mul, NULL);
+    }
     onnx_node_begin(&n, "Cast", NULL, NULL);
     onnx_node_input(&n, z);
     onnx_node_output(&n, out);
     onnx_attr_int(&n, "to", ONNX_FLOAT);
     onnx_node_end(g, &n);
+    return HPCML_OK;
 }
 
 /* Category column c: string input -> [N, vocab+1] one-hot or [N,1] index. */
@@ -171,6 +180,11 @@ static int transform(onnx_graph *g, const etl_schema *s, const etl_fit *fit,
             order[k - 1] = t;
         }
     int rc = HPCML_OK;
+    for (int i = 0; i < n; i++)
+        if (s->cols[order[i]].scale == ETL_SCALE_QUANTILE && is_numeric(s->cols[order[i]].type)) {
+            onnx_quantile_constants(g);
+            break;
+        }
     for (int i = 0; i < n && rc == HPCML_OK; i++) {
         int c = order[i];
         const etl_column_spec *col = &s->cols[c];
@@ -178,7 +192,7 @@ static int transform(onnx_graph *g, const etl_schema *s, const etl_fit *fit,
         snprintf(outs[i], NAME_MAX_LEN, "hpcml/c%d/feature", c);
         if (is_numeric(col->type)) {
             onnx_graph_input(g, col->name, ONNX_FLOAT, DIM_BATCH_1, 1);
-            numeric_column(g, c, col, f, outs[i]);
+            rc = numeric_column(g, c, col, f, outs[i]);
         } else {
             onnx_graph_input(g, col->name, ONNX_STRING, DIM_BATCH_1, 1);
             rc = category_column(g, c, col, f, o->null_markers, outs[i]);

@@ -52,22 +52,31 @@ sed -e 's/"ds.h5"/"ds2.h5"/; s/"train"; hidden/"train2"; activation = "gelu"; hi
     -e 's/required = false;/& encoding = "index"; impute = "most_frequent";/' e.cfg >e2.cfg
 grep -q 'encoding = "index"' e2.cfg && grep -q gelu e2.cfg || fail "e2.cfg: $(cat e2.cfg)"
 g=(-c e2.cfg)
+# the third: the quantile transform (etl_quantile.h) on every numeric column, ties in Amount
+sed -e 's/"ds.h5"/"ds3.h5"/; s/"train"; hidden/"train3"; hidden/' \
+    -e 's/label = "Class";/& default_scale = "quantile"; n_quantiles = 200;/' \
+    -e 's/impute = "median";/& scale = "quantile";/' e.cfg >e3.cfg
+grep -q 'default_scale = "quantile"' e3.cfg || fail "e3.cfg: $(cat e3.cfg)"
 expect_exit 0 "${MPIRUN[@]}" -np 2 "$B/hpcml-etl" -q "${g[@]}"
 expect_exit 0 "${MPIRUN[@]}" -np 1 "$B/hpcml-train" -q "${g[@]}"
-pass "two models trained (ReLU/standard/one-hot and GELU/minmax/index)"
+expect_exit 0 "${MPIRUN[@]}" -np 2 "$B/hpcml-etl" -q -c e3.cfg
+expect_exit 0 "${MPIRUN[@]}" -np 1 "$B/hpcml-train" -q -c e3.cfg
+pass "three models trained (ReLU/standard/one-hot, GELU/minmax/index, quantile)"
 
 expect_exit 0 "$B/hpcml-export" "${q[@]}"
 expect_exit 0 "${MPIRUN[@]}" -np 2 "$B/hpcml-export" "${q[@]}" --network-only -o onnx/net.onnx
 expect_exit 0 "$B/hpcml-export" -q --model train2/model.h5 -o onnx/model2.onnx
 expect_exit 0 "$B/hpcml-export" -q --model train2/model.h5 --network-only -o onnx/net2.onnx
+expect_exit 0 "$B/hpcml-export" -q --model train3/model.h5 -o onnx/model3.onnx
+expect_exit 0 "$B/hpcml-export" -q --model train3/model.h5 --network-only -o onnx/net3.onnx
 ls onnx | grep -q 'tmp' && fail "temp files left in onnx/: $(ls onnx)"
-pass "hpcml-export wrote four graphs (with and without the transform, 1 and 2 ranks)"
+pass "hpcml-export wrote six graphs (with and without the transform, 1 and 2 ranks)"
 
 # --- python3-onnx: the checker with full_check, strict shape inference, metadata ----------
 $PY - <<'PYEOF' || fail "onnx checker"
 import json, onnx, h5py
 from onnx import checker, shape_inference
-for name in ("model", "net", "model2", "net2"):
+for name in ("model", "net", "model2", "net2", "model3", "net3"):
     m = onnx.load(f"onnx/{name}.onnx")
     checker.check_model(m, full_check=True)
     inferred = shape_inference.infer_shapes(m, check_type=True, strict_mode=True)
@@ -75,7 +84,7 @@ for name in ("model", "net", "model2", "net2"):
     ops = {(o.domain or "ai.onnx"): o.version for o in m.opset_import}
     assert ops["ai.onnx"] == 17 and ops.get("ai.onnx.ml", 3) == 3, ops
     meta = {p.key: p.value for p in m.metadata_props}
-    src = "train2" if name.endswith("2") else "train"
+    src = "train" + name[-1] if name[-1].isdigit() else "train"
     with h5py.File(f"{src}/model.h5") as f:
         fnames = [s.decode() for s in f["meta/feature_names"][:]]
     assert json.loads(meta["feature_names"]) == fnames, (meta["feature_names"], fnames)
@@ -90,7 +99,7 @@ PYEOF
 pass "onnx.checker full_check and strict shape inference pass; IR 8, opset 17, ai.onnx.ml 3; metadata"
 
 # --- the raw /test records plus crafted ones ----------------------------------------------
-for m in "" 2; do
+for m in "" 2 3; do
 $PY - "$m" <<'PYEOF' || fail "selecting the /test records"
 import glob, h5py, sys
 m = sys.argv[1]
@@ -141,6 +150,11 @@ for i in model.graph.input:
         feeds[i.name] = {"type": "float", "dims": [len(vals)],
                          "data": [None if v.strip() in nulls else float(v) for v in vals]}
 json.dump(feeds, open(f"ort_in{m}.json", "w"))
+# the same graph with its feature row as a third output, to compare the transform itself
+F = len(json.loads({p.key: p.value for p in model.metadata_props}["feature_names"]))
+model.graph.output.append(onnx.helper.make_tensor_value_info(
+    "hpcml/features", onnx.TensorProto.FLOAT, ["N", F]))
+onnx.save(model, f"onnx/feat{m}.onnx")
 with h5py.File(f"ds{m}.h5") as f:
     X = f["test/X"][:]
 json.dump({"features": {"type": "float", "dims": list(X.shape), "data": X.ravel().tolist()}},
@@ -148,6 +162,7 @@ json.dump({"features": {"type": "float", "dims": list(X.shape), "data": X.ravel(
 PYEOF
 expect_exit 0 "${RUN_ORT[@]}" "onnx/model$m.onnx" "ort_in$m.json" "ort_out$m.json"
 expect_exit 0 "${RUN_ORT[@]}" "onnx/net$m.onnx" "ort_net_in$m.json" "ort_net_out$m.json"
+expect_exit 0 "${RUN_ORT[@]}" "onnx/feat$m.onnx" "ort_in$m.json" "ort_feat_out$m.json"
 $PY - "$m" <<'PYEOF' || fail "ONNX Runtime against hpcml-predict (model$m)"
 import csv, json, sys, h5py, numpy as np
 m = sys.argv[1]
@@ -168,6 +183,14 @@ assert not bad, f"labels differ on rows {bad[:5]}"
 n_crafted = 9
 print(f"model{m}: {len(ref)} records ({n_crafted} crafted): max |diff| {d.max():.2e} "
       f"(crafted rows {d[-n_crafted:].max():.2e}); labels equal")
+feat = json.load(open(f"ort_feat_out{m}.json"))["hpcml/features"]
+Fx = np.array(feat["data"], dtype=np.float32).reshape(feat["dims"])
+Xref = h5py.File(f"ds{m}.h5")["test/X"][:]
+df = np.abs(Fx[:len(Xref)].astype(np.float64) - Xref)
+rel = (df / np.maximum(np.abs(Xref), 1.0)).max()
+assert rel <= 1e-6, f"features: max |ORT - dataset.h5| / max(|x|, 1) = {rel:.3g}"
+print(f"model{m}: transformed /test rows against dataset.h5's X: max |diff| {df.max():.2e}, "
+      f"relative {rel:.2e}; {int((df > 0).sum())} of {df.size} features not bit-identical")
 net = json.load(open(f"ort_net_out{m}.json"))
 Pn = np.array(net["probabilities"]["data"], dtype=np.float32).reshape(-1, C)
 pref = h5py.File(f"train{m}/predictions.h5")["prob"][:]
@@ -185,7 +208,7 @@ text = open(sys.argv[1]).read()
 m = re.search(r"<!-- recipe: torch -->\s*```python\n(.*?)```", text, re.S)
 print(m.group(1))
 PYEOF
-for m in "" 2; do
+for m in "" 2 3; do
 $PY - "$m" <<'PYEOF' || fail "the PyTorch recipe (model$m)"
 import sys, h5py, numpy as np, torch
 m = sys.argv[1]
