@@ -100,21 +100,13 @@ pass "onnx.checker full_check and strict shape inference pass; IR 8, opset 17, a
 
 # --- the raw /test records plus crafted ones ----------------------------------------------
 for m in "" 2 3; do
-$PY - "$m" <<'PYEOF' || fail "selecting the /test records"
-import glob, h5py, sys
+$PY "$SRC/tests/scripts/select_test_records.py" "ds$m.h5" "test$m.csv" raw/*.csv ||
+  fail "selecting the /test records"
+$PY - "$m" <<'PYEOF' || fail "crafted records"
+import sys
 m = sys.argv[1]
-rid = set(h5py.File(f"ds{m}.h5")["test/row_id"][:].tolist())
-rows, header, k = [], None, 0
-for path in sorted(glob.glob("raw/*.csv")):
-    with open(path) as f:
-        header = f.readline()
-        for line in f:
-            if not line.strip():
-                continue
-            if k in rid:
-                rows.append(line)
-            k += 1
-assert len(rows) == len(rid), (len(rows), len(rid))
+lines = open(f"test{m}.csv").readlines()
+header, rows = lines[0], lines[1:]
 cols = header.strip().split(",")
 base = rows[0].strip().split(",")
 def crafted(**kv):

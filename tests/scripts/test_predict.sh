@@ -35,22 +35,8 @@ expect_exit 0 "${MPIRUN[@]}" -np 1 "$B/hpcml-train" "${q[@]}"
 pass "hpcml-train wrote train/model.h5"
 
 # --- the /test split's raw records, by row id ----------------------------------------
-$PY - <<'EOF' || fail "selecting the /test records"
-import glob, h5py
-rid = set(h5py.File("ds.h5")["test/row_id"][:].tolist())
-rows, header, k = [], None, 0
-for path in sorted(glob.glob("raw/*.csv")):
-    with open(path) as f:
-        header = f.readline()
-        for line in f:
-            if not line.strip():
-                continue
-            if k in rid:
-                rows.append(line)
-            k += 1
-assert len(rows) == len(rid), (len(rows), len(rid))
-open("test.csv", "w").write(header + "".join(rows))
-EOF
+$PY "$SRC/tests/scripts/select_test_records.py" ds.h5 test.csv raw/*.csv ||
+  fail "selecting the /test records"
 expect_exit 0 "${MPIRUN[@]}" -np 1 "$B/hpcml-predict" "${q[@]}" -s 'predict.input=["test.csv"]' \
   -s predict.output=rt/p.csv
 $PY - <<'EOF' || fail "round trip against predictions.h5 / evaluation.json"
