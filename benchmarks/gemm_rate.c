@@ -2,9 +2,8 @@
  * of a step of the MLP (3 forward, 3 weight gradients, 2 input gradients)
  * alone, with the shapes hpcml-train uses, and prints samples/s that pure
  * GEMM time would allow. Built and run by benchmarks/train_vs_torch.sh.
- *
- * With --forward first, only the forward GEMMs (one per layer: inference,
- * benchmarks/predict_vs_pandas.sh).
+ * With --forward, the forward GEMMs alone (one per layer): the sgemm-bound
+ * rate of scoring (benchmarks/forward_vs_ort.sh, predict_vs_pandas.sh).
  *
  * usage: gemm_rate [--forward] ROWS_PER_RANK THREADS IN H1 [H2 ...] CLASSES */
 #include <string.h>
@@ -30,8 +29,11 @@ static float *randbuf(size_t n)
 
 int main(int argc, char **argv)
 {
-    int forward_only = argc > 1 && !strcmp(argv[1], "--forward");
-    if (forward_only) argc--, argv++;
+    const int forward_only = argc > 1 && !strcmp(argv[1], "--forward");
+    if (forward_only) {
+        argv++;
+        argc--;
+    }
     if (argc < 5) {
         fprintf(stderr, "usage: %s ROWS THREADS IN H1 [H2 ...] CLASSES\n", argv[0]);
         return 1;

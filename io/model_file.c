@@ -527,7 +527,7 @@ static int open_checked(const char *path, model_file *m)
                  HPCML_MODEL_MAGIC);
     else if (h5_attr_i64(m->file, "format_version", &version) != 0 ||
              version < HPCML_MODEL_VERSION_OLDEST || version > HPCML_MODEL_VERSION)
-        rc = BAD("%s: model format_version %d; this hpcml-predict reads versions %d to %d "
+        rc = BAD("%s: model format_version %d; this hpcml reads versions %d to %d "
                  "(write the model again with this version's hpcml-train --package)",
                  path, (int)version, HPCML_MODEL_VERSION_OLDEST, HPCML_MODEL_VERSION);
     m->format_version = (int)version;

@@ -299,6 +299,17 @@ static const cfg_key predict_keys[] = {
     {0},
 };
 
+static const cfg_key export_keys[] = {
+    {"model", CFG_STRING, "\"hpcml-out/train/model.h5\"", NO_RANGE, 0, 0,
+     "the model package to export (docs/formats.md); --model on the command line wins"},
+    {"output", CFG_STRING, "\"hpcml-out/export/model.onnx\"", NO_RANGE, 0, 0,
+     "the ONNX file written (temp name, fsync, rename); -o on the command line wins"},
+    {"network_only", CFG_BOOL, "false", NO_RANGE, 0, 0,
+     "true: the network alone, input the transformed feature row [N, n_features]; false: "
+     "the training transform too, one input per raw column (docs/export.md)"},
+    {0},
+};
+
 /* ---- monitoring: alerts and profiling --------------------------------------- */
 static const cfg_key alert_fields[] = {
     {"metric", CFG_STRING, 0, NO_RANGE, 0, 0,
@@ -357,6 +368,7 @@ const cfg_section hpcml_config_schema[] = {
     {"train", "hpcml-train: data-parallel MLP training", train_keys},
     {"sweep", "hpcml-sweep: ASHA hyperparameter sweeps", sweep_keys},
     {"predict", "hpcml-predict: score new CSV data with a model package", predict_keys},
+    {"export", "hpcml-export: model.h5 and its transform as one ONNX graph", export_keys},
     {"resources", "Slurm resource requests used by slurm/pipeline.sh", resources_keys},
     {"monitoring", "alert rules, profiling outputs and data-drift detection", monitoring_keys},
     {"report", "hpcml-report: one self-contained HTML page per pipeline run", report_keys},

@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#define BOUNDS_THRESHOLD 1e-7
+#define BOUNDS_THRESHOLD ETL_QUANTILE_BOUNDS
 
 int64_t etl_quantile_count(int64_t n_values, int64_t n_quantiles)
 {
@@ -34,50 +34,38 @@ double etl_quantile_lerp(double a, double b, double w)
     return w >= 0.5 ? b - d * (1.0 - w) : a + d * w;
 }
 
-/* AS241's coefficients (Wichura 1988, PPND16), lowest degree first. */
-static const double central_num[8] = {3.3871328727963666080e0, 1.3314166789178437745e2,
-                                      1.9715909503065514427e3, 1.3731693765509461125e4,
-                                      4.5921953931549871457e4, 6.7265770927008700853e4,
-                                      3.3430575583588128105e4, 2.5090809287301226727e3};
-static const double central_den[8] = {1.0,
-                                      4.2313330701600911252e1,
-                                      6.8718700749205790830e2,
-                                      5.3941960214247511077e3,
-                                      2.1213794301586595867e4,
-                                      3.9307895800092710610e4,
-                                      2.8729085735721942674e4,
-                                      5.2264952788528545610e3};
-static const double near_num[8] = {1.42343711074968357734e0,  4.63033784615654529590e0,
-                                   5.76949722146069140550e0,  3.64784832476320460504e0,
-                                   1.27045825245236838258e0,  2.41780725177450611770e-1,
-                                   2.27238449892691845833e-2, 7.74545014278341407640e-4};
-static const double near_den[8] = {1.0,
-                                   2.05319162663775882187e0,
-                                   1.67638483018380384940e0,
-                                   6.89767334985100004550e-1,
-                                   1.48103976427480074590e-1,
-                                   1.51986665636164571966e-2,
-                                   5.47593808499534494600e-4,
-                                   1.05075007164441684324e-9};
-static const double far_num[8] = {6.65790464350110377720e0,  5.46378491116411436990e0,
-                                  1.78482653991729133580e0,  2.96560571828504891230e-1,
-                                  2.65321895265761230930e-2, 1.24266094738807843860e-3,
-                                  2.71155556874348757815e-5, 2.01033439929228813265e-7};
-static const double far_den[8] = {1.0,
-                                  5.99832206555887937690e-1,
-                                  1.36929880922735805310e-1,
-                                  1.48753612908506148525e-2,
-                                  7.86869131145613259100e-4,
-                                  1.84631831751005468180e-5,
-                                  1.42151175831644588870e-7,
-                                  2.04426310338993978564e-15};
+/* AS241's coefficients (Wichura 1988, PPND16), lowest degree first; each denominator's
+ * constant term is 1. */
+const double etl_as241_coef[6][8] = {
+    /* central: q * A(r) / B(r), r = 0.180625 - q^2 */
+    {3.3871328727963666080e0, 1.3314166789178437745e2, 1.9715909503065514427e3,
+     1.3731693765509461125e4, 4.5921953931549871457e4, 6.7265770927008700853e4,
+     3.3430575583588128105e4, 2.5090809287301226727e3},
+    {1.0, 4.2313330701600911252e1, 6.8718700749205790830e2, 5.3941960214247511077e3,
+     2.1213794301586595867e4, 3.9307895800092710610e4, 2.8729085735721942674e4,
+     5.2264952788528545610e3},
+    /* intermediate tail: C(r) / D(r), r = sqrt(-log(min(p, 1 - p))) - 1.6 */
+    {1.42343711074968357734e0, 4.63033784615654529590e0, 5.76949722146069140550e0,
+     3.64784832476320460504e0, 1.27045825245236838258e0, 2.41780725177450611770e-1,
+     2.27238449892691845833e-2, 7.74545014278341407640e-4},
+    {1.0, 2.05319162663775882187e0, 1.67638483018380384940e0, 6.89767334985100004550e-1,
+     1.48103976427480074590e-1, 1.51986665636164571966e-2, 5.47593808499534494600e-4,
+     1.05075007164441684324e-9},
+    /* far tail: E(r) / F(r), r = sqrt(-log(min(p, 1 - p))) - 5 */
+    {6.65790464350110377720e0, 5.46378491116411436990e0, 1.78482653991729133580e0,
+     2.96560571828504891230e-1, 2.65321895265761230930e-2, 1.24266094738807843860e-3,
+     2.71155556874348757815e-5, 2.01033439929228813265e-7},
+    {1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.48753612908506148525e-2,
+     7.86869131145613259100e-4, 1.84631831751005468180e-5, 1.42151175831644588870e-7,
+     2.04426310338993978564e-15},
+};
 
 /* Horner, highest degree first, as AS241 writes it. */
 static double poly7(const double c[8], double r)
 {
     double v = c[7];
-    for (int i = 6; i >= 0; i--)
-        v = v * r + c[i];
+    for (int k = 6; k >= 0; k--)
+        v = v * r + c[k];
     return v;
 }
 
@@ -85,15 +73,21 @@ double etl_norm_ppf(double p)
 {
     if (!(p >= 0.0 && p <= 1.0)) return NAN;
     double q = p - 0.5;
-    if (fabs(q) <= 0.425) {
-        double r = 0.180625 - q * q;
-        return q * poly7(central_num, r) / poly7(central_den, r);
+    if (fabs(q) <= ETL_AS241_SPLIT1) {
+        double r = ETL_AS241_CONST1 - q * q;
+        return q * poly7(etl_as241_coef[0], r) / poly7(etl_as241_coef[1], r);
     }
     double r = q < 0 ? p : 1.0 - p;
     if (r <= 0.0) return q < 0 ? -HUGE_VAL : HUGE_VAL;
     r = sqrt(-log(r));
-    double z = r <= 5.0 ? poly7(near_num, r - 1.6) / poly7(near_den, r - 1.6)
-                        : poly7(far_num, r - 5.0) / poly7(far_den, r - 5.0);
+    double z;
+    if (r <= ETL_AS241_SPLIT2) {
+        r -= 1.6;
+        z = poly7(etl_as241_coef[2], r) / poly7(etl_as241_coef[3], r);
+    } else {
+        r -= ETL_AS241_SPLIT2;
+        z = poly7(etl_as241_coef[4], r) / poly7(etl_as241_coef[5], r);
+    }
     return q < 0 ? -z : z;
 }
 
@@ -139,7 +133,7 @@ double etl_quantile_normal(double x, const double *q, int64_t n_q)
     if (x + BOUNDS_THRESHOLD > q[n_q - 1]) u = 1.0;
     if (x - BOUNDS_THRESHOLD < q[0]) u = 0.0;
     static double clip; /* Phi^-1(1e-7 - 2^-52) < 0, computed once (idempotent) */
-    if (clip == 0.0) clip = etl_norm_ppf(BOUNDS_THRESHOLD - 0x1p-52);
+    if (clip == 0.0) clip = etl_norm_ppf(ETL_QUANTILE_CLIP_P);
     double z = etl_norm_ppf(u);
     return z < clip ? clip : z > -clip ? -clip : z;
 }

@@ -32,6 +32,18 @@ void etl_quantile_position(int64_t n_values, int64_t n_q, int64_t k, int64_t *lo
 double etl_quantile_lerp(double a, double b, double w);
 /* p_k = k / (n_q - 1) (0 for n_q = 1). */
 double etl_quantile_level(int64_t n_q, int64_t k);
+/* AS241's rational forms, lowest power first, as numerator/denominator pairs: [0]/[1]
+ * for |p - 0.5| <= SPLIT1 (r = CONST1 - (p - 0.5)^2, times p - 0.5), [2]/[3] for
+ * r = sqrt(-log(min(p, 1 - p))) <= SPLIT2 (of r - 1.6), [4]/[5] beyond (of r - SPLIT2),
+ * negated below 0.5. One table for etl_norm_ppf and the ONNX export's graph
+ * (src/export/onnx_quantile.c). */
+#define ETL_AS241_SPLIT1 0.425
+#define ETL_AS241_SPLIT2 5.0
+#define ETL_AS241_CONST1 0.180625
+extern const double etl_as241_coef[6][8];
+/* The threshold of the bounds (sklearn's BOUNDS_THRESHOLD) and the clip's level. */
+#define ETL_QUANTILE_BOUNDS 1e-7
+#define ETL_QUANTILE_CLIP_P (1e-7 - 0x1p-52)
 /* Phi^-1(p) by AS241 (PPND16); -inf at 0, +inf at 1, NaN outside [0, 1]. */
 double etl_norm_ppf(double p);
 /* The map: x through the sorted quantiles q[0..n_q) to the standard normal. */

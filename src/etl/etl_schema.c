@@ -377,10 +377,13 @@ int etl_schema_resolve_scoring(const etl_options *o, char *const *names, int n, 
         const etl_column_spec *spec = NULL;
         for (int k = 0; k < o->n_specs; k++)
             if (strcmp(o->specs[k].name, names[i]) == 0) spec = &o->specs[k];
-        if (spec && m >= 0)
+        if (spec && m >= 0) {
             *c = *spec;
-        else
+        } else {
             spec_defaults(c);
+            /* a column the ETL typed by etl.default_type was scaled by etl.default_scale */
+            c->scale = o->default_scale;
+        }
         if (m >= 0)
             c->type = model_types[m];
         else if (!strcmp(names[i], o->label))

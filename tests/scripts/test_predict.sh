@@ -40,22 +40,8 @@ expect_exit 0 "${MPIRUN[@]}" -np 1 "$B/hpcml-train" "${q[@]}"
 pass "hpcml-train wrote train/model.h5"
 
 # --- the /test split's raw records, by row id ----------------------------------------
-$PY - <<'EOF' || fail "selecting the /test records"
-import glob, h5py
-rid = set(h5py.File("ds.h5")["test/row_id"][:].tolist())
-rows, header, k = [], None, 0
-for path in sorted(glob.glob("raw/*.csv")):
-    with open(path) as f:
-        header = f.readline()
-        for line in f:
-            if not line.strip():
-                continue
-            if k in rid:
-                rows.append(line)
-            k += 1
-assert len(rows) == len(rid), (len(rows), len(rid))
-open("test.csv", "w").write(header + "".join(rows))
-EOF
+$PY "$SRC/tests/scripts/select_test_records.py" ds.h5 test.csv raw/*.csv ||
+  fail "selecting the /test records"
 expect_exit 0 "${MPIRUN[@]}" -np 1 "$B/hpcml-predict" "${q[@]}" -s 'predict.input=["test.csv"]' \
   -s predict.output=rt/p.csv
 $PY - <<'EOF' || fail "round trip against predictions.h5 / evaluation.json"
@@ -180,7 +166,7 @@ with h5py.File("v1.h5", "r+") as f:
     f.attrs["checksum_algorithm"] = "sha256/v1"
 EOF
 expect_exit 2 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${q[@]}" "${mo[@]}" -s predict.model=v99.h5
-grep -q "v99.h5: model format_version 99; this hpcml-predict reads versions 1 to 2" "$TMP/err" ||
+grep -q "v99.h5: model format_version 99; this hpcml reads versions 1 to 2" "$TMP/err" ||
   { cat "$TMP/err"; fail "other version"; }
 expect_exit 2 "${MPIRUN[@]}" -np 2 "$B/hpcml-predict" "${q[@]}" "${mo[@]}" -s predict.model=tampered.h5
 grep -q "tampered.h5: checksum mismatch" "$TMP/err" || { cat "$TMP/err"; fail "tampered model"; }
