@@ -25,9 +25,10 @@
 #include "io/atomic_file.h"
 #include "io/drift_file.h"
 #include "io/model_file.h"
+#include "io/path_guard.h"
 #include "io/predictions_file.h"
-#include "nn/backend.h"
 #include "monitor/drift_report.h"
+#include "nn/backend.h"
 #include "nn/mlp.h"
 #include "train/dist_metrics.h"
 #include "train/monitor.h"
@@ -46,8 +47,8 @@ typedef struct {
 /* An output file of the run: written to tmp, renamed to path at the commit. */
 typedef struct {
     char path[4300], tmp[4400];
-    int staged;  /* tmp is complete */
-    int remove;  /* no new file: remove path at the commit (DRIFT without drift) */
+    int staged; /* tmp is complete */
+    int remove; /* no new file: remove path at the commit (DRIFT without drift) */
 } staged_file;
 
 enum { ST_REJECTS, ST_DRIFT_SVG, ST_DRIFT_JSON, ST_DRIFT_MARK, ST_QUALITY, ST_OUTPUT, ST_N };
@@ -86,24 +87,24 @@ typedef struct {
     char **idtxt; /* h5: [n_ids][batch * width] */
 
     /* pass 1, local until reduced */
-    int64_t n_scored;       /* this rank's scored rows */
-    int64_t first_record;   /* global number of this rank's first record */
-    int local_label;        /* every scored row here has a label */
-    int64_t *id_width;      /* [n_ids] longest id text (bytes) */
-    int64_t *drift_words;   /* the drift summary of the scored rows, packed */
+    int64_t n_scored;     /* this rank's scored rows */
+    int64_t first_record; /* global number of this rank's first record */
+    int local_label;      /* every scored row here has a label */
+    int64_t *id_width;    /* [n_ids] longest id text (bytes) */
+    int64_t *drift_words; /* the drift summary of the scored rows, packed */
     int64_t n_drift_words;
     int has_reference;
     spill rejects, preds;
     /* pass 2 */
-    int64_t g_first;        /* global scored-row number of this rank's first scored row */
+    int64_t g_first; /* global scored-row number of this rank's first scored row */
     int64_t g_next, rec_next;
     predictions_stream h5;
     int h5_open;
-    float *xall;            /* metrics: the encoded scored rows, kept (labelled input only) */
+    float *xall; /* metrics: the encoded scored rows, kept (labelled input only) */
     int32_t *yall;
     int64_t n_all, cap_all;
 
-    int has_label;    /* every scored row has a label (global) */
+    int has_label; /* every scored row has a label (global) */
     split_metrics metrics;
     int have_metrics;
     /* global counts */
@@ -166,6 +167,16 @@ static int plan_inputs(predict_job *j)
 {
     int rc = etl_inputs_plan(j->comm, &j->o, &j->in);
     HPCML_TRY(rc);
+    /* Never write over what this run reads: the output and every side file
+     * against the model and each input (by device and inode), on rank 0. */
+    for (int k = 0; j->rank == 0 && k < ST_N && rc == HPCML_OK; k++) {
+        const char *what = k == ST_OUTPUT ? "predict.output" : j->st[k].path;
+        rc = fs_refuse_overwrite(j->st[k].path, what, j->model_path, "predict.model");
+        for (int f = 0; f < j->in.n_files && rc == HPCML_OK; f++)
+            rc = fs_refuse_overwrite(j->st[k].path, what, j->in.files[f].path,
+                                     "an input of predict.input");
+    }
+    HPCML_TRY(hpcml_mpi_agree(j->comm, rc));
     const char *where = j->o.header ? j->in.files[0].path : "etl.column_names (from the model)";
     rc = etl_schema_resolve_scoring(&j->o, j->in.names, j->in.n_names, where, j->m.col_names,
                                     j->m.col_types, j->m.n_cols, j->ids, j->n_ids, &j->s);
@@ -304,8 +315,8 @@ static int metrics_aligned(predict_job *j, const float *cw)
     int64_t *first = calloc((size_t)P + 1, sizeof *first);
     int *sc = calloc((size_t)P, sizeof *sc), *sd = calloc((size_t)P, sizeof *sd);
     int *rcnt = calloc((size_t)P, sizeof *rcnt), *rd = calloc((size_t)P, sizeof *rd);
-    int rc = first && sc && sd && rcnt && rd ? HPCML_OK
-                                             : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+    int rc =
+        first && sc && sd && rcnt && rd ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
     HPCML_TRY_GOTO(rc, hpcml_mpi_agree(j->comm, rc), out);
     HPCML_MPI_CHECK_ABORT(j->comm,
                           MPI_Allgather(&n, 1, MPI_INT64_T, first + 1, 1, MPI_INT64_T, j->comm));
@@ -339,8 +350,8 @@ static int metrics_aligned(predict_job *j, const float *cw)
     HPCML_MPI_CHECK_ABORT(j->comm, MPI_Type_commit(&row_x));
     HPCML_MPI_CHECK_ABORT(j->comm,
                           MPI_Alltoallv(j->xall, sc, sd, row_x, xr, rcnt, rd, row_x, j->comm));
-    HPCML_MPI_CHECK_ABORT(j->comm, MPI_Alltoallv(j->yall, sc, sd, MPI_INT32_T, yr, rcnt, rd,
-                                                 MPI_INT32_T, j->comm));
+    HPCML_MPI_CHECK_ABORT(
+        j->comm, MPI_Alltoallv(j->yall, sc, sd, MPI_INT32_T, yr, rcnt, rd, MPI_INT32_T, j->comm));
     HPCML_MPI_CHECK_ABORT(j->comm, MPI_Type_free(&row_x));
     rc = dist_metrics_evaluate(&j->net, xr, yr, (uint64_t)nr, cw, j->threshold, j->comm,
                                &j->metrics, pr);
@@ -521,18 +532,25 @@ static int spill_commit(predict_job *j, spill *sp, const char *tmp)
     char *buf = malloc((size_t)piece);
     HPCML_ALLOC_ABORT(j->comm, buf, "for the output copy");
     long long n_pieces = (mine + piece - 1) / piece, max_pieces = 0;
-    HPCML_MPI_CHECK_ABORT(j->comm, MPI_Allreduce(&n_pieces, &max_pieces, 1, MPI_LONG_LONG,
-                                                 MPI_MAX, j->comm));
+    HPCML_MPI_CHECK_ABORT(
+        j->comm, MPI_Allreduce(&n_pieces, &max_pieces, 1, MPI_LONG_LONG, MPI_MAX, j->comm));
     for (long long k = 0; k < max_pieces; k++) {
         long long lo = k * piece, n = mine - lo;
         n = n < 0 ? 0 : n > piece ? piece : n;
         if (n > 0 && fread(buf, 1, (size_t)n, sp->f) != (size_t)n && rc == HPCML_OK)
             rc = HPCML_FAIL(HPCML_EIO, "cannot read back %s", sp->path);
         MPI_Status st;
+        int written = 0;
+        /* A full file system can make the write "succeed" short (ROMIO on
+         * ENOSPC): the count decides, not the return code alone. */
         if (MPI_File_write_at_all(fh, (MPI_Offset)(before + lo), buf, (int)n, MPI_CHAR, &st) !=
-                MPI_SUCCESS &&
-            rc == HPCML_OK)
-            rc = HPCML_FAIL(HPCML_EIO, "cannot write %s", tmp);
+                MPI_SUCCESS ||
+            MPI_Get_count(&st, MPI_CHAR, &written) != MPI_SUCCESS || written != (int)n) {
+            if (rc == HPCML_OK)
+                rc = HPCML_FAIL(HPCML_EIO,
+                                "cannot write %s: wrote %d of %lld bytes (file system full?)", tmp,
+                                written, n);
+        }
     }
     free(buf);
     if (MPI_File_sync(fh) != MPI_SUCCESS && rc == HPCML_OK)
@@ -540,6 +558,15 @@ static int spill_commit(predict_job *j, spill *sp, const char *tmp)
     if (MPI_File_close(&fh) != MPI_SUCCESS && rc == HPCML_OK)
         rc = HPCML_FAIL(HPCML_EIO, "cannot close %s", tmp);
     spill_remove(sp);
+    /* The file's size is the last word: every rank's bytes must be there. */
+    long long total = 0;
+    HPCML_MPI_CHECK_ABORT(j->comm,
+                          MPI_Allreduce(&mine, &total, 1, MPI_LONG_LONG, MPI_SUM, j->comm));
+    struct stat sb;
+    if (j->rank == 0 && rc == HPCML_OK && (stat(tmp, &sb) != 0 || (long long)sb.st_size != total))
+        rc = HPCML_FAIL(HPCML_EIO,
+                        "cannot write %s: it holds %lld of %lld bytes (file system full?)", tmp,
+                        stat(tmp, &sb) == 0 ? (long long)sb.st_size : -1LL, total);
     return hpcml_mpi_agree(j->comm, rc);
 }
 
@@ -649,7 +676,8 @@ static int check_drift(predict_job *j)
     if (rc == HPCML_OK) rc = drift_options_load(j->cfg, &dopt);
     const char *bad = NULL;
     if (rc == HPCML_OK && drift_compare(&ref, &cur, &dopt, &res, &bad) != 0)
-        rc = HPCML_FAIL(HPCML_EDATA, "%s: the drift reference's column '%s' does not match the "
+        rc = HPCML_FAIL(HPCML_EDATA,
+                        "%s: the drift reference's column '%s' does not match the "
                         "model's transform",
                         j->model_path, bad ? bad : "?");
     rc = hpcml_mpi_agree(j->comm, rc);
@@ -660,7 +688,8 @@ static int check_drift(predict_job *j)
         j->st[ST_DRIFT_SVG].staged = rc == HPCML_OK;
         if (rc == HPCML_OK && res.dataset_drift) {
             char text[512];
-            snprintf(text, sizeof text, "dataset drift: %d of %d columns drifted (share %.3f >= "
+            snprintf(text, sizeof text,
+                     "dataset drift: %d of %d columns drifted (share %.3f >= "
                      "%.3f); see drift.json\n",
                      res.drifted_columns, res.n_cols,
                      res.n_cols ? (double)res.drifted_columns / res.n_cols : 0.0, res.drift_share);
@@ -738,7 +767,8 @@ static int write_quality(predict_job *j, const char *path)
     json_object_set_new(q, "unseen_categories", json_integer(unseen_total));
     json_object_set_new(q, "out_of_training_range", json_integer(oor_total));
     json_object_set_new(q, "label_column", json_string(j->m.label_column));
-    json_object_set_new(q, "metrics", j->have_metrics ? dist_metrics_json(&j->metrics) : json_null());
+    json_object_set_new(q, "metrics",
+                        j->have_metrics ? dist_metrics_json(&j->metrics) : json_null());
     if (j->dataset_drift >= 0) {
         json_t *d = json_object();
         json_object_set_new(d, "dataset_drift", json_boolean(j->dataset_drift));
@@ -819,14 +849,16 @@ static int score_batch(predict_job *j, const etl_table *t)
             int32_t *ny = realloc(j->yall, (size_t)cap * sizeof *ny);
             if (ny) j->yall = ny;
             if (!nx || !ny)
-                rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory keeping %lld rows for the "
+                rc = HPCML_FAIL(HPCML_EINTERNAL,
+                                "out of memory keeping %lld rows for the "
                                 "metrics (predict.metrics = false scores in constant memory)",
                                 (long long)cap);
             else
                 j->cap_all = cap;
         }
         if (rc == HPCML_OK) {
-            memcpy(j->xall + (size_t)j->n_all * (size_t)F, j->x, (size_t)n * (size_t)F * sizeof *j->x);
+            memcpy(j->xall + (size_t)j->n_all * (size_t)F, j->x,
+                   (size_t)n * (size_t)F * sizeof *j->x);
             for (int64_t r = 0; r < n; r++)
                 j->yall[j->n_all + r] = t->label[j->rows[r]];
             j->n_all += n;
@@ -881,8 +913,8 @@ static int reduce_counts(predict_job *j)
     j->rows_read = head[0];
     j->rows_scored = head[1];
     j->rows_rejected = head[0] - head[1];
-    HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, j->reject_reasons, ETL_DROP_N, MPI_INT64_T,
-                                  MPI_SUM, j->comm));
+    HPCML_MPI_CHECK(
+        MPI_Allreduce(MPI_IN_PLACE, j->reject_reasons, ETL_DROP_N, MPI_INT64_T, MPI_SUM, j->comm));
     for (int c = 0; c < nc; c++)
         j->col_counts[4 * c] = j->t.nulls[c];
     HPCML_MPI_CHECK(
@@ -891,8 +923,8 @@ static int reduce_counts(predict_job *j)
     int local = j->s.label_col >= 0 && j->local_label;
     HPCML_MPI_CHECK(MPI_Allreduce(&local, &j->has_label, 1, MPI_INT, MPI_MIN, j->comm));
     if (j->n_ids > 0)
-        HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, j->id_width, j->n_ids, MPI_INT64_T, MPI_MAX,
-                                      j->comm));
+        HPCML_MPI_CHECK(
+            MPI_Allreduce(MPI_IN_PLACE, j->id_width, j->n_ids, MPI_INT64_T, MPI_MAX, j->comm));
     int64_t before = 0;
     HPCML_MPI_CHECK(MPI_Exscan(&j->n_scored, &before, 1, MPI_INT64_T, MPI_SUM, j->comm));
     j->g_first = j->rank == 0 ? 0 : before;
@@ -1071,11 +1103,12 @@ static int run_stages(predict_job *j)
                  j->in.n_files, j->in.n_files == 1 ? "" : "s", j->size, j->size == 1 ? "" : "s",
                  t1 - t0, j->output);
         if (j->dataset_drift >= 0)
-            log_info("drift: %s (%d of %d columns drifted) -> %s/drift.json", j->dataset_drift ? "DATASET DRIFT" : "no dataset drift",
-                     j->drifted_columns, j->drift_columns, j->outdir);
+            log_info("drift: %s (%d of %d columns drifted) -> %s/drift.json",
+                     j->dataset_drift ? "DATASET DRIFT" : "no dataset drift", j->drifted_columns,
+                     j->drift_columns, j->outdir);
         if (j->have_metrics)
-            log_info("labels present: auc %.5f pr_auc %.5f f1 %.4f accuracy %.5f",
-                     j->metrics.auc, j->metrics.pr_auc, j->metrics.f1, j->metrics.accuracy);
+            log_info("labels present: auc %.5f pr_auc %.5f f1 %.4f accuracy %.5f", j->metrics.auc,
+                     j->metrics.pr_auc, j->metrics.f1, j->metrics.accuracy);
     }
     if (cfg_bool(cfg, "monitoring.profile")) rc = profile_write(j->comm, j->outdir);
     return rc;

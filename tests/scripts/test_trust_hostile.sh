@@ -18,7 +18,12 @@
 #   (h5) the sweep journal moved away or replaced by a copy while a pool (2 ranks, the
 #        synthetic runner) runs: exit 2 naming the journal, no new journal created,
 #        the moved one unchanged; a re-run continues from the file at the path (before:
-#        the pool started a second journal mid-history, exit 0).
+#        the pool started a second journal mid-history, exit 0);
+#   (h6) predict.output naming its input CSV (also through ./ and a symlink) or the
+#        model: exit 1 before reading, both intact (before: replaced, exit 0: P1);
+#   (h7) a 250 KB tmpfs under the predictions (root only): exit 3 naming the short
+#        write, no p.csv (before: MPI_File_write_at_all reported success, 1326 of
+#        3000 rows renamed into place, exit 0: P2).
 # Ranks: 1 and 2 (mpirun --oversubscribe).
 # labels: mpi fault
 # timeout: 240
@@ -137,7 +142,38 @@ for how in move copy; do
     mv sw/journal.moved sw/journal.jsonl
   fi
   [[ $(grep -c '"event":"sweep"' sw/journal.jsonl) -eq 1 ]] || fail "(h5) $how: more than one header"
+  # mpirun may return while a rank that exited 2 is still ending; a live owner's
+  # trial is (rightly) left to it, so wait until the first pool's ranks are gone
+  for pid in $(grep -o '"pid":[0-9]*' sw/journal.jsonl | cut -d: -f2 | sort -u); do
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
   HPCML_SYNTH_EPOCH_S=0.01 expect_exit 0 "${np2[@]}" "$SYN" -q -c sweep.cfg --pool
-  [[ $(grep -c '"event":"completed"' sw/journal.jsonl) -eq 4 ]] || fail "(h5) $how: the re-run did not finish the sweep"
+  [[ $(grep -c "\"event\":\"completed\"" sw/journal.jsonl) -eq 4 ]] || { cat "$TMP/err"; tail -5 sw/journal.jsonl; fail "(h5) $how: the re-run did not finish the sweep"; }
 done
 pass "(h5) the journal moved away / copied over mid-pool: exit 2, no second history; a re-run finishes"
+
+# --- (h6) predict.output (or a side file) naming an input or the model ----------------------
+cp raw/part-00000.csv pin.csv
+pin_sum=$(md5sum <pin.csv)
+model_sum=$(md5sum <t/model.h5)
+ln -sf pin.csv pin_link.csv
+for out in pin.csv ./pin_link.csv t/model.h5; do
+  expect_exit 1 "${np2[@]}" "$B/hpcml-predict" "${q[@]}" -s 'predict.input=["pin.csv"]' \
+    -s "predict.output=$out"
+  grep -q "predict.output $out is the same file as" "$TMP/err" || { cat "$TMP/err"; fail "(h6) $out: message"; }
+done
+[[ $(md5sum <pin.csv) == "$pin_sum" ]] || fail "(h6) the input CSV changed"
+[[ $(md5sum <t/model.h5) == "$model_sum" ]] || fail "(h6) the model changed"
+pass "(h6) predict.output = its input (also through ./ and a symlink) or the model: exit 1, intact"
+
+# --- (h7) the predictions on a full file system: exit 3, no partial p.csv (root: tmpfs) ----
+if [[ $(id -u) -eq 0 ]] && mkdir -p full && mount -t tmpfs -o size=250k tmpfs full 2>/dev/null; then
+  trap 'umount "$TMP/full" 2>/dev/null; rm -rf "$TMP"' EXIT
+  expect_exit 3 "${np2[@]}" "$B/hpcml-predict" "${q[@]}" -s predict.output=full/p.csv
+  grep -q "cannot write\|No space left" "$TMP/err" || { cat "$TMP/err"; fail "(h7) no reason given"; }
+  [[ ! -e full/p.csv ]] || fail "(h7) a partial full/p.csv was committed ($(wc -l <full/p.csv) lines)"
+  umount full
+  pass "(h7) a full file system under the predictions: exit 3, no p.csv"
+else
+  echo "note: (h7) needs root for a tmpfs; not run"
+fi
