@@ -304,8 +304,8 @@ int csv_next_record(const csv_dialect *d, const char *buf, size_t len, csv_curso
                     csv_record *rec, csv_error *err)
 {
 #if defined(__SSE2__)
-    if (d->delimiter[1] == '\0' && !(cur->pos == 0 && d->skip_bom) &&
-        cur->pos < len && simple_record(d, buf, len, cur->pos, cur, rec))
+    if (d->delimiter[1] == '\0' && !(cur->pos == 0 && d->skip_bom) && cur->pos < len &&
+        simple_record(d, buf, len, cur->pos, cur, rec))
         return HPCML_OK;
 #endif
     return csv_next_record_general(d, buf, len, cur, rec, err);
@@ -591,4 +591,15 @@ bool csv_is_null(const char *field, size_t len, const char *const *markers)
         if (n == len && memcmp(field, *markers, n) == 0) return true;
     }
     return false;
+}
+
+const char *csv_error_text(csv_error_kind k)
+{
+    switch (k) {
+    case CSV_ERR_UNTERMINATED_QUOTE: return "unterminated quoted field";
+    case CSV_ERR_AFTER_QUOTE: return "text after a closing quote";
+    case CSV_ERR_STRAY_QUOTE: return "quote character inside an unquoted field";
+    case CSV_ERR_NOMEM: return "out of memory";
+    default: return "malformed CSV";
+    }
 }

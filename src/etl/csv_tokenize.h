@@ -125,6 +125,9 @@ typedef struct {
     const char *expected; /* static text: what should have been there */
 } csv_error;
 
+/* The words for a syntax error in messages ("unterminated quoted field"). */
+const char *csv_error_text(csv_error_kind k);
+
 /* Return values of csv_next_record besides HPCML_OK (a record) and
  * HPCML_EDATA / HPCML_EINTERNAL (error, err filled in). */
 #define CSV_END (-1) /* no bytes left; nothing read */

@@ -19,6 +19,7 @@
 #include "core/version.h"
 #include "etl/etl_drift.h"
 #include "etl/etl_extract.h"
+#include "etl/etl_sample.h"
 #include "etl/etl_schema.h"
 #include "etl/etl_sha256.h"
 #include "etl/etl_split.h"
