@@ -27,6 +27,7 @@ int etl_extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, const 
     /* 1. Scan the chunks at the ends of this rank's range that are cut
      * mid-file, for the quote parity and line count handed to later ranks. */
     csv_chunk_info first_info, last_info;
+    int64_t scanned = 0; /* boundary scans read bytes that parsing reads again: not counted */
     int first_cut = 0, last_cut = 0;
     etl_seg mine = {-1, 0, 0};
     if (rc == HPCML_OK && n_pieces > 0) {
@@ -36,14 +37,14 @@ int etl_extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, const 
         if (first_cut) {
             int64_t ce = fp->end < in->files[fp->file].size_bytes ? fp->end - 1 : fp->end;
             rc = etl_scan_range(o, in->files[fp->file].path, fp->begin - 1, ce, buf, cap,
-                                &first_info, &t->bytes_read);
+                                &first_info, &scanned);
         }
         if (rc == HPCML_OK && last_cut) {
             if (n_pieces == 1 && first_cut) {
                 last_info = first_info;
             } else {
                 rc = etl_scan_range(o, in->files[lp->file].path, lp->begin, lp->end - 1, buf, cap,
-                                    &last_info, &t->bytes_read);
+                                    &last_info, &scanned);
             }
             mine = (etl_seg){lp->file, last_info.quote_parity, (int64_t)last_info.newlines};
         }
@@ -98,8 +99,8 @@ int etl_extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, const 
 
     /* 3. Global row numbers and totals. */
     int64_t n = t->n, first = 0, total = 0;
-    HPCML_MPI_CHECK(MPI_Exscan(&n, &first, 1, MPI_INT64_T, MPI_SUM, comm));
-    HPCML_MPI_CHECK(MPI_Allreduce(&n, &total, 1, MPI_INT64_T, MPI_SUM, comm));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Exscan(&n, &first, 1, MPI_INT64_T, MPI_SUM, comm));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Allreduce(&n, &total, 1, MPI_INT64_T, MPI_SUM, comm));
     t->first_row = rank == 0 ? 0 : first;
     t->total_rows = total;
     return HPCML_OK;

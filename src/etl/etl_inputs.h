@@ -25,8 +25,11 @@ typedef struct {
     etl_manifest_check manifest; /* rank 0 only: what the manifests vouch for */
 } etl_inputs;
 
-/* Collective; agrees internally: returns the same status on every rank. */
-int etl_inputs_plan(MPI_Comm comm, const etl_options *o, etl_inputs *in);
+/* Collective; agrees internally: returns the same status on every rank.
+ * With o->detect_delimiter (etl.delimiter unset) rank 0 first detects the
+ * delimiter from the first file's first records (csv_sniff_delimiter), logs
+ * it and every rank stores it in o->dialect (o->delimiter_detected). */
+int etl_inputs_plan(MPI_Comm comm, etl_options *o, etl_inputs *in);
 void etl_inputs_free(etl_inputs *in);
 
 #endif

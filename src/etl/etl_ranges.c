@@ -89,15 +89,15 @@ int etl_seg_exscan(MPI_Comm comm, const etl_seg *mine, etl_seg *before)
     MPI_Datatype seg_type;
     MPI_Op seg_op;
     *before = (etl_seg){-1, 0, 0};
-    MPI_Type_contiguous(3, MPI_INT64_T, &seg_type);
-    MPI_Type_commit(&seg_type);
-    MPI_Op_create(seg_combine, 0, &seg_op);
-    int mpi_rc = MPI_Exscan((void *)mine, before, 1, seg_type, seg_op, comm);
-    MPI_Op_free(&seg_op);
-    MPI_Type_free(&seg_type);
+    /* Inside a collective phase: a rank that returned early would leave the
+     * others waiting in the scan, so a failed MPI call ends the job. */
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Type_contiguous(3, MPI_INT64_T, &seg_type));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Type_commit(&seg_type));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Op_create(seg_combine, 0, &seg_op));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Exscan((void *)mine, before, 1, seg_type, seg_op, comm));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Op_free(&seg_op));
+    HPCML_MPI_CHECK_ABORT(comm, MPI_Type_free(&seg_type));
     if (hpcml_mpi_rank(comm) == 0) *before = (etl_seg){-1, 0, 0}; /* undefined on rank 0 */
-    if (mpi_rc != MPI_SUCCESS)
-        return HPCML_FAIL(HPCML_EINTERNAL, "MPI_Exscan of chunk boundaries failed");
     return HPCML_OK;
 }
 

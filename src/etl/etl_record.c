@@ -299,12 +299,15 @@ int etl_parse_piece(etl_parser *p, const etl_piece *pc, int64_t start, int64_t s
         size_t got = 0;
         rc = csv_reader_read(&r, buf + len, want, &got);
         if (rc != HPCML_OK) break;
-        p->t->bytes_read += (int64_t)got;
         len += got;
         if (got == 0) eof = 1;
     }
     csv_reader_close(&r);
     p->bytes_done = done_before + (base + (int64_t)cur.pos - start);
+    /* The bytes of the records this piece owns, from its first record start
+     * to the end of its last record: over all ranks each input byte once
+     * (reads past the range and boundary scans are not input). */
+    p->t->bytes_read += base + (int64_t)cur.pos - start;
     *bufp = buf;
     *capp = cap;
     return rc;

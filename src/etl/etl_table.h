@@ -51,7 +51,8 @@ typedef struct {
     int64_t *nulls;      /* [col] nulls seen in parsed rows */
     int64_t *bad_values; /* [col] */
     int64_t *file_rows;  /* [file] records read (local until reduced) */
-    int64_t bytes_read;
+    int64_t bytes_read;  /* data bytes of the records read here: summed over the ranks,
+                            each input byte once, whatever the rank count */
 } etl_table;
 
 /* An empty table with the per-column arrays the schema needs. */

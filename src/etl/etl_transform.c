@@ -183,7 +183,8 @@ int etl_fit_columns(MPI_Comm comm, const etl_options *o, const etl_schema *s, co
         }
         if (n == 0 && col->impute != ETL_IMPUTE_CONSTANT && col->impute != ETL_IMPUTE_NONE)
             f->impute_value = 0.0;
-        if (n == 0 && counts[2 * c + 1] > 0)
+        /* global counts: every rank knows, rank 0 says it (once) */
+        if (n == 0 && counts[2 * c + 1] > 0 && hpcml_mpi_rank(comm) == 0)
             log_warn("column '%s' has no values in the train split; nulls become %g", col->name,
                      f->impute_value);
     }
