@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # etl_vs_pandas.sh — hpcml-etl against pandas + h5py doing the same work.
 #
-#   benchmarks/etl_vs_pandas.sh BUILD_DIR [RUNS]
+#   benchmarks/etl_vs_pandas.sh BUILD_DIR [RUNS] [--rows N]
 #
 # Generates the demo set (284,807 rows, 8 shards, 1 categorical column, 1 %
-# missing values; configs/demo.cfg) with hpcml-gen, then times, RUNS times
+# missing values; configs/demo.cfg) with hpcml-gen, or N rows of it with
+# --rows N (gen.rows = N: the large sets where start-up no longer hides the
+# work, issue 15), then times, RUNS times
 # each (default 5), end to end (the whole command: process and MPI start-up,
 # imports included):
 #   pandas + h5py (benchmarks/etl_pandas.py: read, validate, stratified split,
@@ -20,8 +22,21 @@
 # both tools (replacing a 40 MB file costs its block freeing, ~0.08 s here).
 # Prints the medians, input MB/s, the ratio to pandas, and next to them this
 # machine's measured disk read (O_DIRECT), page-cache read and memory copy
-# bandwidth. Not a test: nothing is asserted.
+# bandwidth, and for each hpcml-etl row the seconds of its stages (plan,
+# extract, validate, split, fit, checksum, write: wall_s, the slowest rank,
+# from the <output>.profile.json of the run with the median time). Not a
+# test: nothing is asserted.
 set -euo pipefail
+ROWS=""
+args=()
+while (($#)); do
+  case $1 in
+  --rows) ROWS=$2; shift 2 ;;
+  --rows=*) ROWS=${1#--rows=}; shift ;;
+  *) args+=("$1"); shift ;;
+  esac
+done
+set -- "${args[@]}"
 BUILD=$(cd "$1" && pwd)
 RUNS=${2:-5}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,11 +46,14 @@ trap 'rm -rf "$TMP"' EXIT
 MPIRUN=(mpirun --allow-run-as-root --oversubscribe)
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
 
-"$BUILD/bin/hpcml-gen" -q -c "$SRC/configs/demo.cfg" -s "gen.output_dir=$TMP/raw"
+genargs=(-s "gen.output_dir=$TMP/raw")
+[[ -z $ROWS ]] || genargs+=(-s "gen.rows=$ROWS")
+"$BUILD/bin/hpcml-gen" -q -c "$SRC/configs/demo.cfg" "${genargs[@]}"
 bytes=$(cat "$TMP"/raw/*.csv | wc -c)
 mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
 cores=$(nproc)
-echo "input: $mb MB in 8 CSV shards, 284807 rows; $cores cores; median of $RUNS runs"
+shards=$(ls "$TMP"/raw/*.csv | wc -l)
+echo "input: $mb MB in $shards CSV shards, ${ROWS:-284807} rows; $cores cores; median of $RUNS runs"
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 # wall command... -> "wall_seconds inner_seconds": the whole command, and the
@@ -51,12 +69,23 @@ wall() {
   inner=$(grep -o 'in [0-9.]* s (' "$TMP/cmd.out" | awk '{ print $2 }' | tail -1 || true)
   [[ -n $inner ]] || inner=$(tail -1 "$TMP/cmd.out")
   [[ $inner =~ ^[0-9.]+$ ]] || inner=0
-  awk -v a="$t0" -v b="$t1" -v i="$inner" 'BEGIN { printf "%.3f %.3f\n", b - a, i }'
+  local stages="-"
+  [[ -f $TMP/out/dataset.profile.json ]] && stages=$(stage_seconds "$TMP/out/dataset.profile.json")
+  awk -v a="$t0" -v b="$t1" -v i="$inner" -v s="$stages" 'BEGIN { printf "%.3f %.3f %s\n", b - a, i, s }'
 }
-medians() { # "wall inner" lines -> "median_wall median_inner"
-  local lines
+# profile.json -> "plan=0.01,extract=2.58,..." (top-level stages, wall_s of the slowest rank)
+stage_seconds() {
+  $PY - "$1" <<'EOF'
+import json, sys
+p = json.load(open(sys.argv[1]))
+print(",".join(f"{s['name']}={s['wall_s']['max']:.2f}" for s in p["stages"] if s["depth"] == 0))
+EOF
+}
+medians() { # "wall inner stages" lines -> "median_wall median_inner stages_of_the_median_run"
+  local lines m
   lines=$(cat)
-  echo "$(awk '{ print $1 }' <<<"$lines" | median) $(awk '{ print $2 }' <<<"$lines" | median)"
+  m=$(awk '{ print $1 }' <<<"$lines" | median)
+  echo "$m $(awk '{ print $2 }' <<<"$lines" | median) $(awk -v m="$m" '$1 == m { print $3; exit }' <<<"$lines")"
 }
 etl() { # np [env...]
   local np=$1
@@ -70,19 +99,19 @@ floor() { # np [env...]
   env "$@" "${MPIRUN[@]}" -np "$np" "$BUILD/bin/hpcml-etl" --version
 }
 
-read -r pandas pandas_in < <(for ((i = 0; i < RUNS; i++)); do
+read -r pandas pandas_in _ < <(for ((i = 0; i < RUNS; i++)); do
   wall $PY "$SRC/benchmarks/etl_pandas.py" "$TMP/pd.h5" "$TMP"/raw/*.csv; done | medians)
 
 envs=("default" "OMPI_MCA_pml=ob1")
-declare -A t tin fl
+declare -A t tin fl stg
 for e in "${envs[@]}"; do
   envv=()
   [[ $e == default ]] || envv=("$e")
   for np in 1 2 4; do
-    read -r t[$e,$np] tin[$e,$np] < <(for ((i = 0; i < RUNS; i++)); do
+    read -r t[$e,$np] tin[$e,$np] stg[$e,$np] < <(for ((i = 0; i < RUNS; i++)); do
       wall etl $np "${envv[@]}"; done | medians)
     read -r fl[$e,$np] _ < <(for ((i = 0; i < RUNS; i++)); do
-      wall floor $np "${envv[@]}"; done | medians)
+      rm -rf "$TMP/out"; wall floor $np "${envv[@]}"; done | medians)
   done
 done
 
@@ -100,17 +129,17 @@ print(f'{2 * a.nbytes / best / 1e9:.1f} GB/s')")
 
 rate() { awk -v m="$mb" -v s="$1" 'BEGIN { printf "%.0f", (s > 0 ? m / s : 0) }'; }
 ratio() { awk -v p="$1" -v s="$2" 'BEGIN { printf "%.1fx", (s > 0 ? p / s : 0) }'; }
-row() { printf '%-46s %9s %9s %9s | %9s %9s %9s | %8s\n' "$@"; }
+row() { printf '%-46s %9s %9s %9s | %9s %9s %9s | %8s | %s\n' "$@"; }
 echo
-row "" "end2end s" "MB/s" "vs pandas" "work s" "MB/s" "vs pandas" "floor s"
-row "pandas + h5py (1 process)" "$pandas" "$(rate "$pandas")" "1.0x" "$pandas_in" "$(rate "$pandas_in")" "1.0x" "-"
+row "" "end2end s" "MB/s" "vs pandas" "work s" "MB/s" "vs pandas" "floor s" "stages s (slowest rank)"
+row "pandas + h5py (1 process)" "$pandas" "$(rate "$pandas")" "1.0x" "$pandas_in" "$(rate "$pandas_in")" "1.0x" "-" "-"
 for e in "${envs[@]}"; do
   for np in 1 2 4; do
     label="hpcml-etl -np $np"
     [[ $e == default ]] || label+=" $e"
     ((np > cores)) && label+=" (oversub.)"
     row "$label" "${t[$e,$np]}" "$(rate "${t[$e,$np]}")" "$(ratio "$pandas" "${t[$e,$np]}")" \
-      "${tin[$e,$np]}" "$(rate "${tin[$e,$np]}")" "$(ratio "$pandas_in" "${tin[$e,$np]}")" "${fl[$e,$np]}"
+      "${tin[$e,$np]}" "$(rate "${tin[$e,$np]}")" "$(ratio "$pandas_in" "${tin[$e,$np]}")" "${fl[$e,$np]}" "${stg[$e,$np]//,/ }"
   done
 done
 echo

@@ -11,6 +11,7 @@
 #include "core/app.h"
 #include "core/atomic_file.h"
 #include "core/status.h"
+#include "etl/etl_infer.h"
 #include "etl/etl_pipeline.h"
 
 enum { OPT_INFER = 0 };

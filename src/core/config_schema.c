@@ -74,7 +74,9 @@ static const cfg_key etl_keys[] = {
      "docs/etl.md"},
     {"header", CFG_BOOL, "true", NO_RANGE, 0, 0, "the first (non-junk) line holds column names"},
     {"column_names", CFG_STRING_LIST, "[]", NO_RANGE, 0, 0, "names when header = false"},
-    {"delimiter", CFG_STRING, "\",\"", NO_RANGE, 0, 0, "field separator, may be several characters"},
+    {"delimiter", CFG_STRING, "\"\"", NO_RANGE, 0, 0,
+     "field separator, may be several characters; \"\" (unset) detects it from the first file's "
+     "first records among , ; tab | and each followed by a space"},
     {"quote", CFG_STRING, "\"\\\"\"", NO_RANGE, 0, 0, "quote character (RFC 4180)"},
     {"trim_spaces", CFG_BOOL, "true", NO_RANGE, 0, 0, "strip spaces around unquoted fields"},
     {"null_markers", CFG_STRING_LIST, "[\"\", \"NA\", \"?\", \"null\", \"unknown\"]", NO_RANGE, 0, 0,

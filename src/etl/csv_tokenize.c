@@ -304,8 +304,8 @@ int csv_next_record(const csv_dialect *d, const char *buf, size_t len, csv_curso
                     csv_record *rec, csv_error *err)
 {
 #if defined(__SSE2__)
-    if (d->delimiter[1] == '\0' && !(cur->pos == 0 && d->skip_bom) &&
-        cur->pos < len && simple_record(d, buf, len, cur->pos, cur, rec))
+    if (d->delimiter[1] == '\0' && !(cur->pos == 0 && d->skip_bom) && cur->pos < len &&
+        simple_record(d, buf, len, cur->pos, cur, rec))
         return HPCML_OK;
 #endif
     return csv_next_record_general(d, buf, len, cur, rec, err);
@@ -591,4 +591,84 @@ bool csv_is_null(const char *field, size_t len, const char *const *markers)
         if (n == len && memcmp(field, *markers, n) == 0) return true;
     }
     return false;
+}
+
+const char *csv_error_text(csv_error_kind k)
+{
+    switch (k) {
+    case CSV_ERR_UNTERMINATED_QUOTE: return "unterminated quoted field";
+    case CSV_ERR_AFTER_QUOTE: return "text after a closing quote";
+    case CSV_ERR_STRAY_QUOTE: return "quote character inside an unquoted field";
+    case CSV_ERR_NOMEM: return "out of memory";
+    default: return "malformed CSV";
+    }
+}
+
+/* ---- delimiter detection --------------------------------------------------- */
+
+static const char *const SNIFF_CANDIDATES[] = {",", ";", "\t", "|", ", ", "; ", "\t ", "| "};
+#define SNIFF_N (sizeof SNIFF_CANDIDATES / sizeof SNIFF_CANDIDATES[0])
+
+/* Fields per record under one candidate, or 0 when it does not fit. */
+static size_t sniff_try(const csv_dialect *d, const char *buf, size_t len, const char *skip_prefix,
+                        size_t max_records, csv_record *rec, size_t *n_records)
+{
+    csv_cursor cur;
+    csv_cursor_init(&cur, 1);
+    cur.final = false;
+    csv_error err;
+    size_t fields = 0, n = 0, plen = skip_prefix ? strlen(skip_prefix) : 0;
+    *n_records = 0;
+    while (n < max_records) {
+        int k = csv_next_record_general(d, buf, len, &cur, rec, &err);
+        if (k == CSV_END || k == CSV_PARTIAL) break;
+        if (k != HPCML_OK) return 0;
+        if (rec->empty) continue;
+        if (plen && rec->end - rec->offset >= plen &&
+            memcmp(buf + rec->offset, skip_prefix, plen) == 0)
+            continue;
+        if (n == 0)
+            fields = rec->nfields;
+        else if (rec->nfields != fields)
+            return 0;
+        n++;
+    }
+    *n_records = n;
+    return n > 0 && fields >= 2 ? fields : 0;
+}
+
+void csv_sniff_delimiter(const csv_dialect *d, const char *buf, size_t len, const char *skip_prefix,
+                         size_t max_records, csv_sniff *out)
+{
+    memset(out, 0, sizeof *out);
+    csv_record rec;
+    csv_record_init(&rec);
+    for (size_t i = 0; i < SNIFF_N; i++) {
+        csv_dialect t = *d;
+        snprintf(t.delimiter, sizeof t.delimiter, "%s", SNIFF_CANDIDATES[i]);
+        t.skip_bom = false;
+        if (csv_dialect_check(&t, NULL) != HPCML_OK) continue;
+        size_t n = 0, fields = sniff_try(&t, buf, len, skip_prefix, max_records, &rec, &n);
+        if (fields == 0) continue;
+        size_t cur_len = strlen(out->delimiter), len_i = strlen(SNIFF_CANDIDATES[i]);
+        if (fields > out->fields || (fields == out->fields && len_i > cur_len)) {
+            snprintf(out->delimiter, sizeof out->delimiter, "%s", SNIFF_CANDIDATES[i]);
+            out->fields = fields;
+            out->records = n;
+        }
+    }
+    csv_record_free(&rec);
+}
+
+const char *csv_likely_delimiter(const char *text, size_t len)
+{
+    const char *best = NULL;
+    size_t best_n = 0;
+    for (size_t i = 0; i < 4; i++) { /* the one-byte candidates */
+        size_t n = 0;
+        for (size_t k = 0; k < len; k++)
+            n += text[k] == SNIFF_CANDIDATES[i][0];
+        if (n > best_n) best = SNIFF_CANDIDATES[i], best_n = n;
+    }
+    return best;
 }

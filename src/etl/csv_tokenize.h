@@ -125,6 +125,9 @@ typedef struct {
     const char *expected; /* static text: what should have been there */
 } csv_error;
 
+/* The words for a syntax error in messages ("unterminated quoted field"). */
+const char *csv_error_text(csv_error_kind k);
+
 /* Return values of csv_next_record besides HPCML_OK (a record) and
  * HPCML_EDATA / HPCML_EINTERNAL (error, err filled in). */
 #define CSV_END (-1) /* no bytes left; nothing read */
@@ -181,6 +184,34 @@ static inline size_t csv_chunk_resolve(const csv_chunk_info *info, unsigned pari
  * record start at or after from (from itself when a record starts there),
  * or len when none does. O(len) from the beginning of buf. */
 size_t csv_find_record_start(const csv_dialect *d, const char *buf, size_t len, size_t from);
+
+/* ---- delimiter detection --------------------------------------------------- */
+
+/* What csv_sniff_delimiter looked at and found. */
+typedef struct {
+    char delimiter[CSV_DELIMITER_MAX + 1]; /* the choice ("" when none fits) */
+    size_t records;                        /* complete records parsed with it */
+    size_t fields;                         /* fields of each of them */
+} csv_sniff;
+
+/* Chooses the delimiter of the text in buf (the head of a file, from a
+ * record start; a last record cut by the end of buf is not counted) among
+ * ",", ";", tab, "|" and each of these followed by one space (", " for UCI
+ * Adult). d gives the quote and trim_spaces; its delimiter is ignored.
+ * Records that are empty or begin with skip_prefix (may be NULL) are
+ * skipped; at most max_records are read. A candidate fits when every record
+ * parses without a syntax error into the same number of fields, at least
+ * two; among those that fit the one with the most fields wins, then the
+ * longer one (", " over ","; only possible when every "," is followed by a
+ * space), then the earlier in the list above. out->delimiter is "" when
+ * none fits. Pure. */
+void csv_sniff_delimiter(const csv_dialect *d, const char *buf, size_t len, const char *skip_prefix,
+                         size_t max_records, csv_sniff *out);
+
+/* A likely delimiter inside a single header field (text), for the hint of
+ * a one-column header: the candidate of csv_sniff_delimiter that occurs
+ * most often in it, or NULL. */
+const char *csv_likely_delimiter(const char *text, size_t len);
 
 /* ---- null markers --------------------------------------------------------- */
 

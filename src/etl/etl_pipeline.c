@@ -48,6 +48,7 @@ typedef struct {
     MPI_Comm comm;
     int rank, size;
     const hpcml_config *cfg;
+    hpcml_config *own_cfg; /* cfg with the detected etl.delimiter (or NULL) */
     etl_options o;
     etl_inputs in;
     etl_schema s;
@@ -712,9 +713,33 @@ static void job_free(etl_job *j)
     etl_schema_free(&j->s);
     etl_inputs_free(&j->in);
     etl_options_free(&j->o);
+    if (j->own_cfg) hpcml_config_free(j->own_cfg);
     free(j->g_dropped);
     free(j->sha256);
     free(j->sha_buf);
+}
+
+/* The delimiter detected by etl_inputs_plan goes into the effective config
+ * (/meta/config), so that scoring and a re-run read the files the same way. */
+static int store_delimiter(etl_job *j)
+{
+    char text[2 * CSV_DELIMITER_MAX + 3];
+    size_t w = 0;
+    text[w++] = '"';
+    for (const char *p = j->o.dialect.delimiter; *p; p++) {
+        if (*p == '\t') {
+            text[w++] = '\\', text[w++] = 't';
+            continue;
+        }
+        if (*p == '"' || *p == '\\') text[w++] = '\\';
+        text[w++] = *p;
+    }
+    text[w++] = '"';
+    text[w] = '\0';
+    HPCML_TRY(hpcml_config_clone(j->cfg, &j->own_cfg));
+    HPCML_TRY(hpcml_config_set(j->own_cfg, "etl.delimiter", text));
+    j->cfg = j->own_cfg;
+    return HPCML_OK;
 }
 
 static int run_stages(etl_job *j)
@@ -730,6 +755,7 @@ static int run_stages(etl_job *j)
 
     profile_begin("plan");
     rc = etl_inputs_plan(comm, &j->o, &j->in);
+    if (rc == HPCML_OK && j->o.delimiter_detected) rc = hpcml_mpi_agree(comm, store_delimiter(j));
     if (rc == HPCML_OK) {
         const char *where = j->o.header ? j->in.files[0].path : "etl.column_names";
         rc = etl_schema_resolve(&j->o, j->in.names, j->in.n_names, where, &j->s);
@@ -858,109 +884,5 @@ int etl_run(MPI_Comm comm, const hpcml_config *cfg)
     j.size = hpcml_mpi_size(comm);
     int rc = run_stages(&j);
     job_free(&j);
-    return rc;
-}
-
-/* ---- --infer-schema ----------------------------------------------------------------------- */
-
-static void print_quoted(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fputc('\\', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
-static int cell_null(const etl_options *o, const char *cell)
-{
-    return !cell || csv_is_null(cell, strlen(cell), o->null_markers);
-}
-
-int etl_infer_schema(MPI_Comm comm, const hpcml_config *cfg, FILE *out)
-{
-    etl_options o;
-    etl_inputs in;
-    memset(&in, 0, sizeof in);
-    int rc = etl_options_load(cfg, &o);
-    HPCML_TRY(hpcml_mpi_agree(comm, rc));
-    rc = etl_inputs_plan(comm, &o, &in);
-    if (rc != HPCML_OK) {
-        etl_options_free(&o);
-        return rc;
-    }
-    if (hpcml_mpi_rank(comm) == 0) {
-        char **cells = NULL;
-        int64_t n = 0;
-        rc = etl_read_sample(&o, &in, o.infer_sample_rows, &cells, &n);
-        int nc = in.n_names;
-        if (rc == HPCML_OK) {
-            fprintf(out,
-                    "# etl.columns inferred by hpcml-etl --infer-schema from %lld records of %s.\n"
-                    "# Check the types, pin them in your config, and set etl.label and\n"
-                    "# etl.positive_labels / etl.negative_labels.\n",
-                    (long long)n, in.files[0].path);
-            fprintf(out, "columns = (\n");
-            for (int c = 0; c < nc; c++) {
-                int64_t nonnull = 0, ints = 0, floats = 0, nulls = 0;
-                etl_strtab distinct;
-                etl_strtab_init(&distinct);
-                for (int64_t r = 0; r < n; r++) {
-                    const char *cell = cells[r * nc + c];
-                    if (cell_null(&o, cell)) {
-                        nulls++;
-                        continue;
-                    }
-                    nonnull++;
-                    size_t len = strlen(cell);
-                    int64_t iv;
-                    double dv;
-                    if (parse_int64(cell, len, &iv) == HPCML_OK) ints++;
-                    if (parse_double(cell, len, &dv) == HPCML_OK) floats++;
-                    if (distinct.n < 100000) etl_strtab_intern(&distinct, cell, len);
-                }
-                const char *type;
-                int is_label = strcmp(in.names[c], o.label) == 0;
-                if (is_label)
-                    type = "label";
-                else if (nonnull == 0)
-                    type = "ignore";
-                else if (ints == nonnull)
-                    type = "int";
-                else if (floats == nonnull)
-                    type = "float";
-                else if (distinct.n == nonnull && nonnull >= 50)
-                    type = "id";
-                else
-                    type = "category";
-                fprintf(out, "  { name = ");
-                print_quoted(out, in.names[c]);
-                fprintf(out, "; type = \"%s\";", type);
-                if (nulls == 0 && nonnull > 0) fprintf(out, " nullable = false;");
-                fprintf(out, " }%s  # %lld nulls, %d distinct", c + 1 < nc ? "," : "",
-                        (long long)nulls, distinct.n);
-                if (is_label || (!strcmp(type, "category") && distinct.n <= 10)) {
-                    fprintf(out, ":");
-                    for (int32_t k = 0; k < distinct.n && k < 10; k++) {
-                        size_t len;
-                        fprintf(out, " '%s'", etl_strtab_str(&distinct, k, &len));
-                    }
-                }
-                fputc('\n', out);
-                etl_strtab_free(&distinct);
-            }
-            fprintf(out, ");\n");
-            fflush(out);
-        }
-        if (cells) {
-            for (int64_t k = 0; k < n * nc; k++)
-                free(cells[k]);
-            free(cells);
-        }
-    }
-    rc = hpcml_mpi_agree(comm, rc);
-    etl_inputs_free(&in);
-    etl_options_free(&o);
     return rc;
 }

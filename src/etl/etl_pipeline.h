@@ -23,8 +23,4 @@
 /* Collective. Writes etl.output, quality.json and profile.json. */
 int etl_run(MPI_Comm comm, const hpcml_config *cfg);
 
-/* Collective (rank 0 does the work): reads etl.infer_sample_rows records of
- * the first input and prints an etl.columns block to out. */
-int etl_infer_schema(MPI_Comm comm, const hpcml_config *cfg, FILE *out);
-
 #endif

@@ -122,8 +122,10 @@ int etl_options_load(const hpcml_config *cfg, etl_options *o)
     csv_dialect_default(&o->dialect);
     const char *delim = cfg_str(cfg, "etl.delimiter");
     const char *quote = cfg_str(cfg, "etl.quote");
-    HPCML_CHECK(strlen(delim) >= 1 && strlen(delim) <= CSV_DELIMITER_MAX, HPCML_EUSAGE,
-                "etl.delimiter must be 1 to %d bytes (got \"%s\")", CSV_DELIMITER_MAX, delim);
+    HPCML_CHECK(strlen(delim) <= CSV_DELIMITER_MAX, HPCML_EUSAGE,
+                "etl.delimiter must be 0 to %d bytes (got \"%s\")", CSV_DELIMITER_MAX, delim);
+    o->detect_delimiter = delim[0] == '\0';
+    if (o->detect_delimiter) delim = ","; /* until etl_inputs_plan has looked */
     HPCML_CHECK(strlen(quote) <= 1, HPCML_EUSAGE,
                 "etl.quote must be one character or \"\" (no quoting), got \"%s\"", quote);
     snprintf(o->dialect.delimiter, sizeof o->dialect.delimiter, "%s", delim);

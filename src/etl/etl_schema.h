@@ -68,6 +68,8 @@ typedef struct {
     etl_split_mode split_mode;
     etl_manifest_mode check_manifest; /* etl_manifest.h */
     csv_dialect dialect;
+    int detect_delimiter;   /* etl.delimiter = "": etl_inputs_plan detects it */
+    int delimiter_detected; /* ... and did: dialect.delimiter holds the choice */
     int header;
     const char *const *column_names;
     int n_column_names;

@@ -208,7 +208,8 @@ static void fit_impute_values(MPI_Comm comm, const etl_schema *s, const etl_tabl
         }
         if (n == 0 && col->impute != ETL_IMPUTE_CONSTANT && col->impute != ETL_IMPUTE_NONE)
             f->impute_value = 0.0;
-        if (n == 0 && w->counts[2 * c + 1] > 0)
+        /* global counts: every rank knows, rank 0 says it (once) */
+        if (n == 0 && w->counts[2 * c + 1] > 0 && hpcml_mpi_rank(comm) == 0)
             log_warn("column '%s' has no values in the train split; nulls become %g", col->name,
                      f->impute_value);
     }

@@ -57,6 +57,11 @@ put("missing_required.csv", [",".join(r.split(",")[:2] + r.split(",")[3:]) for r
 put("header_only.csv", [])
 open(os.path.join(d, "empty.csv"), "w").close()
 put("other_header.csv", good, header="id,x,n,kind,Class\n")
+# classic Mac OS line ends: one 'line' of 3001 records
+with open(os.path.join(d, "cr_only.csv"), "w", newline="") as f:
+    f.write((head + "".join(good)).replace("\n", "\r"))
+# ';'-separated, read with etl.delimiter = ",": a one-column header
+put("semicolon.csv", [r.replace(",", ";") for r in good], header=head.replace(",", ";"))
 rows = with_bad("2499,1.0,3,c\xff\xfe1,0\n")
 with open(os.path.join(d, "invalid_utf8.csv"), "wb") as f:
     f.write((head + "".join(rows)).encode("latin-1"))
@@ -128,6 +133,8 @@ cases=(
   "empty_header_name|2|column 2 has an empty name|empty_header_name.csv|"
   "missing_label|2|the label column 'Class' is missing; header found: \[id, x, n, cat\]|missing_label.csv|"
   "missing_required|2|required column 'n' missing; header found: \[id, x, cat, Class\]|missing_required.csv|"
+  "cr_line_ends|2|cr_only.csv: the file uses CR line ends|cr_only.csv|"
+  "one_column_header|2|semicolon.csv:1: the header is one column, 'id;x;n;cat;Class', split by ',' it is not|semicolon.csv|etl.delimiter=\",\""
   "header_mismatch|2|other_header.csv: the header differs from the one of .*good.csv|good.csv other_header.csv|"
   "unlisted_column|2|column 'n' is not in etl.columns \(etl.default_type = \"error\"\)|good.csv|etl.default_type=error etl.columns=({name=\"id\";type=\"id\";},{name=\"x\";},{name=\"cat\";type=\"category\";})"
   "gen_missing_shard|2|incomplete input: .*gen_missing/manifest.json lists 3 shards; 1 of them, matched by etl.input, are missing: .*gen_missing/part-00001.csv|gen_missing/*.csv|$GENCOLS"
