@@ -78,8 +78,12 @@ if [[ -e hpcml-out/predict/DRIFT ]]; then
 else
   echo "drift verdict: no dataset drift"
 fi
-echo "== hpcml-report: the run's files -> one self-contained HTML page"
+echo "== hpcml-export: model.h5 and its preprocessing -> one ONNX graph (docs/export.md)"
 run1() { mpirun --allow-run-as-root --oversubscribe -np 1 "$@"; }
+run1 "$bin/hpcml-export" -q -c "$cfg" "${overrides[@]}" --model hpcml-out/train/model.h5 \
+  -o hpcml-out/model.onnx
+echo "onnx model:    hpcml-out/model.onnx (raw columns in, probabilities and label out)"
+echo "== hpcml-report: the run's files -> one self-contained HTML page"
 run1 "$bin/hpcml-report" -q -c "$cfg" "${overrides[@]}"
 report=$("$bin/hpcml-report" -c "$cfg" "${overrides[@]}" --print-config |
   sed -n '/^report = {$/,/^};$/s/^  output = "\(.*\)";$/\1/p')
