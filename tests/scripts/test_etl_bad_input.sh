@@ -7,7 +7,7 @@
 # number must not depend on the rank count), and leave no output file (no
 # dataset, no temp file, no quality.json).
 # labels: mpi etl
-# timeout: 300
+# timeout: 900
 # ranks: 1, 2, 4
 # options: configs written by the script; -s etl.chunk_rows, etl.input, etl.output,
 #   gen.output_dir, gen.rows, gen.shards

@@ -10,7 +10,7 @@
 #   c) the shards gzip-compressed (whole files per rank) give the same rows
 #      as the plain shards.
 # labels: mpi etl
-# timeout: 240
+# timeout: 480
 # ranks: 1, 2, 3, 4
 # options: configs written by the script; -s etl.input, etl.on_bad_value, etl.output,
 #   etl.resample, etl.resample_ratio, etl.stratify, gen.categorical_columns,
