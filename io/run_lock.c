@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/log.h"
 #include "core/status.h"
-#include "io/atomic_file.h"
 
 static int lock_fd(int fd, short type)
 {
@@ -49,8 +49,7 @@ int run_lock_acquire(run_lock *l, const char *dir, const char *name, const char 
     HPCML_TRY(fs_mkdir_p(dir));
     int f = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (f < 0)
-        return HPCML_FAIL(HPCML_EIO, "cannot open the lock file %s: %s", l->path,
-                          strerror(errno));
+        return HPCML_FAIL(HPCML_EIO, "cannot open the lock file %s: %s", l->path, strerror(errno));
     if (lock_fd(f, F_WRLCK) != 0) {
         const int err = errno;
         if (err == EACCES || err == EAGAIN) {
@@ -68,7 +67,8 @@ int run_lock_acquire(run_lock *l, const char *dir, const char *name, const char 
         }
         /* ENOLCK / EOPNOTSUPP / EINVAL: a file system without record locks. */
         log_warn("%s: no file locks on this file system (%s): two runs into %s at once would "
-                 "not be noticed", l->path, strerror(err), dir);
+                 "not be noticed",
+                 l->path, strerror(err), dir);
         close(f);
         return HPCML_OK;
     }

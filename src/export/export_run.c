@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/atomic_file.h"
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
 #include "core/status.h"
 #include "etl/etl_schema.h"
 #include "export/export_onnx.h"
-#include "io/atomic_file.h"
 #include "io/h5_util.h"
 #include "io/model_file.h"
 
@@ -103,8 +103,7 @@ int export_run(MPI_Comm comm, const hpcml_config *cfg, const export_request *req
         if (rc == HPCML_OK) rc = write_file(output, &bytes);
         if (rc == HPCML_OK)
             log_info("wrote %s (%zu bytes): %s, %d features, %d classes, opset %d", output,
-                     bytes.len,
-                     eo.network_only ? "network only" : "transform and network",
+                     bytes.len, eo.network_only ? "network only" : "transform and network",
                      j.m.n_features, j.m.n_classes, EXPORT_OPSET);
     }
     pb_free(&bytes);

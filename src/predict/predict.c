@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
 #include "core/profile.h"
@@ -22,7 +23,6 @@
 #include "etl/etl_schema.h"
 #include "etl/etl_transform.h"
 #include "etl/etl_validate.h"
-#include "io/atomic_file.h"
 #include "io/drift_file.h"
 #include "io/model_file.h"
 #include "io/path_guard.h"

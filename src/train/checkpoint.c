@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
 #include "core/status.h"
-#include "io/atomic_file.h"
 #include "io/checkpoint_file.h"
 
 #define MAX_ITEMS (2 * (MLP_MAX_HIDDEN + 1) + 48)
@@ -502,7 +502,8 @@ static int read_compatible(const checkpoint_ctx *t, const char *path, ckpt_list 
 }
 
 /* Rank 0: the newest step-*.h5 that reads back intact, into l. */
-static int find_newest(const checkpoint_ctx *t, ckpt_list *l, int *found, char *chosen, size_t chosen_n)
+static int find_newest(const checkpoint_ctx *t, ckpt_list *l, int *found, char *chosen,
+                       size_t chosen_n)
 {
     *found = 0;
     int64_t *steps;
@@ -558,10 +559,10 @@ static int list_import(const checkpoint_ctx *t, const ckpt_list *l)
                 "train.streaming, stream_chunk_rows and stream_window_batches",
                 (long long)s->prog.epoch + 1, (long long)s->stream_chunk_rows,
                 (long long)s->stream_window_batches, (long long)chunk, (long long)window);
-    const int same_sampler = s->rows == (int64_t)t->smp->rows &&
-                             s->global_batch == (int64_t)t->smp->global_batch &&
-                             s->drop_last == t->smp->drop_last && s->seed == (int64_t)t->smp->seed &&
-                             s->stream_chunk_rows == chunk && s->stream_window_batches == window;
+    const int same_sampler =
+        s->rows == (int64_t)t->smp->rows && s->global_batch == (int64_t)t->smp->global_batch &&
+        s->drop_last == t->smp->drop_last && s->seed == (int64_t)t->smp->seed &&
+        s->stream_chunk_rows == chunk && s->stream_window_batches == window;
     HPCML_CHECK(same_sampler || s->prog.step_in_epoch == 0, HPCML_EUSAGE,
                 "the checkpoint stopped in the middle of epoch %lld with another data order "
                 "(rows %lld, batch %lld, seed %lld); it cannot continue with rows %llu, batch "

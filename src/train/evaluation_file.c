@@ -3,8 +3,8 @@
 
 #include <jansson.h>
 
+#include "core/atomic_file.h"
 #include "core/status.h"
-#include "io/atomic_file.h"
 
 int evaluation_file_write(const char *path, const split_metrics *test, const evaluation_model *m)
 {

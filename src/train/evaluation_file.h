@@ -1,6 +1,6 @@
 /* evaluation_file.h — evaluation.json: the test metrics of the model
  * hpcml-train evaluated, and which model that was. Written atomically
- * (io/atomic_file.h atomic_write_json), by one rank. */
+ * (core/atomic_file.h atomic_write_json), by one rank. */
 #ifndef HPCML_TRAIN_EVALUATION_FILE_H
 #define HPCML_TRAIN_EVALUATION_FILE_H
 

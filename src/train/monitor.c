@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/atomic_file.h"
 #include "core/log.h"
 #include "core/status.h"
-#include "io/atomic_file.h"
 
 static const struct {
     const char *name;

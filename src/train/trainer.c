@@ -18,12 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/clock.h"
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
 #include "core/profile.h"
 #include "core/status.h"
-#include "io/atomic_file.h"
 #include "io/dataset_layout.h"
 #include "io/h5_dataset_read.h"
 #include "io/model_file.h"
@@ -65,7 +65,7 @@ typedef struct trainer {
 
     /* data */
     sampler smp;
-    data_source src; /* data_source.h: the batches of every epoch */
+    data_source src;                               /* data_source.h: the batches of every epoch */
     uint64_t val_lo, val_rows, test_lo, test_rows; /* this rank's share */
     float *val_x, *test_x;
     int32_t *val_y, *test_y;
@@ -93,7 +93,6 @@ typedef struct trainer {
     uint64_t dataset_id; /* h5_dataset_identity of train.dataset: checkpoints record it */
     checkpoint_ctx ckpt; /* the checkpoints' view of the above (set once the model exists) */
 } trainer;
-
 
 enum { STOP_NONE = 0, STOP_DONE = 1, STOP_EARLY = 2, STOP_ALERT = 3, STOP_HOOK = 4 };
 static const char *const stop_names[] = {"running", "completed", "early stopping", "alert",
@@ -146,10 +145,10 @@ static int map_enum(const hpcml_config *cfg, const char *key, const enum_row *ro
             *code = rows[i].code;
             return HPCML_OK;
         }
-    return HPCML_FAIL(HPCML_EINTERNAL, "%s = \"%s\": allowed by the schema but not mapped", key,
-                      v);
+    return HPCML_FAIL(HPCML_EINTERNAL, "%s = \"%s\": allowed by the schema but not mapped", key, v);
 }
-#define MAP_ENUM(cfg, key, rows, code) map_enum(cfg, key, rows, (int)(sizeof rows / sizeof rows[0]), code)
+#define MAP_ENUM(cfg, key, rows, code)                                                             \
+    map_enum(cfg, key, rows, (int)(sizeof rows / sizeof rows[0]), code)
 
 static const enum_row activations[] = {{"relu", NN_ACT_RELU}, {"gelu", NN_ACT_GELU}};
 static const enum_row optimizers[] = {
@@ -159,7 +158,8 @@ static const enum_row lr_schedules[] = {
 enum { LR_SCALING_NONE, LR_SCALING_LINEAR };
 static const enum_row lr_scalings[] = {{"none", LR_SCALING_NONE}, {"linear", LR_SCALING_LINEAR}};
 enum { DEVICE_CPU, DEVICE_CUDA, DEVICE_AUTO };
-static const enum_row devices[] = {{"cpu", DEVICE_CPU}, {"cuda", DEVICE_CUDA}, {"auto", DEVICE_AUTO}};
+static const enum_row devices[] = {
+    {"cpu", DEVICE_CPU}, {"cuda", DEVICE_CUDA}, {"auto", DEVICE_AUTO}};
 enum { CW_NONE, CW_DATASET, CW_CONFIG };
 static const enum_row class_weight_modes[] = {
     {"none", CW_NONE}, {"dataset", CW_DATASET}, {"config", CW_CONFIG}};
@@ -282,7 +282,8 @@ static int select_backend(trainer *t)
     MPI_Comm node = MPI_COMM_NULL;
     if (MPI_Comm_split_type(t->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS)
         node = MPI_COMM_NULL;
-    if (local < 0 && node != MPI_COMM_NULL) HPCML_MPI_CHECK_ABORT(t->comm, MPI_Comm_rank(node, &local));
+    if (local < 0 && node != MPI_COMM_NULL)
+        HPCML_MPI_CHECK_ABORT(t->comm, MPI_Comm_rank(node, &local));
     nn_gpu_math math = NN_GPU_MATH_FP32;
     nn_gpu_math_from_name(cfg_str(t->cfg, "train.cuda_math"), &math);
     const int dev = nn_gpu_pick_device(local, n_dev);
@@ -399,9 +400,8 @@ static int load_data(trainer *t)
     /* collective: the data source (memory sources read /train here) */
     const double train_bytes =
         (double)ds.rows[SPLIT_TRAIN] * ((double)t->n_features * sizeof(float) + sizeof(int32_t));
-    const char *source =
-        data_source_choose(cfg_bool(t->cfg, "train.streaming"), t->size, train_bytes,
-                           cfg_int(t->cfg, "train.replicate_max_mb"));
+    const char *source = data_source_choose(cfg_bool(t->cfg, "train.streaming"), t->size,
+                                            train_bytes, cfg_int(t->cfg, "train.replicate_max_mb"));
     const data_source_args args = {
         .comm = t->comm,
         .rank = t->rank,
@@ -552,8 +552,8 @@ static void vote_start(trainer *t, preempt_vote *v)
     v->out = v->in;
     v->active = 0;
     if (t->size > 1) {
-        HPCML_MPI_CHECK_ABORT(t->comm,
-                              MPI_Iallreduce(&v->in, &v->out, 1, MPI_INT, MPI_MAX, t->comm, &v->req));
+        HPCML_MPI_CHECK_ABORT(
+            t->comm, MPI_Iallreduce(&v->in, &v->out, 1, MPI_INT, MPI_MAX, t->comm, &v->req));
         v->active = 1;
     }
 }
@@ -674,8 +674,7 @@ static int run_steps(trainer *t, uint64_t epoch, uint64_t first, double *local_l
         }
     }
     src->ops->epoch_end(src);
-    if (rc == HPCML_OK && !*preempted && src->ops->epoch_report)
-        src->ops->epoch_report(src, epoch);
+    if (rc == HPCML_OK && !*preempted && src->ops->epoch_report) src->ops->epoch_report(src, epoch);
     profile_end();
     return rc;
 }
@@ -683,8 +682,8 @@ static int run_steps(trainer *t, uint64_t epoch, uint64_t first, double *local_l
 /* After the epoch's steps, collectively: the reduced training loss,
  * validation, the metrics.jsonl record, alert rules, early stopping, the
  * caller's hook, best / periodic checkpoints. */
-static int finish_epoch(trainer *t, monitor *mo, int64_t val_global, uint64_t first,
-                        double t_epoch, double train_s, double local_loss, double local_weight)
+static int finish_epoch(trainer *t, monitor *mo, int64_t val_global, uint64_t first, double t_epoch,
+                        double train_s, double local_loss, double local_weight)
 {
     const uint64_t S = t->smp.steps;
     train_epoch_metrics em;
@@ -707,8 +706,8 @@ static int finish_epoch(trainer *t, monitor *mo, int64_t val_global, uint64_t fi
     em.val_f1 = em.val_auc = em.val_pr_auc = NAN;
     int rc = HPCML_OK;
     if (val_global > 0) {
-        rc = dist_metrics_evaluate(&t->model, t->val_x, t->val_y, t->val_rows,
-                                   t->class_weights_be, t->threshold, t->comm, &vm, NULL);
+        rc = dist_metrics_evaluate(&t->model, t->val_x, t->val_y, t->val_rows, t->class_weights_be,
+                                   t->threshold, t->comm, &vm, NULL);
         if (rc == HPCML_OK) fill_val_metrics(&em, &vm);
     }
     profile_end();
@@ -771,7 +770,8 @@ static int finish_epoch(trainer *t, monitor *mo, int64_t val_global, uint64_t fi
         rc = hpcml_mpi_agree(t->comm, rc);
         if (rc == HPCML_OK) rc = checkpoint_save(&t->ckpt, 1);
     }
-    if (rc == HPCML_OK && (last_epoch(t) || (t->ckpt_every > 0 && t->prog.epoch % t->ckpt_every == 0)))
+    if (rc == HPCML_OK &&
+        (last_epoch(t) || (t->ckpt_every > 0 && t->prog.epoch % t->ckpt_every == 0)))
         rc = checkpoint_save(&t->ckpt, 0);
     profile_end();
     return rc;
@@ -797,8 +797,8 @@ static int preempted_after_epoch(trainer *t)
 static int run_epochs(trainer *t, monitor *mo)
 {
     int64_t val_global = (int64_t)t->val_rows;
-    HPCML_MPI_CHECK_ABORT(t->comm,
-                          MPI_Allreduce(MPI_IN_PLACE, &val_global, 1, MPI_INT64_T, MPI_SUM, t->comm));
+    HPCML_MPI_CHECK_ABORT(
+        t->comm, MPI_Allreduce(MPI_IN_PLACE, &val_global, 1, MPI_INT64_T, MPI_SUM, t->comm));
     if (val_global == 0) log_warn("the dataset has no /val rows: no validation metrics");
 
     int rc = HPCML_OK;
@@ -818,8 +818,7 @@ static int run_epochs(trainer *t, monitor *mo)
             t->prog.part_loss_sum = gl;
             t->prog.part_weight_sum = gw;
         } else if (rc == HPCML_OK) {
-            rc = finish_epoch(t, mo, val_global, first, t_epoch, train_s, local_loss,
-                              local_weight);
+            rc = finish_epoch(t, mo, val_global, first, t_epoch, train_s, local_loss, local_weight);
         }
         profile_end(); /* epoch */
         if (rc == HPCML_OK && preempted) {
@@ -836,12 +835,11 @@ static int run_epochs(trainer *t, monitor *mo)
 
 /* ---- evaluation on /test ---------------------------------------------------- */
 
-
 static int evaluate_test(trainer *t)
 {
     int64_t test_global = (int64_t)t->test_rows;
-    HPCML_MPI_CHECK_ABORT(t->comm, MPI_Allreduce(MPI_IN_PLACE, &test_global, 1, MPI_INT64_T,
-                                                 MPI_SUM, t->comm));
+    HPCML_MPI_CHECK_ABORT(
+        t->comm, MPI_Allreduce(MPI_IN_PLACE, &test_global, 1, MPI_INT64_T, MPI_SUM, t->comm));
     if (test_global == 0) {
         log_warn("the dataset has no /test rows: no evaluation.json");
         return HPCML_OK;
@@ -952,7 +950,8 @@ static int package_checkpoint(trainer *t)
         float *params = malloc(t->model.n_params * sizeof(float) + 1);
         int64_t epoch = 0;
         rc = params ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
-        if (rc == HPCML_OK) rc = checkpoint_read_params(&t->ckpt, t->hooks.package_checkpoint, params, &epoch);
+        if (rc == HPCML_OK)
+            rc = checkpoint_read_params(&t->ckpt, t->hooks.package_checkpoint, params, &epoch);
         char path[4300];
         if (t->hooks.package_output && t->hooks.package_output[0])
             snprintf(path, sizeof path, "%s", t->hooks.package_output);
@@ -1048,7 +1047,8 @@ static int run_all(trainer *t, int verify_only)
         t->gs.bucketed = 0;
         log_info("device gradients summed by %s", gpu_comm_kind(&t->gcomm));
     }
-    if (verify_only) return hpcml_mpi_agree(t->comm, t->rank == 0 ? checkpoint_verify_dir(&t->ckpt) : 0);
+    if (verify_only)
+        return hpcml_mpi_agree(t->comm, t->rank == 0 ? checkpoint_verify_dir(&t->ckpt) : 0);
     if (t->hooks.package_checkpoint) return package_checkpoint(t);
 
     {
