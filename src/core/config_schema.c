@@ -120,7 +120,7 @@ static const cfg_key etl_keys[] = {
     {"class_weights", CFG_ENUM, "\"balanced\"", NO_RANGE, "balanced|none", 0,
      "balanced: n / (classes * count), stored for the trainer"},
     {"chunk_rows", CFG_INT, "16384", 1, 1e9, 0, 0, "HDF5 chunk height of X and y"},
-    {"read_buffer_mb", CFG_INT, "64", 1, 65536, 0, 0, "per-rank read buffer"},
+    {"read_buffer_mb", CFG_INT, "64", 1, 4096, 0, 0, "per-rank read buffer"},
     {"infer_sample_rows", CFG_INT, "10000", 10, 1e9, 0, 0, "rows read by --infer-schema"},
     {0},
 };

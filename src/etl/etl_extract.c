@@ -22,7 +22,11 @@ static int extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, con
     size_t cap = (size_t)o->read_buffer_bytes;
     if (cap < 4096) cap = 4096;
     char *buf = rc == HPCML_OK ? malloc(cap) : NULL;
-    if (rc == HPCML_OK && !buf) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory: read buffer");
+    if (rc == HPCML_OK && !buf) /* the size is the user's choice: a config error */
+        rc = HPCML_FAIL(HPCML_EUSAGE,
+                        "cannot allocate the read buffer of %zu MiB on this node "
+                        "(etl.read_buffer_mb = %lld): set a smaller etl.read_buffer_mb",
+                        cap >> 20, (long long)(o->read_buffer_bytes >> 20));
 
     /* 1. Scan the chunks at the ends of this rank's range that are cut
      * mid-file, for the quote parity and line count handed to later ranks. */
