@@ -168,11 +168,12 @@ pass "(h6) predict.output = its input (also through ./ and a symlink) or the mod
 
 # --- (h7) the predictions on a full file system: exit 3, no partial p.csv (root: tmpfs) ----
 if [[ $(id -u) -eq 0 ]] && mkdir -p full && mount -t tmpfs -o size=250k tmpfs full 2>/dev/null; then
-  trap 'umount "$TMP/full" 2>/dev/null; rm -rf "$TMP"' EXIT
+  trap 'umount "$TMP/full" 2>/dev/null || true; rm -rf "$TMP"' EXIT
   expect_exit 3 "${np2[@]}" "$B/hpcml-predict" "${q[@]}" -s predict.output=full/p.csv
   grep -q "cannot write\|No space left" "$TMP/err" || { cat "$TMP/err"; fail "(h7) no reason given"; }
   [[ ! -e full/p.csv ]] || fail "(h7) a partial full/p.csv was committed ($(wc -l <full/p.csv) lines)"
   umount full
+  trap 'rm -rf "$TMP"' EXIT
   pass "(h7) a full file system under the predictions: exit 3, no p.csv"
 else
   echo "note: (h7) needs root for a tmpfs; not run"
