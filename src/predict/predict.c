@@ -563,10 +563,13 @@ static int spill_commit(predict_job *j, spill *sp, const char *tmp)
     HPCML_MPI_CHECK_ABORT(j->comm,
                           MPI_Allreduce(&mine, &total, 1, MPI_LONG_LONG, MPI_SUM, j->comm));
     struct stat sb;
-    if (j->rank == 0 && rc == HPCML_OK && (stat(tmp, &sb) != 0 || (long long)sb.st_size != total))
-        rc = HPCML_FAIL(HPCML_EIO,
-                        "cannot write %s: it holds %lld of %lld bytes (file system full?)", tmp,
-                        stat(tmp, &sb) == 0 ? (long long)sb.st_size : -1LL, total);
+    if (j->rank == 0 && rc == HPCML_OK) {
+        long long held = stat(tmp, &sb) == 0 ? (long long)sb.st_size : -1LL;
+        if (held != total)
+            rc = HPCML_FAIL(HPCML_EIO,
+                            "cannot write %s: it holds %lld of %lld bytes (file system full?)", tmp,
+                            held, total);
+    }
     return hpcml_mpi_agree(j->comm, rc);
 }
 
