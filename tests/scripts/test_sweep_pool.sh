@@ -123,6 +123,10 @@ pass "promotion pool (3 groups): every claim is the ASHA paper's get_job over th
 # promoted when its turn comes (the rule waits for a live pause to be checkpointed,
 # not for a dead one), re-trains epoch 1 from no checkpoint without recording it
 # again, and goes on; the trials that died while running are re-run and resume.
+# Between the SIGKILL and mpirun ending the other ranks, a surviving group may
+# already see trial 1's process gone and promote its pause (on a loaded machine it
+# usually does): that is the same rule, so the first run may record a promotion
+# of trial 1, but never its "paused" record (no checkpoint was written).
 HPCML_SYNTH_DIE_AT=1:1 "${MPIRUN[@]}" -np 3 "$SYN" -q -c "$TMP/sweep.cfg" \
   -s sweep.output_dir="$TMP/crash" -s sweep.scheduler=asha_promotion -s sweep.trials=9 \
   --pool >/dev/null 2>&1 && fail "the injected SIGKILL did not end the job"
@@ -130,7 +134,7 @@ HPCML_SYNTH_DIE_AT=1:1 "${MPIRUN[@]}" -np 3 "$SYN" -q -c "$TMP/sweep.cfg" \
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 assert [r["decision"] for r in recs if r["event"] == "result" and r["trial"] == 1] == ["pause"]
-assert not [r for r in recs if r["event"] in ("paused", "promoted") and r["trial"] == 1]
+assert not [r for r in recs if r["event"] == "paused" and r["trial"] == 1]
 EOF
 "${MPIRUN[@]}" -np 3 "$SYN" -q -c "$TMP/sweep.cfg" -s sweep.output_dir="$TMP/crash" \
   -s sweep.scheduler=asha_promotion -s sweep.trials=9 -s sweep.heartbeat_timeout_s=1 --pool ||
