@@ -30,6 +30,7 @@
 #include "core/profile.h"
 #include "core/sha256.h"
 #include "core/status.h"
+#include "core/version.h"
 #include "etl/etl_manifest.h"
 #include "gen/gen_row.h"
 
@@ -201,7 +202,9 @@ static int build_manifest(const gen_job *job, const uint64_t *per_shard, const s
     const gen_params *p = &job->params;
     HPCML_TRY(json_put(root, "format", json_string(MANIFEST_FORMAT)));
     HPCML_TRY(json_put(root, "version", json_integer(MANIFEST_VERSION)));
-    HPCML_TRY(json_put(root, "generator", json_string("hpcml-gen " HPCML_VERSION)));
+    char generator[160];
+    snprintf(generator, sizeof generator, "hpcml-gen %s", hpcml_version_string());
+    HPCML_TRY(json_put(root, "generator", json_string(generator)));
     HPCML_TRY(json_put(root, "rows", json_integer((json_int_t)p->rows)));
     HPCML_TRY(json_put(root, "seed", json_integer((json_int_t)p->seed)));
     HPCML_TRY(json_put(root, "header", json_boolean(job->header)));

@@ -14,8 +14,8 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "core/svg.h"
+#include "etl/csv_tokenize.h"
 #include "etl/etl_schema.h"
-#include "core/atomic_file.h"
 #include "io/path_guard.h"
 #include "report/report_page.h"
 
@@ -124,76 +124,56 @@ static json_t *load_jsonl(report_input *in)
     return arr;
 }
 
-/* One CSV field (RFC 4180 quotes) starting at *s; advances past its separator. */
-static char *results_csv_field(char **s, int *end_of_line)
-{
-    char *p = *s, *out = *s, *start = *s;
-    if (*p == '"') {
-        p++;
-        for (;;) {
-            if (!*p) break;
-            if (*p == '"' && p[1] == '"') {
-                *out++ = '"';
-                p += 2;
-            } else if (*p == '"') {
-                p++;
-                break;
-            } else {
-                *out++ = *p++;
-            }
-        }
-    } else {
-        while (*p && *p != ',' && *p != '\n' && *p != '\r')
-            *out++ = *p++;
-    }
-    if (*p == '\r') p++;
-    *end_of_line = *p != ',';
-    if (*p) p++;
-    *out = '\0';
-    *s = p;
-    return start;
-}
-
-/* results.csv -> array of objects (column -> text). */
+/* results.csv -> array of objects (column -> text), read with the ETL's tokenizer
+ * (RFC 4180, the dialect hpcml-sweep writes it in). */
 static json_t *load_csv(report_input *in)
 {
     if (in->state != INPUT_OK) return NULL;
     size_t len;
     char *text = read_text(in, &len);
     if (!text) return NULL;
-    json_t *rows = json_array();
-    char *s = text;
-    const char *head[256];
-    int nh = 0, eol = 0;
-    while (*s && !eol && nh < 256)
-        head[nh++] = results_csv_field(&s, &eol);
-    int line = 1;
-    while (rows && *s) {
-        line++;
-        json_t *row = json_object();
-        int k = 0;
-        eol = 0;
-        while (*s && !eol) {
-            char *f = results_csv_field(&s, &eol);
-            if (k < nh) json_object_set_new(row, head[k], json_string(f));
-            k++;
-        }
-        if (k != nh) {
-            char what[64];
-            snprintf(what, sizeof what, "line %d has %d fields", line, k);
-            corrupt(in, "not the sweep's results table (%s)", what);
-            json_decref(row);
-            json_decref(rows);
-            rows = NULL;
+    csv_dialect d;
+    csv_dialect_default(&d);
+    csv_cursor cur;
+    csv_cursor_init(&cur, 1);
+    csv_record rec;
+    csv_record_init(&rec);
+    csv_error err;
+    json_t *rows = json_array(), *head = json_array();
+    char what[160];
+    what[0] = '\0';
+    for (;;) {
+        int rc = csv_next_record(&d, text, len, &cur, &rec, &err);
+        if (rc == CSV_END) break;
+        if (rc != HPCML_OK) {
+            csv_error_format(&err, what, sizeof what);
             break;
         }
+        if (rec.empty) continue;
+        if (json_array_size(head) == 0) {
+            for (size_t k = 0; k < rec.nfields; k++)
+                json_array_append_new(head, json_stringn(rec.fields[k].ptr, rec.fields[k].len));
+            continue;
+        }
+        if (rec.nfields != json_array_size(head)) {
+            snprintf(what, sizeof what, "line %zu has %zu fields, the header %zu", rec.line,
+                     rec.nfields, json_array_size(head));
+            break;
+        }
+        json_t *row = json_object();
+        for (size_t k = 0; k < rec.nfields; k++)
+            json_object_set_new(row, json_string_value(json_array_get(head, k)),
+                                json_stringn(rec.fields[k].ptr, rec.fields[k].len));
         json_array_append_new(rows, row);
     }
-    if (rows && nh < 3) {
-        corrupt(in, "%s", "no header line");
+    if (!what[0] && json_array_size(head) < 3) snprintf(what, sizeof what, "no header line");
+    if (what[0]) {
+        corrupt(in, "not the sweep's results table (%s)", what);
         json_decref(rows);
         rows = NULL;
     }
+    json_decref(head);
+    csv_record_free(&rec);
     free(text);
     return rows;
 }
