@@ -622,9 +622,106 @@ static void test_fast_path(void)
     free(doc);
 }
 
+/* Both readers over doc[0..n) with the cursor's final flag as given: the
+ * same answers, cursors, records and fields, record after record. */
+static size_t compare_readers(const csv_dialect *d, const char *doc, size_t n, bool final)
+{
+    csv_cursor a, b;
+    csv_cursor_init(&a, 1);
+    csv_cursor_init(&b, 1);
+    a.final = b.final = final;
+    csv_record ra, rb;
+    csv_record_init(&ra);
+    csv_record_init(&rb);
+    csv_error ea, eb;
+    size_t mismatches = 0;
+    for (int guard = 0; guard < 100000; guard++) {
+        int ka = csv_next_record(d, doc, n, &a, &ra, &ea);
+        int kb = csv_next_record_general(d, doc, n, &b, &rb, &eb);
+        if (ka != kb || a.pos != b.pos || a.line != b.line) {
+            mismatches++;
+            break;
+        }
+        if (ka == CSV_END || ka == CSV_PARTIAL) break;
+        if (ka != HPCML_OK) {
+            mismatches += ea.kind != eb.kind || ea.line != eb.line || ea.column != eb.column ||
+                          ea.field != eb.field;
+            continue;
+        }
+        int same = ra.nfields == rb.nfields && ra.offset == rb.offset && ra.end == rb.end &&
+                   ra.line == rb.line && ra.nlines == rb.nlines && ra.empty == rb.empty;
+        for (size_t i = 0; same && i < ra.nfields; i++)
+            same = ra.fields[i].len == rb.fields[i].len &&
+                   ra.fields[i].offset == rb.fields[i].offset &&
+                   ra.fields[i].quoted == rb.fields[i].quoted &&
+                   memcmp(ra.fields[i].ptr, rb.fields[i].ptr, ra.fields[i].len) == 0;
+        mismatches += !same;
+    }
+    csv_record_free(&ra);
+    csv_record_free(&rb);
+    return mismatches;
+}
+
+/* The fast path's block scans against the general reader where block
+ * scanners go wrong: every structural byte (delimiter, quote, LF, CR, space,
+ * tab) and pair of them (CRLF, doubled quote, "" as an empty quoted field,
+ * delimiter + quote) at every position 0..71 of a record of digits (so at
+ * every offset within a 16- and 32-byte block and across block edges), the
+ * record starting at every offset 0..31 of the buffer, followed by a plain
+ * record, or ending the input without a line end; each buffer also read as
+ * a non-final prefix cut at every length (the streaming case). */
+static void test_fast_path_positions(void)
+{
+    static const char *const inserts[] = {",",  "\"",   "\n",    "\r",  " ",    "\t",   "\r\n",
+                                          "\"\"", ",\"", "\",\"\"", ",,",  "\r\r", "\n\n", "\"\n\""};
+    const size_t n_ins = sizeof inserts / sizeof inserts[0];
+    char doc[256];
+    size_t mismatches = 0, cases = 0;
+    for (int variant = 0; variant < 3; variant++) {
+        csv_dialect d;
+        csv_dialect_default(&d);
+        d.skip_bom = false;
+        if (variant == 1) d.trim_spaces = true;
+        if (variant == 2) d.quote = '\0';
+        for (size_t ins = 0; ins < n_ins; ins++) {
+            for (size_t lead = 0; lead < 32; lead += 3) {
+                for (size_t pos = 0; pos < 72; pos++) {
+                    for (int tail = 0; tail < 3; tail++) {
+                        size_t n = 0;
+                        for (size_t i = 0; i < lead; i++) /* earlier records, one per 8 bytes */
+                            doc[n++] = i % 8 == 7 ? '\n' : (char)('0' + i % 10);
+                        if (lead % 8 == 7) doc[n - 1] = '\n';
+                        for (size_t i = 0; i < pos; i++)
+                            doc[n++] = i % 9 == 4 ? ',' : (char)('0' + i % 10);
+                        size_t il = strlen(inserts[ins]);
+                        memcpy(doc + n, inserts[ins], il);
+                        n += il;
+                        for (size_t i = 0; i < 20; i++)
+                            doc[n++] = i % 7 == 3 ? ',' : (char)('a' + i % 26);
+                        if (tail == 0) doc[n++] = '\n';               /* LF */
+                        if (tail == 1) doc[n++] = '\r', doc[n++] = '\n'; /* CRLF */
+                        /* tail 2: the input ends without a line end */
+                        if (tail < 2)
+                            for (size_t i = 0; i < 40; i++) /* a plain record after it */
+                                doc[n++] = i % 5 == 4 ? ',' : (char)('0' + i % 10);
+                        mismatches += compare_readers(&d, doc, n, true);
+                        cases++;
+                        if (pos % 8 == 0 && lead % 9 == 0)
+                            for (size_t cut = 0; cut <= n; cut++)
+                                mismatches += compare_readers(&d, doc, cut, false);
+                    }
+                }
+            }
+        }
+    }
+    CHECK(cases > 10000);
+    CHECK_EQ_INT(mismatches, 0);
+}
+
 int main(void)
 {
     test_fast_path();
+    test_fast_path_positions();
     test_rfc4180();
     test_adult();
     test_null_markers();
