@@ -164,6 +164,19 @@ enum { CW_NONE, CW_DATASET, CW_CONFIG };
 static const enum_row class_weight_modes[] = {
     {"none", CW_NONE}, {"dataset", CW_DATASET}, {"config", CW_CONFIG}};
 
+/* The configuration's identity as a resume compares it (checkpoint.c warns when
+ * it changed): the whole config but train.epochs, since more epochs is the
+ * normal way to train longer and not worth a warning. */
+static int resume_config_hash(const hpcml_config *cfg, uint64_t *hash)
+{
+    hpcml_config *c = NULL;
+    HPCML_TRY(hpcml_config_clone(cfg, &c));
+    int rc = hpcml_config_set(c, "train.epochs", "1");
+    if (rc == HPCML_OK) *hash = hpcml_config_hash(c);
+    hpcml_config_free(c);
+    return rc;
+}
+
 static int parse_config(trainer *t)
 {
     const hpcml_config *cfg = t->cfg;
@@ -203,7 +216,7 @@ static int parse_config(trainer *t)
     t->es_patience = (int)cfg_int(cfg, "train.early_stopping_patience");
     t->ckpt_every = (int)cfg_int(cfg, "train.checkpoint_every");
     t->ckpt_keep = (int)cfg_int(cfg, "train.keep_checkpoints");
-    t->config_hash = hpcml_config_hash(cfg);
+    HPCML_TRY(resume_config_hash(cfg, &t->config_hash));
 
     nn_gpu_math math;
     HPCML_CHECK(nn_gpu_math_from_name(cfg_str(cfg, "train.cuda_math"), &math) == 0, HPCML_EUSAGE,
@@ -584,7 +597,7 @@ static int preempted_before_training(trainer *t)
     int sig = preempt_agree(t->comm);
     if (!sig) return HPCML_OK;
     return HPCML_FAIL(HPCML_EPREEMPTED,
-                      "preempted by a signal (%s) before training started (at epoch %lld, step "
+                      "preempted by a signal before training started (%s, at epoch %lld, step "
                       "%lld of the epoch): nothing new to checkpoint; run again to continue",
                       preempt_signal_name(sig), (long long)t->prog.epoch,
                       (long long)t->prog.step_in_epoch);
@@ -1018,6 +1031,9 @@ static int write_effective_config(trainer *t)
 static int run_all(trainer *t, int verify_only)
 {
     int rc = parse_config(t);
+    /* The handler is app_main's, for the whole run (core/preempt.h); the
+     * configuration only says which signals count, from here on. */
+    if (rc == HPCML_OK) rc = preempt_only(cfg_str(t->cfg, "train.preempt_signal"));
     const int threads = trainer_blas_threads(t->cfg, t->comm); /* collective */
     rc = hpcml_mpi_agree(t->comm, rc);
     if (rc != HPCML_OK) return rc;
@@ -1112,11 +1128,7 @@ static int run_all(trainer *t, int verify_only)
     else if (resumed)
         t->prog.stop_reason = STOP_NONE; /* more epochs may have been asked for */
 
-    /* The handler is app_main's, for the whole run (core/preempt.h); the
-     * configuration only says which signals count. */
-    rc = preempt_only(cfg_str(t->cfg, "train.preempt_signal"));
-    rc = hpcml_mpi_agree(t->comm, rc);
-    if (rc == HPCML_OK) rc = preempted_before_training(t);
+    rc = preempted_before_training(t);
     if (rc == HPCML_OK) {
         profile_begin("train");
         rc = run_epochs(t, &mo);

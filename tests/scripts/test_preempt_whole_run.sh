@@ -6,6 +6,7 @@
 # a loaded machine.
 #   (1) SIGTERM to both ranks of hpcml-train while the dataset loads: exit 75, "before
 #       training started", no checkpoint, no temp; the same command then trains (T1);
+#   (T2) a resume with a changed setting other than train.epochs is a warning (was INFO);
 #   (2) SIGTERM to one rank of two during the load (the other never signalled): exit 75
 #       on all, no hang;
 #   (3) SIGTERM before the final evaluation: 75, no evaluation.json / model.h5, the
@@ -86,7 +87,7 @@ HPCML_PAUSE=train.load start_paused load 2 "${MPIRUN[@]}" -np 2 "$B/hpcml-train"
   -s train.output_dir=t1
 kill -TERM $(ranks)
 finish load 75
-grep -q "preempted by a signal (SIGTERM) before training started" load.log || {
+grep -q "preempted by a signal before training started (SIGTERM, at epoch 0" load.log || {
   cat load.log
   fail "(1) no preemption message"
 }
@@ -95,6 +96,16 @@ no_temp t1
 expect_exit 0 "${MPIRUN[@]}" -np 2 "$B/hpcml-train" "${q[@]}" -s train.output_dir=t1
 [[ -s t1/model.h5 ]] || fail "(1) the re-run wrote no model.h5"
 pass "(1) SIGTERM during hpcml-train's load (2 ranks): exit 75, no checkpoint, no temp; the re-run trains"
+
+# --- T2: a changed setting on resume is a warning; more epochs alone is not ------------------
+expect_exit 0 "${MPIRUN[@]}" -np 1 "$B/hpcml-train" -c p.cfg -s train.output_dir=t1 \
+  -s train.epochs=3
+grep -q "WARN.*configuration changed" "$TMP/err" && { cat "$TMP/err"; fail "(T2) warned about epochs"; }
+expect_exit 0 "${MPIRUN[@]}" -np 1 "$B/hpcml-train" -c p.cfg -s train.output_dir=t1 \
+  -s train.epochs=4 -s train.lr=0.5
+grep -q "WARN.*the configuration changed since the checkpoint" "$TMP/err" ||
+  { cat "$TMP/err"; fail "(T2) no warning for a changed train.lr"; }
+pass "(T2) resuming with another train.lr warns; with more train.epochs alone it does not"
 
 # --- (2) one rank of two signalled --------------------------------------------------------
 HPCML_PAUSE=train.load@1 start_paused one 1 "${MPIRUN[@]}" -np 2 "$B/hpcml-train" "${q[@]}" \
