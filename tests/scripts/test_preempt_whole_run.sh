@@ -22,7 +22,7 @@
 #       size while being read (planned N bytes, now M)", not a bad-data error (E1).
 # Ranks: 1 and 2 (mpirun --oversubscribe).
 # labels: mpi fault train sweep predict etl
-# timeout: 420
+# timeout: 600
 # ranks: 1, 2
 # options: configs written by the script; -s train.output_dir, train.epochs, sweep.output_dir,
 #   predict.output, export.output, etl.input, etl.output
