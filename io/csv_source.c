@@ -165,6 +165,14 @@ int csv_reader_read(csv_reader *r, char *buf, size_t n, size_t *got)
     return HPCML_OK;
 }
 
+int csv_reader_shrunk(const csv_reader *r, int64_t planned)
+{
+    struct stat st;
+    long long now = r->fd >= 0 && fstat(r->fd, &st) == 0 ? (long long)st.st_size : (long long)r->pos;
+    return HPCML_FAIL(HPCML_EIO, "%s changed size while being read (planned %lld bytes, now %lld)",
+                      r->path, (long long)planned, now);
+}
+
 void csv_reader_close(csv_reader *r)
 {
     if (r->gz) gzclose((gzFile)r->gz);

@@ -45,5 +45,10 @@ int csv_reader_open(csv_reader *r, const char *path, int gz, int64_t offset);
  * reads, so *got < n only at the end. */
 int csv_reader_read(csv_reader *r, char *buf, size_t n, size_t *got);
 void csv_reader_close(csv_reader *r);
+/* A plain file's reader met its end at r->pos, before planned (the size
+ * csv_source_expand saw): the file was truncated while being read. Returns
+ * HPCML_EIO naming both sizes (the current one from fstat), so the rest of a
+ * cut record is not reported as bad data. */
+int csv_reader_shrunk(const csv_reader *r, int64_t planned);
 
 #endif

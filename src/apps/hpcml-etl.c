@@ -9,7 +9,6 @@
 #include <stdio.h>
 
 #include "core/app.h"
-#include "core/atomic_file.h"
 #include "core/status.h"
 #include "etl/etl_infer.h"
 #include "etl/etl_pipeline.h"
@@ -18,9 +17,8 @@ enum { OPT_INFER = 0 };
 
 static int run(app_ctx *ctx)
 {
-    /* A preemption or kill signal removes this run's temp files (exit 75). */
-    int rc = atomic_tmp_cleanup_on_signals();
-    if (rc != HPCML_OK) return rc;
+    /* A preemption signal removes this run's temp files, tracked by the
+     * pipeline (exit 75; app_main's handler, core/preempt.h). */
     if (ctx->opt_flag[OPT_INFER]) return etl_infer_schema(ctx->comm, ctx->cfg, stdout);
     return etl_run(ctx->comm, ctx->cfg);
 }
@@ -33,9 +31,12 @@ static const app_option options[] = {
 
 int main(int argc, char **argv)
 {
-    app_def def = {"hpcml-etl",
-                   "CSV -> validated, transformed parallel HDF5 dataset (+ <stem>.quality.json, "
+    static const app_def def = {
+        .name = "hpcml-etl",
+        .summary = "CSV -> validated, transformed parallel HDF5 dataset (+ <stem>.quality.json, "
                    "<stem>.profile.json)",
-                   options, run};
+        .options = options,
+        .run = run,
+    };
     return app_main(&def, argc, argv);
 }

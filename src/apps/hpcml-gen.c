@@ -369,9 +369,9 @@ static int run(app_ctx *ctx)
     HPCML_TRY(job_from_config(ctx->cfg, &job));
     const gen_params *p = &job.params;
 
-    /* A preemption or kill signal removes this rank's shard temp (exit 75). */
-    int rc = atomic_tmp_cleanup_on_signals();
-    if (rc == HPCML_OK) rc = fs_mkdir_p(job.output_dir);
+    /* A preemption signal removes this rank's shard temp, tracked while it is
+     * written (exit 75; app_main's handler, core/preempt.h). */
+    int rc = fs_mkdir_p(job.output_dir);
     if (rc == HPCML_OK && ctx->rank == 0) rc = remove_stale_outputs(&job);
     HPCML_TRY(hpcml_mpi_agree(ctx->comm, rc));
     log_info("generating %llu rows (seed %llu, %.4f%% positives, %d categorical, %.2f%% "

@@ -25,6 +25,8 @@ int main(int argc, char **argv)
         .summary = SWEEP_APP_SUMMARY,
         .options = sweep_app_options,
         .run = run,
+        /* The trainer checkpoints a running trial; the pool stops claiming. */
+        .polls_preemption = 1,
     };
     return app_main(&def, argc, argv);
 }

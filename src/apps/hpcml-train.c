@@ -8,7 +8,6 @@
 #include "core/hpcml_mpi.h"
 #include "core/status.h"
 #include "io/run_lock.h"
-#include "train/signals.h"
 #include "train/trainer.h"
 
 enum { OPT_VERIFY = 0, OPT_PACKAGE = 1, OPT_OUTPUT = 2 };
@@ -52,9 +51,9 @@ int main(int argc, char **argv)
                    "evaluation.json, predictions.h5, model.h5, profile.json",
         .options = options,
         .run = run,
+        /* A preemption signal is a request, read at step boundaries and the
+         * other safe points of the trainer: a checkpoint, then exit 75. */
+        .polls_preemption = 1,
     };
-    /* First: a preemption signal during MPI_Init or the load is a request
-     * (exit 75), not the signal's default action that kills the rank. */
-    if (signals_install_early() != HPCML_OK) return HPCML_EINTERNAL;
     return app_main(&def, argc, argv);
 }

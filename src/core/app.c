@@ -9,6 +9,7 @@
 
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
+#include "core/preempt.h"
 #include "core/profile.h"
 #include "core/status.h"
 #include "core/version.h"
@@ -211,6 +212,13 @@ int app_main(const app_def *def, int argc, char **argv)
      * name and no temp left, instead of SIGXFSZ killing the rank (exit 153, its
      * temps and hpcml-gen's running mark left). Every program, set once here. */
     signal(SIGXFSZ, SIG_IGN);
+    /* A preemption signal (SIGTERM, SIGUSR1, SIGUSR2) from here to the end is
+     * exit 75 on every rank, never the signal's default action (143, 138): the
+     * handler is installed before MPI_Init and the load (core/preempt.h). */
+    if (preempt_install(def->name, launcher_rank(), def->polls_preemption) != HPCML_OK) {
+        fprintf(stderr, "%s: error: %s\n", def->name, hpcml_error_message());
+        return HPCML_EINTERNAL;
+    }
     /* The command line is parsed before MPI starts: --help, --version and
      * --config-reference then need no MPI at all, so they work on a login node whose
      * MPI refuses to start outside a job, and the build runs --help for the man pages
@@ -249,7 +257,18 @@ int app_main(const app_def *def, int argc, char **argv)
         profile_init(def->name);
         log_debug("%s %s on %d ranks, config %s", def->name, hpcml_version_string(), ctx.size,
                   hpcml_config_source(ctx.cfg));
+        hpcml_pause_point("app.run");
         rc = def->run(&ctx);
+        hpcml_pause_point("app.end");
+        /* A program that polls saw no signal after its last safe point: this
+         * agreement counts it (its outputs are complete; the job is requeued
+         * as every preempted one is). */
+        int sig = preempt_pending();
+        if (rc == HPCML_OK && sig)
+            rc = HPCML_FAIL(HPCML_EPREEMPTED,
+                            "preempted by %s after the run's last safe point: its outputs are "
+                            "complete",
+                            preempt_signal_name(sig));
     }
     rc = hpcml_mpi_agree(ctx.comm, rc);
     if (rc != HPCML_OK && ctx.rank == 0) print_error(def, rc);

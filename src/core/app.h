@@ -4,7 +4,8 @@
  * --print-config, --help, --version, -q/-v, plus a program's own options),
  * starts MPI, loads the config on every rank (rank 0 reads the file and
  * broadcasts its text), runs the program, agrees on the final status across
- * ranks, prints one error message on rank 0 and returns the exit code. */
+ * ranks, prints one error message on rank 0 and returns the exit code.
+ * Preemption signals are handled for the whole run (core/preempt.h). */
 #ifndef HPCML_APP_H
 #define HPCML_APP_H
 
@@ -38,6 +39,10 @@ typedef struct {
     /* Runs on every rank; returns a status. Collective calls must follow the
      * agreement rule of hpcml_mpi.h. */
     int (*run)(app_ctx *ctx);
+    /* 1: the program reads the preemption flag at its safe points and agrees
+     * on it across ranks (core/preempt.h: hpcml-train, hpcml-sweep); 0: a
+     * preemption signal removes the tracked temps and exits with 75 at once. */
+    int polls_preemption;
 } app_def;
 
 int app_main(const app_def *def, int argc, char **argv);

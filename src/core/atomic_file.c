@@ -82,7 +82,7 @@ int atomic_tmp_remove_stale(const char *dir, const char *prefix, int *removed)
     return rc;
 }
 
-/* ---- cleanup on fatal signals ------------------------------------------------------ */
+/* ---- temps removed by a signal (core/preempt.c) ---------------------------------- */
 
 #define TRACKED_MAX 8
 static char tracked[TRACKED_MAX][4400];
@@ -104,24 +104,10 @@ void atomic_tmp_untrack(const char *tmp_path)
         if (tracked_used[i] && strcmp(tracked[i], tmp_path) == 0) tracked_used[i] = 0;
 }
 
-static void on_fatal_signal(int signo)
+void atomic_tmp_unlink_tracked(void)
 {
-    for (int i = 0; i < TRACKED_MAX; i++) /* unlink and _exit are async-signal-safe */
+    for (int i = 0; i < TRACKED_MAX; i++) /* unlink is async-signal-safe */
         if (tracked_used[i]) unlink(tracked[i]);
-    _exit(signo == SIGINT ? 128 + SIGINT : HPCML_EPREEMPTED);
-}
-
-int atomic_tmp_cleanup_on_signals(void)
-{
-    static const int sigs[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_fatal_signal;
-    sigfillset(&sa.sa_mask);
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        HPCML_CHECK(sigaction(sigs[i], &sa, NULL) == 0, HPCML_EINTERNAL,
-                    "cannot install the handler for signal %d", sigs[i]);
-    return HPCML_OK;
 }
 
 static int fsync_dir_of(const char *path)

@@ -31,14 +31,14 @@ void atomic_tmp_name(char *out, size_t n, const char *path, long token);
  * another host may still rename its temp). One warning per file removed. */
 int atomic_tmp_remove_stale(const char *dir, const char *prefix, int *removed);
 
-/* Programs whose work cannot resume (hpcml-etl, hpcml-gen): on SIGTERM,
- * SIGINT, SIGUSR1 or SIGUSR2 (the preemption signals Slurm and mpirun
- * forward) unlink the tracked temp files and _exit with 75 (130 for
- * SIGINT): nothing partial is left, and a requeued job starts over. */
-int atomic_tmp_cleanup_on_signals(void);
-/* Track / stop tracking a temp file for that cleanup (at most 8 at once). */
+/* The temps a preemption signal removes (core/preempt.h: in a program that
+ * cannot resume, the handler unlinks them and exits with 75): track a temp
+ * file from before it is created until it is renamed or removed (at most 8
+ * at once). */
 void atomic_tmp_track(const char *tmp_path);
 void atomic_tmp_untrack(const char *tmp_path);
+/* Unlink every tracked temp (async-signal-safe: for the signal handler). */
+void atomic_tmp_unlink_tracked(void);
 /* fsync a finished temp file by name, rename it over path, fsync the dir. */
 int atomic_rename_durable(const char *tmp_path, const char *path);
 /* Write a whole string atomically. */

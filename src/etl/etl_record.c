@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/preempt.h"
 #include "core/rng.h"
 #include "core/status.h"
 #include "etl/etl_text.h"
@@ -231,6 +232,7 @@ int etl_parse_piece(etl_parser *p, const etl_piece *pc, int64_t start, int64_t s
                     size_t first_line, char **bufp, size_t *capp)
 {
     const csv_input_file *f = &p->in->files[pc->file];
+    hpcml_pause_point("etl.read"); /* test hook: the input's size is planned by now */
     csv_reader r;
     HPCML_TRY(csv_reader_open(&r, f->path, f->gz, start));
     int rc = HPCML_OK;
@@ -323,6 +325,10 @@ int etl_parse_piece(etl_parser *p, const etl_piece *pc, int64_t start, int64_t s
         rc = csv_reader_read(&r, buf + len, want, &got);
         if (rc != HPCML_OK) break;
         len += got;
+        if (got == 0 && !f->gz && r.pos < f->size_bytes) { /* cut while read: not bad data */
+            rc = csv_reader_shrunk(&r, f->size_bytes);
+            break;
+        }
         if (got == 0) eof = 1;
     }
     csv_reader_close(&r);

@@ -11,6 +11,7 @@
 
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
+#include "core/preempt.h"
 #include "core/rng.h"
 #include "core/status.h"
 #include "sweep/sweep_report.h"
@@ -256,7 +257,9 @@ static int record_end(sweep_ctx *s, const epoch_state *e, int rc)
     }
     char why[512];
     if (rc == HPCML_EPREEMPTED)
-        snprintf(why, sizeof why, "preempted (checkpoint written; requeue)");
+        snprintf(why, sizeof why,
+                 "preempted by a signal (the trial's checkpoint, if any, is written; a re-run "
+                 "resumes it)");
     else
         snprintf(why, sizeof why, "%s", hpcml_error_message());
     return journal_end_trial(s->j, e->trial, TRIAL_FAILED, why);
@@ -424,6 +427,18 @@ int sweep_run_pool(sweep_ctx *s, MPI_Comm comm, int ranks_per_trial,
         log_info("pool: %d group(s) of %d rank(s), scheduler %s, search %s", size / ranks_per_trial,
                  ranks_per_trial, cfg_str(s->base, "sweep.scheduler"), s->search.describe);
     for (;;) {
+        if (done > 0) hpcml_pause_point("sweep.between");
+        /* A safe point between trials: the group agrees on a preemption signal
+         * before it claims anything (a running trial's trainer checkpoints and
+         * its record says "preempted"; a claim here would be abandoned). */
+        int sig = preempt_agree(group);
+        if (sig) {
+            rc = HPCML_FAIL(HPCML_EPREEMPTED,
+                            "pool: preempted by a signal (%s) between trials; run the pool again "
+                            "to continue the sweep",
+                            preempt_signal_name(sig));
+            break;
+        }
         int kind = 0;
         int64_t trial = -1, target = 0;
         if (grank == 0) {

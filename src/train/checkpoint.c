@@ -574,7 +574,9 @@ static int list_import(const checkpoint_ctx *t, const ckpt_list *l)
         log_warn("resuming with another data order than the checkpoint's (rows, batch size, "
                  "drop_last, seed or streaming settings changed)");
     if ((uint64_t)s->config_hash != t->config_hash)
-        log_info("the configuration changed since the checkpoint (e.g. train.epochs); continuing");
+        log_warn("the configuration changed since the checkpoint (a setting other than "
+                 "train.epochs, e.g. train.lr, train.seed or train.batch_size); continuing with "
+                 "this run's settings");
     const size_t bytes = m->n_params * sizeof(float);
     HPCML_TRY(mlp_set_params(m, l->params));
     if (l->m) HPCML_TRY(m->be->copy_to_device(t->opt->m, l->m, bytes));

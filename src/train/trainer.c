@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
+#include "core/preempt.h"
 #include "core/profile.h"
 #include "core/status.h"
 #include "io/dataset_layout.h"
@@ -41,7 +42,6 @@
 #include "train/grad_sync.h"
 #include "train/monitor.h"
 #include "train/sampler.h"
-#include "train/signals.h"
 
 /* The trainer: configuration, data, model and progress of one run. */
 typedef struct trainer {
@@ -164,6 +164,19 @@ enum { CW_NONE, CW_DATASET, CW_CONFIG };
 static const enum_row class_weight_modes[] = {
     {"none", CW_NONE}, {"dataset", CW_DATASET}, {"config", CW_CONFIG}};
 
+/* The configuration's identity as a resume compares it (checkpoint.c warns when
+ * it changed): the whole config but train.epochs, since more epochs is the
+ * normal way to train longer and not worth a warning. */
+static int resume_config_hash(const hpcml_config *cfg, uint64_t *hash)
+{
+    hpcml_config *c = NULL;
+    HPCML_TRY(hpcml_config_clone(cfg, &c));
+    int rc = hpcml_config_set(c, "train.epochs", "1");
+    if (rc == HPCML_OK) *hash = hpcml_config_hash(c);
+    hpcml_config_free(c);
+    return rc;
+}
+
 static int parse_config(trainer *t)
 {
     const hpcml_config *cfg = t->cfg;
@@ -203,7 +216,7 @@ static int parse_config(trainer *t)
     t->es_patience = (int)cfg_int(cfg, "train.early_stopping_patience");
     t->ckpt_every = (int)cfg_int(cfg, "train.checkpoint_every");
     t->ckpt_keep = (int)cfg_int(cfg, "train.keep_checkpoints");
-    t->config_hash = hpcml_config_hash(cfg);
+    HPCML_TRY(resume_config_hash(cfg, &t->config_hash));
 
     nn_gpu_math math;
     HPCML_CHECK(nn_gpu_math_from_name(cfg_str(cfg, "train.cuda_math"), &math) == 0, HPCML_EUSAGE,
@@ -548,7 +561,7 @@ typedef struct {
 
 static void vote_start(trainer *t, preempt_vote *v)
 {
-    v->in = signals_pending() != 0;
+    v->in = preempt_pending() != 0;
     v->out = v->in;
     v->active = 0;
     if (t->size > 1) {
@@ -577,18 +590,30 @@ static int preempted_exit(trainer *t)
 }
 
 /* Collective: a preemption signal that came before the first step (during
- * MPI_Init, the load or the resume; hpcml-train installs the handler first
+ * MPI_Init, the load or the resume; app_main installs the handler first
  * thing): exit 75 at once, nothing to checkpoint that is not on disk. */
 static int preempted_before_training(trainer *t)
 {
-    int flag = signals_pending() != 0;
-    if (t->size > 1)
-        HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, &flag, 1, MPI_INT, MPI_MAX, t->comm));
-    if (!flag) return HPCML_OK;
+    int sig = preempt_agree(t->comm);
+    if (!sig) return HPCML_OK;
     return HPCML_FAIL(HPCML_EPREEMPTED,
-                      "preempted by a signal before training started (at epoch %lld, step %lld "
-                      "of the epoch): nothing new to checkpoint; run again to continue",
-                      (long long)t->prog.epoch, (long long)t->prog.step_in_epoch);
+                      "preempted by a signal before training started (%s, at epoch %lld, step "
+                      "%lld of the epoch): nothing new to checkpoint; run again to continue",
+                      preempt_signal_name(sig), (long long)t->prog.epoch,
+                      (long long)t->prog.step_in_epoch);
+}
+
+/* Collective: a signal after the last epoch (during its validation or
+ * checkpoint, or the evaluation): the final checkpoint is on disk, so a run
+ * again writes what is missing (evaluation.json, predictions.h5, model.h5). */
+static int preempted_after_training(trainer *t, const char *missing)
+{
+    int sig = preempt_agree(t->comm);
+    if (!sig) return HPCML_OK;
+    return HPCML_FAIL(HPCML_EPREEMPTED,
+                      "preempted by a signal (%s) after training ended at epoch %lld (the final "
+                      "checkpoint is written): run again to write %s",
+                      preempt_signal_name(sig), (long long)t->prog.epoch, missing);
 }
 
 /* ---- the epoch loop --------------------------------------------------------- */
@@ -654,6 +679,7 @@ static int run_steps(trainer *t, uint64_t epoch, uint64_t first, double *local_l
         double w;
         rc = src->ops->batch(src, s, &x, &y, &w); /* agreed */
         if (rc != HPCML_OK) break;
+        hpcml_pause_point("train.step");
         preempt_vote vote;
         vote_start(t, &vote);
         double gnorm = 0.0;
@@ -781,10 +807,7 @@ static int finish_epoch(trainer *t, monitor *mo, int64_t val_global, uint64_t fi
  * (after an epoch that was not the last). */
 static int preempted_after_epoch(trainer *t)
 {
-    int flag = signals_pending() != 0;
-    if (t->size > 1)
-        HPCML_MPI_CHECK_ABORT(t->comm,
-                              MPI_Allreduce(MPI_IN_PLACE, &flag, 1, MPI_INT, MPI_MAX, t->comm));
+    int flag = preempt_agree(t->comm);
     if (!flag || last_epoch(t)) return HPCML_OK;
     return t->ckpt_every > 0 && t->prog.epoch % t->ckpt_every == 0
                ? HPCML_FAIL(HPCML_EPREEMPTED,
@@ -933,6 +956,7 @@ static int write_final_package(trainer *t)
         if (rc == HPCML_OK && last) rc = mlp_get_params(&t->model, last);
         char path[4300];
         snprintf(path, sizeof path, "%s/model.h5", t->output_dir);
+        hpcml_pause_point("train.package");
         if (rc == HPCML_OK)
             rc = write_package(t, path, t->have_best ? t->best_params : last,
                                t->have_best ? "best" : "last",
@@ -1007,6 +1031,9 @@ static int write_effective_config(trainer *t)
 static int run_all(trainer *t, int verify_only)
 {
     int rc = parse_config(t);
+    /* The handler is app_main's, for the whole run (core/preempt.h); the
+     * configuration only says which signals count, from here on. */
+    if (rc == HPCML_OK) rc = preempt_only(cfg_str(t->cfg, "train.preempt_signal"));
     const int threads = trainer_blas_threads(t->cfg, t->comm); /* collective */
     rc = hpcml_mpi_agree(t->comm, rc);
     if (rc != HPCML_OK) return rc;
@@ -1015,8 +1042,10 @@ static int run_all(trainer *t, int verify_only)
     openblas_set_num_threads(threads);
 
     profile_begin("load");
+    hpcml_pause_point("train.load");
     rc = load_data(t);
     profile_end();
+    if (rc == HPCML_OK) rc = preempted_before_training(t); /* the load may be long */
     if (rc != HPCML_OK) return rc;
     rc = hpcml_mpi_agree(t->comm, build_model(t));
     if (rc != HPCML_OK) return rc;
@@ -1099,15 +1128,12 @@ static int run_all(trainer *t, int verify_only)
     else if (resumed)
         t->prog.stop_reason = STOP_NONE; /* more epochs may have been asked for */
 
-    rc = signals_install(cfg_str(t->cfg, "train.preempt_signal"));
-    rc = hpcml_mpi_agree(t->comm, rc);
-    if (rc == HPCML_OK) rc = preempted_before_training(t);
+    rc = preempted_before_training(t);
     if (rc == HPCML_OK) {
         profile_begin("train");
         rc = run_epochs(t, &mo);
         profile_end();
     }
-    signals_uninstall();
     monitor_close(&mo);
     if (rc != HPCML_OK) return rc;
     log_info("training ended after %lld epochs (%s)", (long long)t->prog.epoch,
@@ -1115,12 +1141,17 @@ static int run_all(trainer *t, int verify_only)
 
     if (!t->hooks.no_outputs && cfg_bool(t->cfg, "train.evaluate") &&
         t->prog.stop_reason != STOP_HOOK) {
+        hpcml_pause_point("train.evaluate");
+        rc = preempted_after_training(t, "evaluation.json, predictions.h5 and model.h5");
+        if (rc != HPCML_OK) return rc;
         profile_begin("evaluate");
         rc = evaluate_test(t);
         profile_end();
         if (rc != HPCML_OK) return rc;
     }
     if (!t->hooks.no_outputs && t->prog.stop_reason != STOP_HOOK) {
+        rc = preempted_after_training(t, "model.h5");
+        if (rc != HPCML_OK) return rc;
         profile_begin("package");
         rc = write_final_package(t);
         profile_end();
