@@ -24,7 +24,9 @@
 # and prints the medians over rounds: each time, the ratio ORT time / hpcml time of each
 # round (>= 1 means hpcml is at least as fast) and each rate's share of its round's bound.
 # The bound is OpenBLAS's sgemm on these shapes, not the machine's peak: a forward that
-# multiplies better than OpenBLAS does on them exceeds it. Not a test: nothing is asserted.
+# multiplies better than OpenBLAS does on them exceeds it. Last, load-independent:
+# benchmarks/infer_rate.c, mlp_infer's kernel against the same sgemm calls on one core in CPU
+# time (median of 5 alternated repetitions over a rank's rows). Not a test: nothing is asserted.
 set -euo pipefail
 BUILD=$(cd "$1" && pwd)
 RUNS=${2:-3}
@@ -58,6 +60,9 @@ done
 widths=$($PY -c 'import h5py; print(" ".join(str(int(w)) for w in h5py.File("'"$model"'")["model/widths"][:]))')
 cc -O2 "$SRC/benchmarks/gemm_rate.c" -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas \
   -o gemm_rate
+cc -O2 -ffp-contract=off -fno-math-errno -I"$SRC/src" "$SRC/benchmarks/infer_rate.c" \
+  "$SRC/src/nn/infer_cpu.c" "$SRC/src/core/status.c" \
+  -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas -lm -o infer_rate
 
 score() { # one hpcml-predict run: prints the forward stage's slowest-rank seconds
   rm -rf out-h
@@ -127,3 +132,4 @@ ratios = [min(r["ort_all"]["median_s"], r["ort_2k"]["median_s"]) / r["hpcml_s"] 
 print(f"ratio ONNX Runtime / hpcml time (per round, ORT's faster batching): median "
       f"{med(ratios):.2f}x, rounds {' '.join(f'{x:.2f}' for x in ratios)}  (goal: >= 1.0)")
 PYEOF
+echo "one core, CPU time (benchmarks/infer_rate.c): $(./infer_rate $((rows / 2)) 5 $widths)"

@@ -74,19 +74,21 @@ static void layer_generic(const float *in, int K, const float *W, const float *b
 
 /* Outputs o0 .. o0 + nb - 1 for the whole tile: 2 x nb accumulators (24 of
  * the 32 registers at nb = 12), per k two loads of the tile and nb
- * broadcast weights. Always inlined with a constant nb, so the loops over j
- * unroll and the accumulators stay in registers. */
+ * broadcast weights. Always inlined with a constant nb and the loops over j
+ * unrolled (at -O2 too), so the accumulators stay in registers. */
 __attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
 block512(const float *in, int K, const float *W, const float *b, int o0, const int nb,
          nn_activation act, float *out)
 {
     __m512 a0[NB512], a1[NB512];
     const float *w = W + (size_t)o0 * (size_t)K;
+#pragma GCC unroll 12
     for (int j = 0; j < nb; j++)
         a0[j] = a1[j] = _mm512_set1_ps(b[o0 + j]);
     for (int k = 0; k < K; k++) {
         const __m512 x0 = _mm512_load_ps(in + (size_t)k * TILE);
         const __m512 x1 = _mm512_load_ps(in + (size_t)k * TILE + 16);
+#pragma GCC unroll 12
         for (int j = 0; j < nb; j++) {
             const __m512 wv = _mm512_set1_ps(w[(size_t)j * (size_t)K + (size_t)k]);
             a0[j] = _mm512_fmadd_ps(x0, wv, a0[j]);
@@ -94,6 +96,7 @@ block512(const float *in, int K, const float *W, const float *b, int o0, const i
         }
     }
     const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 12
     for (int j = 0; j < nb; j++) {
         float *dst = out + (size_t)(o0 + j) * TILE;
         if (act == NN_ACT_RELU) { /* max(v, 0) returns 0 for NaN and -0: as relu1 */
@@ -146,11 +149,13 @@ block256(const float *in, int K, const float *W, const float *b, int o0, const i
     __m256 a0[NB256], a1[NB256];
     const float *w = W + (size_t)o0 * (size_t)K;
     const float *x = in + (size_t)half * 16;
+#pragma GCC unroll 6
     for (int j = 0; j < nb; j++)
         a0[j] = a1[j] = _mm256_set1_ps(b[o0 + j]);
     for (int k = 0; k < K; k++) {
         const __m256 x0 = _mm256_load_ps(x + (size_t)k * TILE);
         const __m256 x1 = _mm256_load_ps(x + (size_t)k * TILE + 8);
+#pragma GCC unroll 6
         for (int j = 0; j < nb; j++) {
             const __m256 wv = _mm256_broadcast_ss(w + (size_t)j * (size_t)K + (size_t)k);
             a0[j] = _mm256_fmadd_ps(x0, wv, a0[j]);
@@ -158,6 +163,7 @@ block256(const float *in, int K, const float *W, const float *b, int o0, const i
         }
     }
     const __m256 zero = _mm256_setzero_ps();
+#pragma GCC unroll 6
     for (int j = 0; j < nb; j++) {
         float *dst = out + (size_t)(o0 + j) * TILE + (size_t)half * 16;
         if (act == NN_ACT_RELU) { /* maxps(v, 0): 0 for NaN and -0, as relu1 */
