@@ -5,7 +5,11 @@
  * With --forward, the forward GEMMs alone (one per layer): the sgemm-bound
  * rate of scoring (benchmarks/forward_vs_ort.sh, predict_vs_pandas.sh).
  *
- * usage: gemm_rate [--forward] ROWS_PER_RANK THREADS IN H1 [H2 ...] CLASSES */
+ * --iters N --reps R (defaults 200, 7): R timed repetitions of N steps; the
+ * JSON has the best (step_gemm_s, gflops, gemm_bound_samples_per_s) and the
+ * median repetition (median_step_s, median_samples_per_s).
+ *
+ * usage: gemm_rate [--forward] [--iters N] [--reps R] ROWS_PER_RANK THREADS IN H1 [H2 ...] CLASSES */
 #include <string.h>
 #include <cblas.h>
 #include <stdio.h>
@@ -29,10 +33,23 @@ static float *randbuf(size_t n)
 
 int main(int argc, char **argv)
 {
-    const int forward_only = argc > 1 && !strcmp(argv[1], "--forward");
-    if (forward_only) {
+    int forward_only = 0, iters = 200, reps = 7;
+    while (argc > 2 && !strncmp(argv[1], "--", 2)) {
+        if (!strcmp(argv[1], "--forward")) {
+            forward_only = 1;
+        } else if (!strcmp(argv[1], "--iters") || !strcmp(argv[1], "--reps")) {
+            *(argv[1][2] == 'i' ? &iters : &reps) = atoi(argv[2]);
+            argv++;
+            argc--;
+        } else {
+            break;
+        }
         argv++;
         argc--;
+    }
+    if (iters < 1 || reps < 1 || reps > 1000) {
+        fprintf(stderr, "gemm_rate: --iters and --reps take 1 or more (reps <= 1000)\n");
+        return 1;
     }
     if (argc < 5) {
         fprintf(stderr, "usage: %s ROWS THREADS IN H1 [H2 ...] CLASSES\n", argv[0]);
@@ -55,9 +72,8 @@ int main(int argc, char **argv)
         A[l] = randbuf((size_t)rows * w[l]);
         D[l] = randbuf((size_t)rows * w[l]);
     }
-    double best = 1e30;
-    for (int rep = 0; rep < 7; rep++) {
-        const int iters = 200;
+    double best = 1e30, times[1000];
+    for (int rep = 0; rep < reps; rep++) {
         double t0 = now_s();
         for (int it = 0; it < iters; it++) {
             for (int l = 0; l < L; l++) /* forward: A[l+1] = A[l] W^T */
@@ -73,9 +89,16 @@ int main(int argc, char **argv)
         }
         double dt = (now_s() - t0) / iters;
         if (dt < best) best = dt;
+        int i = rep; /* insertion sort: times[] ascending */
+        for (; i > 0 && times[i - 1] > dt; i--)
+            times[i] = times[i - 1];
+        times[i] = dt;
     }
+    const double med = times[(reps - 1) / 2];
     printf("{\"rows\": %d, \"gemms_per_step\": %d, \"step_gemm_s\": %.6g, \"gflops\": %.2f, "
-           "\"gemm_bound_samples_per_s\": %.0f}\n",
-           rows, forward_only ? L : 3 * L - 1, best, flops / best * 1e-9, rows / best);
+           "\"gemm_bound_samples_per_s\": %.0f, \"median_step_s\": %.6g, "
+           "\"median_samples_per_s\": %.0f}\n",
+           rows, forward_only ? L : 3 * L - 1, best, flops / best * 1e-9, rows / best, med,
+           rows / med);
     return 0;
 }

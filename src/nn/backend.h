@@ -69,6 +69,18 @@ typedef struct {
 
 typedef struct nn_backend nn_backend;
 
+/* A whole MLP as mlp_infer (below) reads it: n_layers Linear layers,
+ * width[0] inputs ... width[n_layers] classes, W_l ([out][in], row-major)
+ * at params + w_off[l] and b_l at params + b_off[l] (mlp.h's layout), act
+ * after every layer but the last. */
+typedef struct {
+    int n_layers;
+    const int *width;
+    const float *params;
+    const size_t *w_off, *b_off;
+    nn_activation act;
+} nn_mlp_view;
+
 /* Sum buf[0..n) elementwise over all ranks, in place, in backend memory. */
 typedef int (*nn_allreduce_fn)(float *buf, size_t n, void *ctx);
 /* The same for a few host doubles: loss and class-weight sums, counts. */
@@ -139,6 +151,13 @@ struct nn_backend {
      * the forward then need not write the mask. dz may equal da. */
     int (*relu_dropout_backward)(const float *h, const float *da, size_t n, float scale,
                                  float *dz);
+    /* Optional (NULL: sgemm and bias_act_forward per layer, mlp.c): the
+     * evaluation forward of a whole network, logits[rows][classes] of
+     * x[rows][inputs], each output of each layer one chain of fused
+     * multiply-adds over its inputs in order, from the bias (infer_cpu.h has
+     * the formula): a row's logits depend on that row alone, not on rows or
+     * its place among them. No pre-activations are kept (no backward). */
+    int (*mlp_infer)(const nn_mlp_view *net, const float *x, int rows, float *logits);
 
     /* ---- loss ---- */
     /* Softmax over each row of logits[rows][classes] into prob. With labels

@@ -10,6 +10,7 @@
 #include "core/status.h"
 #include "nn/backend.h"
 #include "nn/gpu.h"
+#include "nn/infer_cpu.h"
 
 /* The hot loops are compiled for several x86-64 vector extensions and the
  * best one the CPU has is picked when the program loads (GCC's
@@ -557,6 +558,7 @@ const nn_backend nn_backend_cpu = {
     .dropout_backward = cpu_dropout_backward,
     .dropout_act_backward = cpu_dropout_act_backward,
     .relu_dropout_backward = cpu_relu_dropout_backward,
+    .mlp_infer = nn_cpu_mlp_infer,
     .softmax_ce_forward = cpu_softmax_ce_forward,
     .softmax_ce_backward = cpu_softmax_ce_backward,
     .sgd_step = cpu_sgd_step,

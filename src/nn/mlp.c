@@ -201,6 +201,26 @@ int mlp_forward(mlp *m, const float *x, int rows, const nn_dropout_rows *dropout
     }
     m->last_rows = rows;
     m->last_dropout = use_dropout;
+    m->last_infer = 0;
+    return HPCML_OK;
+}
+
+int mlp_infer(mlp *m, const float *x, int rows)
+{
+    HPCML_CHECK(rows >= 0 && rows <= m->max_batch, HPCML_EINTERNAL,
+                "mlp_infer: %d rows, workspace holds %d", rows, m->max_batch);
+    const nn_backend *be = m->be;
+    if (!be->mlp_infer) return mlp_forward(m, x, rows, NULL);
+    const nn_mlp_view net = {.n_layers = m->n_layers,
+                             .width = m->width,
+                             .params = m->params,
+                             .w_off = m->w_off,
+                             .b_off = m->b_off,
+                             .act = m->shape.act};
+    HPCML_TRY(be->mlp_infer(&net, x, rows, m->z[m->n_layers - 1]));
+    m->last_rows = rows;
+    m->last_dropout = 0;
+    m->last_infer = 1;
     return HPCML_OK;
 }
 
@@ -230,8 +250,9 @@ int mlp_backward(mlp *m, const float *x, int rows, const float *dlogits, int acc
 int mlp_backward_notify(mlp *m, const float *x, int rows, const float *dlogits, int accumulate,
                         mlp_grad_ready_fn ready, void *ctx)
 {
-    HPCML_CHECK(rows == m->last_rows, HPCML_EINTERNAL,
-                "mlp_backward: %d rows after a forward of %d", rows, m->last_rows);
+    HPCML_CHECK(rows == m->last_rows && !m->last_infer, HPCML_EINTERNAL,
+                "mlp_backward: %d rows after a%s forward of %d", rows,
+                m->last_infer ? "n evaluation (mlp_infer)" : "", m->last_rows);
     const nn_backend *be = m->be;
     const float beta = accumulate ? 1.0f : 0.0f;
     const float *dz = dlogits;

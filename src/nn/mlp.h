@@ -70,6 +70,7 @@ typedef struct {
     float *dlogits; /* [max_batch][classes] from mlp_loss_backward */
     float *dbuf[2]; /* back-propagation ping-pong, [max_batch][widest hidden] */
     int last_rows, last_dropout; /* what the last forward did, checked by backward */
+    int last_infer;              /* 1 after mlp_infer: nothing to back-propagate */
 } mlp;
 
 /* Allocate parameters, gradients and workspace for up to max_batch rows.
@@ -89,6 +90,14 @@ int mlp_set_params(mlp *m, const float *host);       /* n_params floats in */
  * applied with the masks keyed by *dropout (backend.h). Logits land in
  * mlp_logits(m), row-major [rows][classes]. */
 int mlp_forward(mlp *m, const float *x, int rows, const nn_dropout_rows *dropout);
+/* Evaluation-mode forward for scoring: logits of rows (<= max_batch) of
+ * x[rows][n_inputs] into mlp_logits(m), through the backend's mlp_infer
+ * where it has one (the CPU's: each row's logits depend on that row alone,
+ * bit for bit, whatever rows and the row's place; infer_cpu.h), else
+ * mlp_forward(m, x, rows, NULL). Every score hpcml reports (the trainer's
+ * evaluation, predictions.h5, hpcml-predict) comes from here. Keeps no
+ * pre-activations: mlp_backward after it fails; mlp_loss_forward works. */
+int mlp_infer(mlp *m, const float *x, int rows);
 /* Whether forward leaves m->mask unwritten: ReLU layers on a backend with
  * relu_dropout_backward back-propagate through dropout from h alone. (A test
  * that wants the masks draws them with the backend's dropout_forward.) */

@@ -33,7 +33,7 @@
 #include "train/dist_metrics.h"
 #include "train/monitor.h"
 
-#define FORWARD_CHUNK_ROWS 2048 /* the trainer's evaluation chunk (trainer.c) */
+#define FORWARD_CHUNK_ROWS 2048 /* rows per mlp_infer call (any size gives the same bits) */
 
 /* A rank's part of a CSV output (predictions, rejects): appended batch by
  * batch to a file of its own beside the output, then copied collectively
@@ -268,38 +268,14 @@ static const char *id_text(const predict_job *j, const etl_table *t, int k, int6
 
 /* ---- forward ------------------------------------------------------------------------- */
 
-/* Local. OpenBLAS's result for a row depends on where the row sits in the
- * matrix it is multiplied in, so rows are scored in chunks of
- * FORWARD_CHUNK_ROWS aligned on the global scored-row number, as the
- * trainer's evaluation does for /test on one rank. A chunk that this batch
- * holds whole is multiplied as it is; the rows of a chunk cut by a batch or
- * rank boundary are put at their own places in a zero-filled matrix of the
- * chunk's size (a row's result depends on its place and the matrix shape,
- * not on the other rows). The probabilities are then the same bits for any
- * rank count and batch size, with no communication. */
+/* Local. A row's probabilities depend on that row alone (mlp_infer, whose
+ * CPU path is nn/infer_cpu.c: no GEMM blocking that depends on the row's
+ * place), so the batch is scored as it is, in pieces of the network's
+ * workspace: the same bits as the trainer's evaluation for any rank count,
+ * batch size and chunking, with no padding and no communication. */
 static int forward_batch(predict_job *j, const float *x, int64_t n, float *probs)
 {
-    const int F = j->fit.n_features, C = j->m.n_classes;
-    const int64_t CH = FORWARD_CHUNK_ROWS;
-    for (int64_t k = 0; k < n;) {
-        int64_t g = j->g_next + k, lo = g / CH * CH;
-        int64_t cn = j->rows_scored - lo < CH ? j->rows_scored - lo : CH;
-        int64_t end = lo + cn - j->g_next; /* the chunk's end, in this batch */
-        if (end > n) end = n;
-        if (g == lo && end - k == cn) {
-            HPCML_TRY(dist_metrics_predict(&j->net, x + (size_t)k * (size_t)F, (uint64_t)cn,
-                                           probs + (size_t)k * (size_t)C));
-        } else {
-            memset(j->xpad, 0, (size_t)cn * (size_t)F * sizeof *j->xpad);
-            memcpy(j->xpad + (size_t)(g - lo) * (size_t)F, x + (size_t)k * (size_t)F,
-                   (size_t)(end - k) * (size_t)F * sizeof *x);
-            HPCML_TRY(dist_metrics_predict(&j->net, j->xpad, (uint64_t)cn, j->ppad));
-            memcpy(probs + (size_t)k * (size_t)C, j->ppad + (size_t)(g - lo) * (size_t)C,
-                   (size_t)(end - k) * (size_t)C * sizeof *probs);
-        }
-        k = end;
-    }
-    return HPCML_OK;
+    return dist_metrics_predict(&j->net, x, (uint64_t)n, probs);
 }
 
 /* Collective: metrics of labelled input (predict.metrics). The encoded

@@ -64,7 +64,7 @@ static int score_local(mlp *m, const float *x, const int32_t *y, uint64_t rows,
             xc = x_be;
             yc = y_be;
         }
-        HPCML_TRY_GOTO(rc, mlp_forward(m, xc, n, NULL), done);
+        HPCML_TRY_GOTO(rc, mlp_infer(m, xc, n), done);
         HPCML_TRY_GOTO(rc, mlp_loss_forward(m, yc, class_weights, n, &ls, &ws), done);
         HPCML_TRY_GOTO(rc, be->copy_to_host(prob, m->prob, (size_t)n * (size_t)C * sizeof *prob),
                        done);
@@ -302,7 +302,7 @@ int dist_metrics_predict(mlp *m, const float *x, uint64_t rows, float *probs_out
             HPCML_TRY_GOTO(rc, be->upload_wait(), done);
             xc = x_be;
         }
-        HPCML_TRY_GOTO(rc, mlp_forward(m, xc, n, NULL), done);
+        HPCML_TRY_GOTO(rc, mlp_infer(m, xc, n), done);
         HPCML_TRY_GOTO(rc, mlp_loss_forward(m, NULL, NULL, n, NULL, NULL), done);
         HPCML_TRY_GOTO(rc,
                        be->copy_to_host(probs_out + r0 * (uint64_t)C, m->prob,

@@ -50,8 +50,9 @@ struct json_t;
 struct json_t *dist_metrics_json(const split_metrics *sm);
 
 /* Local: class probabilities [rows][classes] of x in evaluation mode, in
- * chunks of m->max_batch rows, by the same forward pass and softmax as
- * dist_metrics_evaluate (bit-identical probabilities for the same chunking). */
+ * chunks of m->max_batch rows, by the same forward pass (mlp_infer) and
+ * softmax as dist_metrics_evaluate: on the CPU backend the same bits for any
+ * chunking, row order or rank count (a row's result depends on it alone). */
 int dist_metrics_predict(mlp *m, const float *x, uint64_t rows, float *probs_out);
 
 #endif
