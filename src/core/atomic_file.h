@@ -36,7 +36,7 @@ int atomic_tmp_remove_stale(const char *dir, const char *prefix, int *removed);
  * forward) unlink the tracked temp files and _exit with 75 (130 for
  * SIGINT): nothing partial is left, and a requeued job starts over. */
 int atomic_tmp_cleanup_on_signals(void);
-/* Track / stop tracking a temp file for that cleanup (at most 8 at once). */
+/* Track / stop tracking a temp file for that cleanup (at most 32 at once). */
 void atomic_tmp_track(const char *tmp_path);
 void atomic_tmp_untrack(const char *tmp_path);
 /* fsync a finished temp file by name, rename it over path, fsync the dir. */
