@@ -3,10 +3,16 @@
  * counts. The work is in src/predict/predict.c; this file is the
  * command-line contract (core/app.h). */
 #include "core/app.h"
+#include "core/atomic_file.h"
+#include "core/status.h"
 #include "predict/predict.h"
 
 static int run(app_ctx *ctx)
 {
+    /* A preemption signal (SIGTERM, SIGUSR1, ...) removes this run's temp
+     * files, which predict.c tracks, and ends it with 75 (requeue). */
+    int rc = atomic_tmp_cleanup_on_signals();
+    if (rc != HPCML_OK) return rc;
     return predict_run(ctx->comm, ctx->cfg);
 }
 
