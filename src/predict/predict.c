@@ -1321,6 +1321,9 @@ static int run_stages(predict_job *j)
         if (rc == HPCML_OK) rc = stage_manifest(j);
     }
     rc = hpcml_mpi_agree(j->comm, rc);
+    /* test-only: a failure after every file is staged, before the commit */
+    if (rc == HPCML_OK)
+        rc = hpcml_mpi_agree(j->comm, hpcml_fault_point("predict.commit", j->rank, HPCML_EIO));
     /* The commit: every file is complete under its temp name; rank 0 renames them. */
     if (rc == HPCML_OK) rc = hpcml_mpi_agree(j->comm, j->rank == 0 ? commit_files(j) : HPCML_OK);
     profile_end();
