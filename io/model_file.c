@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/atomic_file.h"
@@ -507,16 +508,65 @@ static int read_columns(model_file *m)
     return rc;
 }
 
-static int open_checked(const char *path, model_file *m)
+/* The HDF5 signature, at offset 0 or after a user block (512, 1024, ... bytes). */
+static int has_hdf5_signature(const unsigned char *b, size_t len)
 {
-    if (access(path, R_OK) != 0)
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    for (size_t off = 0; off + 8 <= len; off = off ? off * 2 : 512)
+        if (memcmp(b + off, sig, 8) == 0) return 1;
+    return 0;
+}
+
+int model_file_read_bytes(const char *path, unsigned char **buf, size_t *len)
+{
+    *buf = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
         return HPCML_FAIL(HPCML_EIO, "%s: cannot read the model file: %s", path, strerror(errno));
-    htri_t is = H5Fis_hdf5(path);
-    HPCML_CHECK(is > 0, HPCML_EDATA,
+    int rc = HPCML_OK;
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode))
+        rc = HPCML_FAIL(HPCML_EIO, "%s: cannot read the model file: not a regular file", path);
+    size_t n = rc == HPCML_OK ? (size_t)sb.st_size : 0;
+    unsigned char *b = rc == HPCML_OK ? malloc(n + 1) : NULL;
+    if (rc == HPCML_OK && !b)
+        rc = HPCML_FAIL(HPCML_EINTERNAL, "%s: out of memory reading the model file (%zu bytes)",
+                        path, n);
+    /* One open file: a model replaced by rename while it is read is read
+     * whole, either the old one or the new one. */
+    if (rc == HPCML_OK && fread(b, 1, n, f) != n)
+        rc = HPCML_FAIL(HPCML_EIO, "%s: cannot read the model file: %s", path,
+                        ferror(f) ? strerror(errno) : "shorter than its size");
+    fclose(f);
+    if (rc != HPCML_OK) {
+        free(b);
+        return rc;
+    }
+    *buf = b;
+    *len = n;
+    return HPCML_OK;
+}
+
+static int open_checked(const char *path, const unsigned char *image, size_t len, model_file *m)
+{
+    HPCML_CHECK(has_hdf5_signature(image, len), HPCML_EDATA,
                 "%s: not an HDF5 file (corrupt, truncated, or not a model.h5 written by "
                 "hpcml-train)",
                 path);
-    m->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    /* The file's bytes, opened in memory (the core driver): every rank
+     * reads the same model, whatever happens to path meanwhile. */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl >= 0 && (H5Pset_fapl_core(fapl, 1 << 16, 0) < 0 ||
+                      H5Pset_file_image(fapl, (void *)image, len) < 0)) {
+        H5Pclose(fapl);
+        fapl = -1;
+    }
+    HPCML_CHECK(fapl >= 0, HPCML_EINTERNAL, "%s: cannot set up an in-memory HDF5 file", path);
+    /* HDF5 refuses an image under the name of an existing file: a name
+     * that cannot exist (nothing can be created in /proc/self). */
+    m->file = H5Fopen("/proc/self/hpcml-model-image.h5", H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
     HPCML_CHECK(m->file >= 0, HPCML_EDATA, "%s: cannot open as HDF5 (corrupt or truncated)", path);
     char *magic = NULL;
     int64_t version = -1;
@@ -537,12 +587,24 @@ static int open_checked(const char *path, model_file *m)
 
 int model_file_open(const char *path, model_file *m)
 {
+    unsigned char *image;
+    size_t len;
+    memset(m, 0, sizeof *m);
+    m->file = -1;
+    HPCML_TRY(model_file_read_bytes(path, &image, &len));
+    int rc = model_file_open_image(path, image, len, m);
+    free(image);
+    return rc;
+}
+
+int model_file_open_image(const char *path, const unsigned char *image, size_t len, model_file *m)
+{
     memset(m, 0, sizeof *m);
     m->file = -1;
     snprintf(m->path, sizeof m->path, "%s", path);
     h5_quiet q;
     h5_quiet_begin(&q);
-    int rc = open_checked(path, m);
+    int rc = open_checked(path, image, len, m);
     int64_t widths[MLP_MAX_HIDDEN + 2];
     int64_t nw = rc == HPCML_OK ? ds_len(m->file, "/model/widths") : -1;
     char *act = NULL;

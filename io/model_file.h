@@ -2,8 +2,10 @@
  * model, reading it back for scoring, and loading its fitted transform.
  *
  * Not collective: model_file_write runs on one rank (rank 0) with the
- * default HDF5 driver; every scoring rank opens the file read-only itself
- * (a small file) and the caller agrees on the status (hpcml_mpi.h).
+ * default HDF5 driver. Reading goes through the file's bytes in memory
+ * (HDF5's core driver): hpcml-predict reads them on rank 0 and broadcasts
+ * them, so every rank scores with the same model even when the file is
+ * replaced meanwhile; the caller agrees on the status (hpcml_mpi.h).
  *
  * Errors: a file that is not HDF5, not an hpcml model, of another
  * format_version, truncated, or whose checksum does not match is
@@ -59,8 +61,13 @@ typedef struct {
 } model_file;
 
 /* Opens and checks path (format, version, checksum) and reads everything
- * but the fitted transform. */
+ * but the fitted transform: model_file_read_bytes, then model_file_open_image. */
 int model_file_open(const char *path, model_file *m);
+/* The whole file at path, through one open file (*buf: malloc'd, the caller frees). */
+int model_file_read_bytes(const char *path, unsigned char **buf, size_t *len);
+/* model_file_open on the bytes of a model file (path: for messages only; the
+ * bytes are copied, the caller may free them on return). */
+int model_file_open_image(const char *path, const unsigned char *image, size_t len, model_file *m);
 /* The fitted transform for schema s (the input's columns: a model column is
  * found by name; other columns get no features). Sets the feature layout of
  * the model, the imputation values, scaling and vocabularies. */

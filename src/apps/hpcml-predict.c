@@ -7,6 +7,9 @@
 
 static int run(app_ctx *ctx)
 {
+    /* A preemption signal (SIGTERM, SIGUSR1, ...) removes this run's temp
+     * files, which predict.c tracks, and ends it with 75 (requeue):
+     * app_main's handler, core/preempt.h. */
     return predict_run(ctx->comm, ctx->cfg);
 }
 

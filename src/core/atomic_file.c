@@ -84,7 +84,7 @@ int atomic_tmp_remove_stale(const char *dir, const char *prefix, int *removed)
 
 /* ---- temps removed by a signal (core/preempt.c) ---------------------------------- */
 
-#define TRACKED_MAX 8
+#define TRACKED_MAX 32
 static char tracked[TRACKED_MAX][4400];
 static volatile sig_atomic_t tracked_used[TRACKED_MAX];
 

@@ -33,7 +33,7 @@ int atomic_tmp_remove_stale(const char *dir, const char *prefix, int *removed);
 
 /* The temps a preemption signal removes (core/preempt.h: in a program that
  * cannot resume, the handler unlinks them and exits with 75): track a temp
- * file from before it is created until it is renamed or removed (at most 8
+ * file from before it is created until it is renamed or removed (at most 32
  * at once). */
 void atomic_tmp_track(const char *tmp_path);
 void atomic_tmp_untrack(const char *tmp_path);

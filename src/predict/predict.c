@@ -33,7 +33,12 @@
 #include "train/dist_metrics.h"
 #include "train/monitor.h"
 
-#define FORWARD_CHUNK_ROWS 2048 /* rows per mlp_infer call (any size gives the same bits) */
+#define FORWARD_CHUNK_ROWS 2048 /* rows per mlp_infer call (any size gives the same bits); the metrics' chunks */
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} text_buf;
 
 /* A rank's part of a CSV output (predictions, rejects): appended batch by
  * batch to a file of its own beside the output, then copied collectively
@@ -51,7 +56,16 @@ typedef struct {
     int remove; /* no new file: remove path at the commit (DRIFT without drift) */
 } staged_file;
 
-enum { ST_REJECTS, ST_DRIFT_SVG, ST_DRIFT_JSON, ST_DRIFT_MARK, ST_QUALITY, ST_OUTPUT, ST_N };
+enum {
+    ST_REJECTS,
+    ST_DRIFT_SVG,
+    ST_DRIFT_JSON,
+    ST_DRIFT_MARK,
+    ST_QUALITY,
+    ST_OUTPUT,
+    ST_MANIFEST, /* written last, from the staged files' sizes; renamed last */
+    ST_N
+};
 
 typedef struct {
     MPI_Comm comm;
@@ -65,6 +79,7 @@ typedef struct {
     int64_t batch_rows;
     long token;
     char outdir[4096];
+    const char *outbase; /* predict.output's file name */
 
     model_file m;
     hpcml_config *model_cfg;
@@ -77,16 +92,15 @@ typedef struct {
     mlp net;
     int *id_col; /* [n_ids] schema column of each id column */
 
-    int pass; /* 1: count, check, summarize; 2: encode, forward, write */
     /* per batch */
     int64_t *rows; /* batch rows scored, in input order */
     int64_t n_rows;
-    float *x, *probs, *xpad, *ppad; /* [batch][F], [batch][C], a chunk each */
+    float *x, *probs; /* [batch][F], [batch][C] */
     int32_t *y;
     int64_t *rid;
     char **idtxt; /* h5: [n_ids][batch * width] */
 
-    /* pass 1, local until reduced */
+    /* the read, local until reduced */
     int64_t n_scored;     /* this rank's scored rows */
     int64_t first_record; /* global number of this rank's first record */
     int local_label;      /* every scored row here has a label */
@@ -95,9 +109,14 @@ typedef struct {
     int64_t n_drift_words;
     int has_reference;
     spill rejects, preds;
-    /* pass 2 */
+    spill encoded;       /* the scored rows' features, labels, record numbers, id texts */
+    int64_t rec_next;    /* local number of the batch's first record */
+    /* the scoring, batch by batch from `encoded` */
     int64_t g_first; /* global scored-row number of this rank's first scored row */
-    int64_t g_next, rec_next;
+    int64_t g_next;
+    text_buf idb;       /* the batch's id texts */
+    size_t *id_off;     /* [batch][n_ids] offset in idb; */
+    uint32_t *id_len;   /* [batch][n_ids] */
     predictions_stream h5;
     int h5_open;
     float *xall; /* metrics: the encoded scored rows, kept (labelled input only) */
@@ -133,9 +152,42 @@ static int ends_with(const char *s, const char *suffix)
 
 /* ---- model and schema ------------------------------------------------------------- */
 
+/* Test-only (HPCML_PREDICT_TEST_SWAP_MODEL=PATH): rank 0 renames PATH over
+ * predict.model right after reading it, as a retraining's rename at the
+ * worst moment; the run must still score with the model it read. */
+static void test_swap_model(const predict_job *j)
+{
+    const char *other = getenv("HPCML_PREDICT_TEST_SWAP_MODEL");
+    if (other && *other && rename(other, j->model_path) != 0)
+        log_warn("HPCML_PREDICT_TEST_SWAP_MODEL: cannot rename %s to %s: %s", other,
+                 j->model_path, strerror(errno));
+}
+
+/* Collective: rank 0 reads model.h5 once and broadcasts its bytes; every
+ * rank opens that image. A model replaced (renamed over) while the ranks
+ * start cannot give two ranks two models. */
 static int load_model(predict_job *j)
 {
-    int rc = model_file_open(j->model_path, &j->m);
+    unsigned char *image = NULL;
+    uint64_t len = 0;
+    int rc = HPCML_OK;
+    if (j->rank == 0) {
+        size_t n = 0;
+        rc = model_file_read_bytes(j->model_path, &image, &n);
+        len = (uint64_t)n;
+        if (rc == HPCML_OK) test_swap_model(j);
+    }
+    HPCML_TRY(hpcml_mpi_agree(j->comm, rc));
+    HPCML_MPI_CHECK(MPI_Bcast(&len, 1, MPI_UINT64_T, 0, j->comm));
+    if (j->rank != 0) image = malloc((size_t)len + 1);
+    HPCML_ALLOC_ABORT(j->comm, image, "for the model file's bytes");
+    const uint64_t piece = 1ULL << 30; /* MPI counts are int */
+    for (uint64_t off = 0; off < len; off += piece) {
+        int n = (int)(len - off < piece ? len - off : piece);
+        HPCML_MPI_CHECK_ABORT(j->comm, MPI_Bcast(image + off, n, MPI_BYTE, 0, j->comm));
+    }
+    rc = model_file_open_image(j->model_path, image, (size_t)len, &j->m);
+    free(image);
     rc = hpcml_mpi_agree(j->comm, rc);
     HPCML_TRY(rc);
     if (j->rank == 0 && j->m.format_version < 2)
@@ -208,17 +260,16 @@ static const char *reject_reason(uint8_t d)
     }
 }
 
-/* Local, one batch: the scored rows into j->rows; in pass 1 also the counts
- * per column, and the errors for bad rows and unseen categories when the
- * config says so. */
+/* Local, one batch: the scored rows into j->rows, the counts per column,
+ * and the errors for bad rows and unseen categories when the config says
+ * so. */
 static int select_rows(predict_job *j, const etl_table *t)
 {
     const etl_schema *s = &j->s;
-    int nc = s->n_cols, count = j->pass == 1;
+    int nc = s->n_cols;
     j->n_rows = 0;
     for (int64_t i = 0; i < t->n; i++) {
         if (!scored_drop(t->drop[i])) {
-            if (!count) continue;
             j->reject_reasons[t->drop[i]]++;
             if (!j->skip_bad) {
                 char where[4200];
@@ -228,7 +279,7 @@ static int select_rows(predict_job *j, const etl_table *t)
             }
             continue;
         }
-        for (int c = 0; count && c < nc; c++) {
+        for (int c = 0; c < nc; c++) {
             const etl_col_fit *f = &j->fit.cols[c];
             if (f->n_features == 0) continue;
             if (s->cols[c].type == ETL_COL_CATEGORY) {
@@ -279,7 +330,7 @@ static int forward_batch(predict_job *j, const float *x, int64_t n, float *probs
 }
 
 /* Collective: metrics of labelled input (predict.metrics). The encoded
- * rows kept in pass 2 are scored again in chunks aligned on the global
+ * rows kept while scoring are scored again in chunks aligned on the global
  * scored-row number, chunk k going whole to the rank holding its first row
  * (one MPI_Alltoallv), through dist_metrics_evaluate: the same loss and
  * metrics as the trainer's evaluation of the same rows. */
@@ -346,11 +397,6 @@ out:
 
 /* ---- output -------------------------------------------------------------------------- */
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-} text_buf;
-
 static int tb_reserve(text_buf *b, size_t more)
 {
     if (b->len + more + 1 <= b->cap) return HPCML_OK;
@@ -412,16 +458,23 @@ static int format_header(predict_job *j, text_buf *b)
     return tb_put(b, "predicted\n", 10);
 }
 
-/* The batch's scored rows as CSV lines. */
-static int format_predictions(predict_job *j, const etl_table *t, text_buf *b)
+/* The text of id column k of the scored batch's row r (read back from the spill). */
+static const char *batch_id_text(const predict_job *j, int64_t r, int k, size_t *len)
+{
+    size_t at = (size_t)r * (size_t)j->n_ids + (size_t)k;
+    *len = j->id_len[at];
+    return j->idb.buf + j->id_off[at];
+}
+
+/* The scored batch's rows as CSV lines. */
+static int format_predictions(predict_job *j, text_buf *b)
 {
     const int C = j->m.n_classes;
     char num[64];
     for (int64_t r = 0; r < j->n_rows; r++) {
-        int64_t i = j->rows[r];
         for (int k = 0; k < j->n_ids; k++) {
             size_t len;
-            const char *txt = id_text(j, t, k, i, &len);
+            const char *txt = batch_id_text(j, r, k, &len);
             HPCML_TRY(tb_field(b, txt, len, ','));
             HPCML_TRY(tb_put(b, ",", 1));
         }
@@ -456,21 +509,55 @@ static int format_rejects(predict_job *j, const etl_table *t, text_buf *b)
 
 /* ---- spills and staged files ------------------------------------------------------------ */
 
-static int spill_open(predict_job *j, spill *sp, const char *name)
+/* "<outdir>/.<output's name>.<what>.r<rank>.tmp.<host>.<pid>": this rank's
+ * own temp name (atomic_tmp_name), so a later run on this host removes it
+ * when this process is gone (remove_stale_temps); a signal removes it now. */
+static int spill_open(predict_job *j, spill *sp, const char *what)
 {
-    snprintf(sp->path, sizeof sp->path, "%s/.%s.%ld.r%d.part", j->outdir, name, j->token, j->rank);
+    char base[4300];
+    snprintf(base, sizeof base, "%s/.%s.%s.r%d", j->outdir, j->outbase, what, j->rank);
+    atomic_tmp_name(sp->path, sizeof sp->path, base, (long)getpid());
+    atomic_tmp_track(sp->path);
     sp->f = fopen(sp->path, "w+x");
+    if (!sp->f) atomic_tmp_untrack(sp->path);
     HPCML_CHECK(sp->f, HPCML_EIO, "cannot create %s: %s", sp->path, strerror(errno));
+    setvbuf(sp->f, NULL, _IOFBF, 1 << 20);
     sp->bytes = 0;
+    return HPCML_OK;
+}
+
+static int spill_write(spill *sp, const void *p, size_t n)
+{
+    if (n && fwrite(p, 1, n, sp->f) != n)
+        return HPCML_FAIL(HPCML_EIO, "cannot write %s: %s", sp->path, strerror(errno));
+    sp->bytes += (long long)n;
+    return HPCML_OK;
+}
+
+/* Reads exactly n bytes; 0 bytes at the end of the file is *eof = 1. */
+static int spill_read(spill *sp, void *p, size_t n, int *eof)
+{
+    size_t got = n ? fread(p, 1, n, sp->f) : 0;
+    if (eof && got == 0 && feof(sp->f)) {
+        *eof = 1;
+        return HPCML_OK;
+    }
+    HPCML_CHECK(got == n, HPCML_EIO, "cannot read back %s: %s", sp->path,
+                ferror(sp->f) ? strerror(errno) : "shorter than written");
+    return HPCML_OK;
+}
+
+static int spill_rewind(spill *sp)
+{
+    HPCML_CHECK(fflush(sp->f) == 0 && fseek(sp->f, 0, SEEK_SET) == 0, HPCML_EIO,
+                "cannot read back %s: %s", sp->path, strerror(errno));
     return HPCML_OK;
 }
 
 /* Appends b to the spill and empties b. */
 static int spill_put(spill *sp, text_buf *b)
 {
-    if (b->len && fwrite(b->buf, 1, b->len, sp->f) != b->len)
-        return HPCML_FAIL(HPCML_EIO, "cannot write %s: %s", sp->path, strerror(errno));
-    sp->bytes += (long long)b->len;
+    HPCML_TRY(spill_write(sp, b->buf, b->len));
     b->len = 0;
     return HPCML_OK;
 }
@@ -480,6 +567,7 @@ static void spill_remove(spill *sp)
     if (sp->f) {
         fclose(sp->f);
         unlink(sp->path);
+        atomic_tmp_untrack(sp->path);
     }
     sp->f = NULL;
 }
@@ -489,9 +577,7 @@ static void spill_remove(spill *sp)
 static int spill_commit(predict_job *j, spill *sp, const char *tmp)
 {
     long long mine = sp->bytes, before = 0;
-    int rc = fflush(sp->f) == 0 && fseek(sp->f, 0, SEEK_SET) == 0
-                 ? HPCML_OK
-                 : HPCML_FAIL(HPCML_EIO, "cannot read back %s: %s", sp->path, strerror(errno));
+    int rc = spill_rewind(sp);
     HPCML_TRY(hpcml_mpi_agree(j->comm, rc));
     HPCML_MPI_CHECK(MPI_Exscan(&mine, &before, 1, MPI_LONG_LONG, MPI_SUM, j->comm));
     if (j->rank == 0) before = 0;
@@ -549,29 +635,73 @@ static int spill_commit(predict_job *j, spill *sp, const char *tmp)
     return hpcml_mpi_agree(j->comm, rc);
 }
 
-static void stage_init(predict_job *j, int k, const char *name)
-{
-    staged_file *f = &j->st[k];
-    if (k == ST_OUTPUT) /* predict.output as given; the side files beside it */
-        snprintf(f->path, sizeof f->path, "%s", name);
-    else
-        snprintf(f->path, sizeof f->path, "%s/%s", j->outdir, name);
-    atomic_tmp_name(f->tmp, sizeof f->tmp, f->path, j->token);
-}
-
 #define MANIFEST "predict_manifest.json"
 
+/* Collective: the final and temp names of every file of the commit; the
+ * temp names are rank 0's (its host and pid), the same on every rank. Rank
+ * 0 tracks them all for the signal cleanup; the others the predictions'
+ * temp, which they write too. */
+static int stage_init(predict_job *j)
+{
+    static const char *const side[ST_N] = {"rejects.csv", "drift.svg", "drift.json", "DRIFT",
+                                           "predict_quality.json", NULL, MANIFEST};
+    for (int k = 0; k < ST_N; k++) {
+        staged_file *f = &j->st[k];
+        if (k == ST_OUTPUT) /* predict.output as given; the side files beside it */
+            snprintf(f->path, sizeof f->path, "%s", j->output);
+        else
+            snprintf(f->path, sizeof f->path, "%s/%s", j->outdir, side[k]);
+        if (j->rank == 0) atomic_tmp_name(f->tmp, sizeof f->tmp, f->path, (long)getpid());
+        HPCML_MPI_CHECK(MPI_Bcast(f->tmp, (int)sizeof f->tmp, MPI_CHAR, 0, j->comm));
+        if (j->rank == 0 || k == ST_OUTPUT) atomic_tmp_track(f->tmp);
+    }
+    return HPCML_OK;
+}
+
+/* Rank 0, after every file of the run is complete under its temp name:
+ * predict_manifest.json is staged too, naming the set and the size of each
+ * file. Everything that writes data (and can fail on a full disk) is done
+ * before the previous run's files are touched. */
+static int stage_manifest(predict_job *j)
+{
+    json_t *files = json_object(), *m = json_object();
+    int rc = HPCML_OK;
+    for (int k = 0; k < ST_N && rc == HPCML_OK; k++) {
+        staged_file *f = &j->st[k];
+        struct stat sb;
+        if (!f->staged) continue;
+        if (stat(f->tmp, &sb) != 0) {
+            rc = HPCML_FAIL(HPCML_EIO, "cannot stat %s: %s", f->tmp, strerror(errno));
+            break;
+        }
+        char copy[4300];
+        snprintf(copy, sizeof copy, "%s", f->path);
+        json_t *o = json_object();
+        json_object_set_new(o, "bytes", json_integer((json_int_t)sb.st_size));
+        json_object_set_new(files, basename(copy), o);
+    }
+    json_object_set_new(m, "format", json_string("hpcml-predict-manifest"));
+    json_object_set_new(m, "version", json_integer(1));
+    char run[128];
+    snprintf(run, sizeof run, "%ld", j->token);
+    json_object_set_new(m, "run", json_string(run));
+    json_object_set_new(m, "files", files);
+    if (rc == HPCML_OK) rc = atomic_write_json(j->st[ST_MANIFEST].tmp, m, JSON_INDENT(2) | JSON_SORT_KEYS);
+    j->st[ST_MANIFEST].staged = rc == HPCML_OK;
+    json_decref(m);
+    return rc;
+}
+
 /* Rank 0, after every file is staged: the manifest of the previous run
- * goes first, then each file is renamed into place (the predictions last),
- * then the new manifest names the set. A crash in between leaves no
- * manifest: the directory holds a mixed or incomplete set, and says so. */
+ * goes first, then each file is renamed into place (the predictions, then
+ * the new manifest, last). Only renames and removals are left here, no
+ * writes. A crash in between leaves no manifest: the directory holds a
+ * mixed or incomplete set, and says so. */
 static int commit_files(predict_job *j)
 {
-    char mpath[4300];
-    snprintf(mpath, sizeof mpath, "%s/" MANIFEST, j->outdir);
+    const char *mpath = j->st[ST_MANIFEST].path;
     if (unlink(mpath) != 0 && errno != ENOENT)
         return HPCML_FAIL(HPCML_EIO, "cannot remove the previous %s: %s", mpath, strerror(errno));
-    json_t *files = json_object();
     int rc = HPCML_OK;
     for (int k = 0; k < ST_N && rc == HPCML_OK; k++) {
         staged_file *f = &j->st[k];
@@ -580,38 +710,51 @@ static int commit_files(predict_job *j)
         if (f->staged) {
             rc = atomic_rename_durable(f->tmp, f->path);
             f->staged = 0;
-            struct stat sb;
-            if (rc == HPCML_OK && stat(f->path, &sb) == 0) {
-                char copy[4300];
-                snprintf(copy, sizeof copy, "%s", f->path);
-                json_t *o = json_object();
-                json_object_set_new(o, "bytes", json_integer((json_int_t)sb.st_size));
-                json_object_set_new(files, basename(copy), o);
-            }
         } else if (f->remove) {
-            unlink(f->path);
+            if (unlink(f->path) != 0 && errno != ENOENT)
+                rc = HPCML_FAIL(HPCML_EIO, "cannot remove the previous %s: %s", f->path,
+                                strerror(errno));
         }
     }
-    if (rc == HPCML_OK) {
-        json_t *m = json_object();
-        json_object_set_new(m, "format", json_string("hpcml-predict-manifest"));
-        json_object_set_new(m, "version", json_integer(1));
-        char run[128];
-        snprintf(run, sizeof run, "%ld", j->token);
-        json_object_set_new(m, "run", json_string(run));
-        json_object_set_new(m, "files", json_incref(files));
-        rc = atomic_write_json(mpath, m, JSON_INDENT(2) | JSON_SORT_KEYS);
-        json_decref(m);
-    }
-    json_decref(files);
     return rc;
 }
 
-/* Rank 0: removes what this run staged and did not commit. */
+/* Removes what this run staged and did not commit (rank 0: every temp
+ * name; the others: none, rank 0 owns them), and stops tracking them. */
 static void discard_staged(predict_job *j)
 {
-    for (int k = 0; k < ST_N; k++)
-        if (j->st[k].tmp[0]) unlink(j->st[k].tmp);
+    for (int k = 0; k < ST_N; k++) {
+        if (!j->st[k].tmp[0]) continue;
+        if (j->rank == 0) unlink(j->st[k].tmp);
+        atomic_tmp_untrack(j->st[k].tmp);
+    }
+}
+
+/* Collective, before this run makes any temp file: the temps of earlier
+ * runs for this output that were killed (SIGKILL leaves them), on each
+ * host by one of its ranks: this output's staged names
+ * ("<name>.tmp.<host>.<pid>") and the ranks' spills
+ * (".<output's name>.<what>.r<rank>.tmp.<host>.<pid>"). A temp is removed
+ * only when its host is this one and its process is gone
+ * (atomic_tmp_remove_stale); nothing else in the directory is touched. */
+static int remove_stale_temps(predict_job *j)
+{
+    MPI_Comm node;
+    int node_rank = 0, rc = HPCML_OK;
+    HPCML_MPI_CHECK(MPI_Comm_split_type(j->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node));
+    HPCML_MPI_CHECK(MPI_Comm_rank(node, &node_rank));
+    MPI_Comm_free(&node);
+    if (node_rank == 0) {
+        char prefix[4400];
+        snprintf(prefix, sizeof prefix, ".%s.", j->outbase);
+        rc = atomic_tmp_remove_stale(j->outdir, prefix, NULL);
+        for (int k = 0; k < ST_N && rc == HPCML_OK; k++) {
+            const char *name = strrchr(j->st[k].path, '/');
+            snprintf(prefix, sizeof prefix, "%s.tmp.", name ? name + 1 : j->st[k].path);
+            rc = atomic_tmp_remove_stale(j->outdir, prefix, NULL);
+        }
+    }
+    return hpcml_mpi_agree(j->comm, rc);
 }
 
 /* ---- drift ------------------------------------------------------------------------------ */
@@ -637,7 +780,7 @@ static int check_drift(predict_job *j)
     int rc = drift_reference_read(j->m.file, "/meta/drift", j->model_path, &ref, &ref_rows);
     rc = hpcml_mpi_agree(j->comm, rc);
     if (rc != HPCML_OK) return rc;
-    /* The batches' summaries were added up in pass 1; an empty summary of
+    /* The batches' summaries were added up in the read; an empty summary of
      * the same columns takes them, then the ranks' sums are merged. */
     rc = etl_drift_summary(MPI_COMM_SELF, &j->s, &j->t, &j->fit, NULL, 0, &cur);
     if (rc == HPCML_OK && j->drift_words) {
@@ -767,7 +910,7 @@ static int write_quality(predict_job *j, const char *path)
 
 /* ---- the batches ----------------------------------------------------------------------- */
 
-/* Pass 1, local: what is counted, summarized and rejected. */
+/* Local, one batch of the read: what is counted, summarized and rejected. */
 static int count_batch(predict_job *j, const etl_table *t)
 {
     j->n_scored += j->n_rows;
@@ -807,14 +950,86 @@ static int count_batch(predict_job *j, const etl_table *t)
     return rc;
 }
 
-/* Pass 2, local: transform, forward, output. */
-static int score_batch(predict_job *j, const etl_table *t)
+/* Local, one batch of the read: the scored rows encoded (the ETL's
+ * transform) and appended to this rank's spill with what the output needs
+ * of them: the header {rows, id bytes}, then the features [n][F], the
+ * labels [n], the local record numbers [n] and the id texts (per row and id
+ * column: a uint32 length and the bytes). The scoring reads them back once
+ * the global row numbers are known (score_spilled). */
+static int encode_batch(predict_job *j, const etl_table *t)
 {
     const int F = j->fit.n_features;
     int64_t n = j->n_rows;
     profile_begin("transform");
     etl_encode_rows(&j->s, &j->fit, t, j->rows, n, j->x);
     profile_end();
+    j->idb.len = 0;
+    int rc = HPCML_OK;
+    for (int64_t r = 0; r < n && rc == HPCML_OK; r++) {
+        j->y[r] = t->label[j->rows[r]];
+        j->rid[r] = j->rec_next + j->rows[r];
+        for (int k = 0; k < j->n_ids && rc == HPCML_OK; k++) {
+            size_t len;
+            const char *txt = id_text(j, t, k, j->rows[r], &len);
+            uint32_t l32 = (uint32_t)len;
+            rc = tb_put(&j->idb, (const char *)&l32, sizeof l32);
+            if (rc == HPCML_OK) rc = tb_put(&j->idb, txt, len);
+        }
+    }
+    int64_t head[2] = {n, (int64_t)j->idb.len};
+    profile_begin("spill");
+    if (rc == HPCML_OK) rc = spill_write(&j->encoded, head, sizeof head);
+    if (rc == HPCML_OK) rc = spill_write(&j->encoded, j->x, (size_t)n * (size_t)F * sizeof *j->x);
+    if (rc == HPCML_OK) rc = spill_write(&j->encoded, j->y, (size_t)n * sizeof *j->y);
+    if (rc == HPCML_OK) rc = spill_write(&j->encoded, j->rid, (size_t)n * sizeof *j->rid);
+    if (rc == HPCML_OK) rc = spill_write(&j->encoded, j->idb.buf, j->idb.len);
+    profile_end();
+    return rc;
+}
+
+/* Local: the next batch of the spill into x, y, rid and the id texts;
+ * *n = 0 at its end. */
+static int read_spilled(predict_job *j, int64_t *n)
+{
+    const int F = j->fit.n_features;
+    int64_t head[2];
+    int eof = 0;
+    *n = 0;
+    HPCML_TRY(spill_read(&j->encoded, head, sizeof head, &eof));
+    if (eof) return HPCML_OK;
+    HPCML_CHECK(head[0] >= 0 && head[0] <= j->batch_rows && head[1] >= 0, HPCML_EINTERNAL,
+                "%s: a batch header out of range", j->encoded.path);
+    HPCML_TRY(spill_read(&j->encoded, j->x, (size_t)head[0] * (size_t)F * sizeof *j->x, NULL));
+    HPCML_TRY(spill_read(&j->encoded, j->y, (size_t)head[0] * sizeof *j->y, NULL));
+    HPCML_TRY(spill_read(&j->encoded, j->rid, (size_t)head[0] * sizeof *j->rid, NULL));
+    j->idb.len = 0;
+    HPCML_TRY(tb_reserve(&j->idb, (size_t)head[1]));
+    HPCML_TRY(spill_read(&j->encoded, j->idb.buf, (size_t)head[1], NULL));
+    size_t at = 0;
+    for (int64_t r = 0; r < head[0]; r++)
+        for (int k = 0; k < j->n_ids; k++) {
+            size_t e = (size_t)r * (size_t)j->n_ids + (size_t)k;
+            uint32_t l32;
+            HPCML_CHECK(at + sizeof l32 <= (size_t)head[1], HPCML_EINTERNAL,
+                        "%s: id texts out of range", j->encoded.path);
+            memcpy(&l32, j->idb.buf + at, sizeof l32);
+            at += sizeof l32;
+            HPCML_CHECK(at + l32 <= (size_t)head[1], HPCML_EINTERNAL,
+                        "%s: id texts out of range", j->encoded.path);
+            j->id_off[e] = at;
+            j->id_len[e] = l32;
+            at += l32;
+        }
+    *n = head[0];
+    j->n_rows = head[0];
+    return HPCML_OK;
+}
+
+/* Local, one spilled batch: forward, output (and the rows kept for the
+ * metrics). */
+static int score_batch(predict_job *j, int64_t n)
+{
+    const int F = j->fit.n_features;
     profile_begin("forward");
     int rc = forward_batch(j, j->x, n, j->probs);
     profile_end();
@@ -838,23 +1053,20 @@ static int score_batch(predict_job *j, const etl_table *t)
         if (rc == HPCML_OK) {
             memcpy(j->xall + (size_t)j->n_all * (size_t)F, j->x,
                    (size_t)n * (size_t)F * sizeof *j->x);
-            for (int64_t r = 0; r < n; r++)
-                j->yall[j->n_all + r] = t->label[j->rows[r]];
+            memcpy(j->yall + j->n_all, j->y, (size_t)n * sizeof *j->y);
             j->n_all += n;
         }
     }
     profile_begin("write");
     if (rc == HPCML_OK && j->h5_out) {
-        for (int64_t r = 0; r < n; r++) {
-            j->rid[r] = j->first_record + j->rec_next + j->rows[r];
-            j->y[r] = t->label[j->rows[r]];
-        }
+        for (int64_t r = 0; r < n; r++)
+            j->rid[r] += j->first_record;
         for (int k = 0; k < j->n_ids; k++) {
             size_t wd = j->id_width[k] > 0 ? (size_t)j->id_width[k] : 1;
             memset(j->idtxt[k], 0, (size_t)n * wd);
             for (int64_t r = 0; r < n; r++) {
                 size_t len;
-                const char *txt = id_text(j, t, k, j->rows[r], &len);
+                const char *txt = batch_id_text(j, r, k, &len);
                 memcpy(j->idtxt[k] + (size_t)r * wd, txt, len);
             }
         }
@@ -862,7 +1074,7 @@ static int score_batch(predict_job *j, const etl_table *t)
                                       j->probs, j->idtxt);
     } else if (rc == HPCML_OK) {
         text_buf b = {0};
-        rc = format_predictions(j, t, &b);
+        rc = format_predictions(j, &b);
         if (rc == HPCML_OK) rc = spill_put(&j->preds, &b);
         free(b.buf);
     }
@@ -871,18 +1083,35 @@ static int score_batch(predict_job *j, const etl_table *t)
     return rc;
 }
 
+/* Local: every spilled batch of this rank, in order, from global scored
+ * row g_first on. */
+static int score_spilled(predict_job *j)
+{
+    j->g_next = j->g_first;
+    HPCML_TRY(spill_rewind(&j->encoded));
+    for (;;) {
+        int64_t n;
+        HPCML_TRY(read_spilled(j, &n));
+        if (n == 0) break;
+        HPCML_TRY(score_batch(j, n));
+    }
+    spill_remove(&j->encoded); /* read: its space is free for the output */
+    return HPCML_OK;
+}
+
 static int on_batch(void *ctx, etl_table *t)
 {
     predict_job *j = ctx;
     int rc = etl_validate_rows(&j->o, &j->s, &j->in, t, &j->v);
     if (rc == HPCML_OK) rc = etl_fit_bind(&j->fit, &j->s, t);
     if (rc == HPCML_OK) rc = select_rows(j, t);
-    if (rc == HPCML_OK) rc = j->pass == 1 ? count_batch(j, t) : score_batch(j, t);
+    if (rc == HPCML_OK) rc = count_batch(j, t);
+    if (rc == HPCML_OK) rc = encode_batch(j, t);
     j->rec_next += t->n;
     return rc;
 }
 
-/* Collective: the pass-1 counts over all ranks, and where each rank's
+/* Collective: the read's counts over all ranks, and where each rank's
  * scored rows start. */
 static int reduce_counts(predict_job *j)
 {
@@ -915,20 +1144,19 @@ static int reduce_counts(predict_job *j)
 static int setup(predict_job *j)
 {
     const int F = j->fit.n_features, C = j->m.n_classes;
-    const size_t B = (size_t)j->batch_rows, CH = FORWARD_CHUNK_ROWS;
-    /* One BLAS thread per rank: OpenBLAS splits a product differently for
-     * another thread count, and the bits of a row's result would then
-     * depend on how many ranks share a node. */
+    const size_t B = (size_t)j->batch_rows;
+    /* One BLAS thread per rank: the ranks are the parallelism (mlp_infer
+     * itself calls no BLAS; the metrics' evaluation may). */
     openblas_set_num_threads(1);
     HPCML_TRY(mlp_create(&j->net, &nn_backend_cpu, &j->m.shape, FORWARD_CHUNK_ROWS));
     HPCML_TRY(mlp_set_params(&j->net, j->m.params));
     HPCML_ALLOC_ARRAY(j->rows, B);
     HPCML_ALLOC_ARRAY(j->x, B * (size_t)F);
     HPCML_ALLOC_ARRAY(j->probs, B * (size_t)C);
-    HPCML_ALLOC_ARRAY(j->xpad, CH * (size_t)F);
-    HPCML_ALLOC_ARRAY(j->ppad, CH * (size_t)C);
     HPCML_ALLOC_ARRAY(j->y, B);
     HPCML_ALLOC_ARRAY(j->rid, B);
+    HPCML_ALLOC_ARRAY(j->id_off, B * (size_t)j->n_ids + 1);
+    HPCML_ALLOC_ARRAY(j->id_len, B * (size_t)j->n_ids + 1);
     j->reject_reasons = calloc(ETL_DROP_N, sizeof *j->reject_reasons);
     j->col_counts = calloc(4 * (size_t)j->s.n_cols + 1, sizeof *j->col_counts);
     j->id_col = calloc((size_t)j->n_ids + 1, sizeof *j->id_col);
@@ -941,7 +1169,8 @@ static int setup(predict_job *j)
             if (!strcmp(j->s.cols[c].name, j->ids[k])) j->id_col[k] = c;
     j->local_label = 1;
     j->has_reference = H5Lexists(j->m.file, "/meta/drift", H5P_DEFAULT) > 0;
-    if (j->skip_bad) HPCML_TRY(spill_open(j, &j->rejects, "rejects.csv"));
+    HPCML_TRY(spill_open(j, &j->encoded, "rows"));
+    if (j->skip_bad) HPCML_TRY(spill_open(j, &j->rejects, "rejects"));
     if (!j->h5_out) {
         HPCML_TRY(spill_open(j, &j->preds, "predictions"));
         if (j->rank == 0) {
@@ -979,16 +1208,13 @@ static int run_stages(predict_job *j)
                 "predict.output: '%s' must end in .csv or .h5", j->output);
     j->h5_out = ends_with(j->output, ".h5");
     dir_of(j->output, j->outdir, sizeof j->outdir);
+    const char *slash = strrchr(j->output, '/');
+    j->outbase = slash ? slash + 1 : j->output;
     int rc = j->rank == 0 ? fs_mkdir_p(j->outdir) : HPCML_OK;
     HPCML_TRY(hpcml_mpi_agree(j->comm, rc));
     j->token = (long)getpid();
     HPCML_MPI_CHECK(MPI_Bcast(&j->token, 1, MPI_LONG, 0, j->comm));
-    stage_init(j, ST_REJECTS, "rejects.csv");
-    stage_init(j, ST_DRIFT_SVG, "drift.svg");
-    stage_init(j, ST_DRIFT_JSON, "drift.json");
-    stage_init(j, ST_DRIFT_MARK, "DRIFT");
-    stage_init(j, ST_QUALITY, "predict_quality.json");
-    stage_init(j, ST_OUTPUT, j->output);
+    HPCML_TRY(stage_init(j));
     double t0 = MPI_Wtime();
 
     profile_begin("model");
@@ -999,14 +1225,15 @@ static int run_stages(predict_job *j)
     rc = plan_inputs(j);
     profile_end();
     HPCML_TRY(rc);
+    HPCML_TRY(remove_stale_temps(j));
     rc = hpcml_mpi_agree(j->comm, setup(j));
     HPCML_TRY(rc);
 
-    /* Pass 1: parse and check every record, count, summarize for drift,
-     * reject; nothing is scored. A bad record (on_bad_row = "error") ends
-     * the run here, before anything is written. */
-    profile_begin("pass1");
-    j->pass = 1;
+    /* The read, once: parse and check every record, count, summarize for
+     * drift, reject, encode the scored rows into this rank's spill. A bad
+     * record (on_bad_row = "error") ends the run here, before any output
+     * exists. Scoring waits for the global row numbers (forward_batch). */
+    profile_begin("read");
     rc = etl_validation_init(&j->v, j->s.n_cols);
     rc = hpcml_mpi_agree(j->comm, rc);
     if (rc == HPCML_OK)
@@ -1037,14 +1264,10 @@ static int run_stages(predict_job *j)
         j->h5_open = 1;
     }
 
-    /* Pass 2: parse again, transform, forward, write; the rows of this rank
+    /* The scoring: the spilled rows, forward, write; the rows of this rank
      * start at global scored row g_first. */
-    profile_begin("pass2");
-    j->pass = 2;
-    j->g_next = j->g_first;
-    j->rec_next = 0;
-    etl_table_free(&j->t);
-    rc = etl_extract_batches(j->comm, &j->o, &j->s, &j->in, j->batch_rows, on_batch, j, &j->t);
+    profile_begin("score");
+    rc = hpcml_mpi_agree(j->comm, score_spilled(j));
     profile_end();
     if (rc == HPCML_OK && j->has_label && j->want_metrics) {
         float *cw = malloc(((size_t)j->m.n_classes + 1) * sizeof *cw);
@@ -1068,8 +1291,12 @@ static int run_stages(predict_job *j)
         j->st[ST_OUTPUT].staged = 1;
         rc = write_quality(j, j->st[ST_QUALITY].tmp);
         j->st[ST_QUALITY].staged = rc == HPCML_OK;
+        if (rc == HPCML_OK) rc = stage_manifest(j);
     }
     rc = hpcml_mpi_agree(j->comm, rc);
+    /* test-only: a failure after every file is staged, before the commit */
+    if (rc == HPCML_OK)
+        rc = hpcml_mpi_agree(j->comm, hpcml_fault_point("predict.commit", j->rank, HPCML_EIO));
     /* The commit: every file is complete under its temp name; rank 0 renames them. */
     if (rc == HPCML_OK) rc = hpcml_mpi_agree(j->comm, j->rank == 0 ? commit_files(j) : HPCML_OK);
     profile_end();
@@ -1108,9 +1335,10 @@ int predict_run(MPI_Comm comm, const hpcml_config *cfg)
     j->h5.file = -1;
     rc = run_stages(j);
     if (j->h5_open) predictions_stream_close(&j->h5, comm);
+    spill_remove(&j->encoded);
     spill_remove(&j->rejects);
     spill_remove(&j->preds);
-    if (rc != HPCML_OK && j->rank == 0) discard_staged(j);
+    discard_staged(j); /* after a commit: only the untracking is left */
     mlp_destroy(&j->net);
     if (j->have_metrics) dist_metrics_free(&j->metrics);
     if (j->alerts) json_decref(j->alerts);
@@ -1125,10 +1353,11 @@ int predict_run(MPI_Comm comm, const hpcml_config *cfg)
     free(j->rows);
     free(j->x);
     free(j->probs);
-    free(j->xpad);
-    free(j->ppad);
     free(j->y);
     free(j->rid);
+    free(j->id_off);
+    free(j->id_len);
+    free(j->idb.buf);
     for (int k = 0; j->idtxt && k < j->n_ids; k++)
         free(j->idtxt[k]);
     free(j->idtxt);
