@@ -100,12 +100,10 @@ int predictions_write(const char *path, MPI_Comm comm, const char *split, uint64
                            : HPCML_FAIL(HPCML_EINTERNAL, "out of memory for %llu predictions",
                                         (unsigned long long)rows);
     if (rc == HPCML_OK) score_rows(prob, rows, classes, threshold, score, pred);
-    long token = (long)getpid();
     rc = hpcml_mpi_agree(comm, rc);
     if (rc != HPCML_OK) goto done;
-    HPCML_MPI_CHECK_GOTO(rc, MPI_Bcast(&token, 1, MPI_LONG, 0, comm), done);
-    char tmp[4200];
-    atomic_tmp_name(tmp, sizeof tmp, path, token);
+    char tmp[4200]; /* rank 0's name on every rank: one file across nodes */
+    HPCML_TRY_GOTO(rc, hpcml_mpi_tmp_name(comm, path, tmp, sizeof tmp), done);
 
     /* Collective phase: every rank makes the same HDF5 calls. */
     h5_quiet q;

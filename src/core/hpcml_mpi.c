@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/atomic_file.h"
 #include "core/log.h"
 #include "core/status.h"
 
@@ -87,4 +89,12 @@ int hpcml_fault_point(const char *name, int rank, int code)
     if (strlen(name) != name_len || strncmp(spec, name, name_len) != 0) return HPCML_OK;
     if (at && strcmp(at + 1, "*") != 0 && atoi(at + 1) != rank) return HPCML_OK;
     return HPCML_FAIL(code, "injected fault at %s on rank %d (HPCML_FAULT=%s)", name, rank, spec);
+}
+
+int hpcml_mpi_tmp_name(MPI_Comm comm, const char *path, char *out, size_t n)
+{
+    if (hpcml_mpi_rank(comm) == 0) atomic_tmp_name(out, n, path, (long)getpid());
+    HPCML_MPI_CHECK(MPI_Bcast(out, (int)n, MPI_CHAR, 0, comm));
+    out[n - 1] = '\0';
+    return HPCML_OK;
 }

@@ -69,6 +69,12 @@ int hpcml_mpi_agree(MPI_Comm comm, int local_status);
 /* Non-collective last resort: print the error and abort the job with code. */
 _Noreturn void hpcml_mpi_abort(MPI_Comm comm, int code);
 
+/* Collective: the temp name of path for a file every rank of comm opens
+ * together (MPI-IO, parallel HDF5): rank 0 makes it (atomic_tmp_name with
+ * its own host and pid) and broadcasts it, so ranks on other nodes open the
+ * same file. n must be the same on every rank. */
+int hpcml_mpi_tmp_name(MPI_Comm comm, const char *path, char *out, size_t n);
+
 int hpcml_mpi_rank(MPI_Comm comm);
 int hpcml_mpi_size(MPI_Comm comm);
 

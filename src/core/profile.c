@@ -426,11 +426,12 @@ int profile_write_as(MPI_Comm comm, const char *dir, const char *prefix)
     snprintf(trace_name, sizeof trace_name, "%strace.json", prefix);
     if (st == HPCML_OK) st = join_path(json_path, sizeof json_path, dir, json_name);
     if (st == HPCML_OK) st = join_path(trace_path, sizeof trace_path, dir, trace_name);
-    /* The trace's temp name is this run's own (rank 0's pid): two runs
-     * writing side by side never share one. */
-    long token = (long)getpid();
-    HPCML_MPI_CHECK_ABORT(comm, MPI_Bcast(&token, 1, MPI_LONG, 0, comm));
-    atomic_tmp_name(tmp_path, sizeof tmp_path, trace_path, token);
+    /* The trace's temp name is this run's own (rank 0's host and pid), the
+     * same on every rank, on any node: two runs writing side by side never
+     * share one. */
+    if (st != HPCML_OK) trace_path[0] = '\0';
+    int name_st = hpcml_mpi_tmp_name(comm, trace_path, tmp_path, sizeof tmp_path);
+    if (st == HPCML_OK) st = name_st;
     atomic_tmp_track(tmp_path); /* removed on a fatal signal where a program asks for it */
     if (st == HPCML_OK && rank == 0) {
         st = fs_mkdir_p(dir);

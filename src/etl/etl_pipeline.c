@@ -385,7 +385,7 @@ static int reserve_space(const etl_job *j, int nf)
 
 /* Collective. Builds each split's rows and writes the file to a temp name,
  * then /meta, then renames it. */
-static int commit_outputs(etl_job *j, long token);
+static int commit_outputs(etl_job *j);
 static int write_quality(etl_job *j, int64_t dataset_bytes, const char *path);
 
 static int write_dataset(etl_job *j)
@@ -458,14 +458,11 @@ static int write_dataset(etl_job *j)
     HPCML_MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, blocks, 3, MPI_INT64_T, MPI_MAX, j->comm));
     rc = hpcml_mpi_agree(j->comm, rc);
 
-    long token = (long)getpid();
     if (rc == HPCML_OK) {
-        int mpi_rc = MPI_Bcast(&token, 1, MPI_LONG, 0, j->comm);
-        if (mpi_rc != MPI_SUCCESS) {
-            rc = hpcml_mpi_fail(mpi_rc, "MPI_Bcast(temp name token)", __FILE__, __LINE__);
-        } else {
-            atomic_tmp_name(j->tmp_path, sizeof j->tmp_path, j->o.output, token);
-            atomic_tmp_track(j->tmp_path); /* a signal removes it (hpcml-etl.c) */
+        /* Rank 0's name on every rank: ranks on other nodes open the same file. */
+        rc = hpcml_mpi_tmp_name(j->comm, j->o.output, j->tmp_path, sizeof j->tmp_path);
+        if (rc == HPCML_OK) {
+            atomic_tmp_track(j->tmp_path); /* a signal removes it (core/preempt.h) */
             rc = hpcml_fault_point("etl.write", j->rank, HPCML_EIO);
         }
         if (rc == HPCML_OK && j->rank == 0) rc = reserve_space(j, nf);
@@ -526,7 +523,7 @@ static int write_dataset(etl_job *j)
     }
     if (rc == HPCML_OK) {
         profile_begin("rename");
-        if (j->rank == 0) rc = commit_outputs(j, token);
+        if (j->rank == 0) rc = commit_outputs(j);
         profile_end();
         rc = hpcml_mpi_agree(j->comm, rc);
     }
@@ -545,11 +542,11 @@ static int write_dataset(etl_job *j)
  * by the next run, etl_tmp_cleanup): the size in quality.json then differs
  * from the dataset's. If the dataset's rename fails, the new quality.json is
  * removed again (exit 3, nothing of this run left). */
-static int commit_outputs(etl_job *j, long token)
+static int commit_outputs(etl_job *j) /* rank 0 */
 {
     char qpath[4300], qtmp[4400];
     etl_side_path(j->o.output, "quality.json", qpath, sizeof qpath);
-    atomic_tmp_name(qtmp, sizeof qtmp, qpath, token);
+    atomic_tmp_name(qtmp, sizeof qtmp, qpath, (long)getpid());
     atomic_tmp_track(qtmp);
     struct stat st;
     HPCML_CHECK(stat(j->tmp_path, &st) == 0, HPCML_EIO, "cannot stat %s: %s", j->tmp_path,

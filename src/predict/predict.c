@@ -651,8 +651,7 @@ static int stage_init(predict_job *j)
             snprintf(f->path, sizeof f->path, "%s", j->output);
         else
             snprintf(f->path, sizeof f->path, "%s/%s", j->outdir, side[k]);
-        if (j->rank == 0) atomic_tmp_name(f->tmp, sizeof f->tmp, f->path, (long)getpid());
-        HPCML_MPI_CHECK(MPI_Bcast(f->tmp, (int)sizeof f->tmp, MPI_CHAR, 0, j->comm));
+        HPCML_TRY(hpcml_mpi_tmp_name(j->comm, f->path, f->tmp, sizeof f->tmp));
         if (j->rank == 0 || k == ST_OUTPUT) atomic_tmp_track(f->tmp);
     }
     return HPCML_OK;
