@@ -12,7 +12,8 @@
 #   random       hpcml-sweep --pool, sweep.search = "random", ASHA as configured (grace 3, rf 3)
 #   tpe          the same with sweep.search = "tpe" (Optuna's defaults)
 #   optuna       Optuna 3.1 TPESampler(seed) + SuccessiveHalvingPruner(grace, rf) driving
-#                hpcml-train one epoch at a time (benchmarks/search_vs_optuna.py)
+#                hpcml-train, every epoch reported, one process per rung (OPTUNA_CALLS=epoch:
+#                per epoch; the same trials) (benchmarks/search_vs_optuna.py)
 #   full_random  random search with sweep.scheduler = "none" (every trial to max_t)
 #   full_tpe     TPE with sweep.scheduler = "none"
 # Arms run random and tpe seed by seed, then optuna for every seed, then the full searches
@@ -170,6 +171,6 @@ for ds in $DATASETS; do
   done
   echo "== $ds: report over seeds $SEEDS =="
   # shellcheck disable=SC2086 # SEEDS is a list
-  $PY "$SRC/benchmarks/search_vs_optuna.py" report "$D" "$metric" "$GOAL_TRIALS" $SEEDS |
+  $PY "$SRC/benchmarks/search_vs_optuna.py" report "$D" "$metric" "$GOAL_TRIALS" "$TRIALS" $SEEDS |
     tee "$D/report.md"
 done
