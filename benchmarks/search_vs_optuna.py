@@ -168,6 +168,8 @@ def summary(argv):
             ax.step(range(1, len(c) + 1), c, where="post", label=name)
         if target is not None:
             ax.axhline(target, color="gray", lw=0.8, ls="--")
+        ax.set_title(os.path.splitext(os.path.basename(out_svg))[0] +
+                     " (best last value of a trial, trials in start order)", fontsize=10)
         ax.set_xlabel("trials started")
         ax.set_ylabel("best validation metric so far")
         ax.legend()
