@@ -12,12 +12,15 @@
 #   random       hpcml-sweep --pool, sweep.search = "random", ASHA as configured (grace 3, rf 3)
 #   tpe          the same with sweep.search = "tpe" (Optuna's defaults)
 #   optuna       Optuna 3.1 TPESampler(seed) + SuccessiveHalvingPruner(grace, rf) driving
-#                hpcml-train one epoch at a time (benchmarks/search_vs_optuna.py)
+#                hpcml-train, every epoch reported, one process per rung (OPTUNA_CALLS=epoch:
+#                per epoch; the same trials) (benchmarks/search_vs_optuna.py)
 #   full_random  random search with sweep.scheduler = "none" (every trial to max_t)
 #   full_tpe     TPE with sweep.scheduler = "none"
 # Arms run random and tpe seed by seed, then optuna for every seed, then the full searches
 # (so a run cut short has comparable pairs). A finished arm of a seed is kept and skipped on a
-# re-run of the same OUT_DIR. Then, per seed, the best config of each arm is retrained
+# re-run of the same OUT_DIR, and an arm that another run of this script is running (its
+# process in sSEED/ARM.pid is alive) is skipped, so runs with other SEEDS or ARMS can share
+# OUT_DIR side by side. Then, per seed, the best config of each arm is retrained
 # to its last epoch with train.evaluate = true (its /test metric, and the metric's
 # bootstrap standard deviation over the /test rows), and report prints:
 #   - per seed and arm: best validation value, trials to reach random search's final best,
@@ -77,21 +80,33 @@ run_arm() {
   fi
   if [[ $arm == optuna ]]; then
     [[ -s $R/optuna/trials.csv ]] && return 0
+    # another run of this script (on other seeds, side by side) may be running this arm
+    if [[ -s $R/optuna.pid ]] && kill -0 "$(cat "$R/optuna.pid")" 2>/dev/null; then
+      echo "$ds seed $seed optuna: running in process $(cat "$R/optuna.pid"), skipped"
+      return 0
+    fi
     rm -rf "$R/optuna" # an interrupted Optuna arm starts again (it has no journal)
     $PY "$SRC/benchmarks/search_vs_optuna.py" optuna "$BUILD/bin/hpcml-train" "$CFG" \
       "$R/optuna" "$TRIALS" "$seed" "$max_t" "$grace" "$rf" "$metric" "${S[@]}" \
-      -s train.blas_threads=1 >"$R/optuna.log" 2>&1 ||
-      { tail -20 "$R/optuna.log" >&2; echo "$ds seed $seed optuna failed" >&2; return 1; }
+      -s train.blas_threads=1 >"$R/optuna.log" 2>&1 &
+    echo $! >"$R/optuna.pid"
+    wait $! || { tail -20 "$R/optuna.log" >&2; echo "$ds seed $seed optuna failed" >&2; return 1; }
   else
     [[ -s $R/$arm/results.csv ]] && grep -q "Number of trials: $TRIALS/$TRIALS" "$R/$arm.status" 2>/dev/null &&
       return 0
+    # one pool of NP ranks per arm: another run of this script may be running it
+    if [[ -s $R/$arm.pid ]] && kill -0 "$(cat "$R/$arm.pid")" 2>/dev/null; then
+      echo "$ds seed $seed $arm: running in process $(cat "$R/$arm.pid"), skipped"
+      return 0
+    fi
     search=${arm#full_} sched=asha
     [[ $arm == full_* ]] && sched=none
     # an interrupted pool resumes from its journal (failed trials are retried)
     "${MPIRUN[@]}" -np "$NP" "$BUILD/bin/hpcml-sweep" -c "$CFG" "${S[@]}" -s "sweep.seed=$seed" \
       -s "sweep.search=$search" -s "sweep.scheduler=$sched" -s "sweep.output_dir=$R/$arm" \
-      --pool >>"$R/$arm.log" 2>&1 ||
-      { tail -20 "$R/$arm.log" >&2; echo "$ds seed $seed $arm failed" >&2; return 1; }
+      --pool >>"$R/$arm.log" 2>&1 &
+    echo $! >"$R/$arm.pid"
+    wait $! || { tail -20 "$R/$arm.log" >&2; echo "$ds seed $seed $arm failed" >&2; return 1; }
     "$BUILD/bin/hpcml-sweep" -c "$CFG" "${S[@]}" -s "sweep.seed=$seed" -s "sweep.search=$search" \
       -s "sweep.scheduler=$sched" -s "sweep.output_dir=$R/$arm" --status >"$R/$arm.status"
   fi
@@ -170,6 +185,6 @@ for ds in $DATASETS; do
   done
   echo "== $ds: report over seeds $SEEDS =="
   # shellcheck disable=SC2086 # SEEDS is a list
-  $PY "$SRC/benchmarks/search_vs_optuna.py" report "$D" "$metric" "$GOAL_TRIALS" $SEEDS |
+  $PY "$SRC/benchmarks/search_vs_optuna.py" report "$D" "$metric" "$GOAL_TRIALS" "$TRIALS" $SEEDS |
     tee "$D/report.md"
 done

@@ -33,6 +33,10 @@ struct hpcml_config {
     /* Where each override came from, for messages. */
     char overridden[64][128];
     int n_overridden;
+    /* The keys filled in from the schema's defaults ("section.key", "section.list[i].field"):
+     * the user did not set them (hpcml_config_is_set). */
+    char **defaulted;
+    int n_defaulted, cap_defaulted;
 };
 
 /* ---- schema look-up -------------------------------------------------------- */
@@ -350,6 +354,29 @@ static int validate_value(hpcml_config *cfg, config_setting_t *s, const char *pa
     return CFG_ERROR(cfg, s, path, "%s: expected %s", path, type_name(k->type));
 }
 
+/* Remember that path was filled in from its default. */
+static int note_default(hpcml_config *cfg, const char *path)
+{
+    if (cfg->n_defaulted == cfg->cap_defaulted) {
+        int cap = cfg->cap_defaulted ? 2 * cfg->cap_defaulted : 64;
+        char **p = realloc(cfg->defaulted, (size_t)cap * sizeof *p);
+        HPCML_ALLOC_CHECK(p, (size_t)cap * sizeof *p);
+        cfg->defaulted = p;
+        cfg->cap_defaulted = cap;
+    }
+    cfg->defaulted[cfg->n_defaulted] = strdup(path);
+    HPCML_ALLOC_CHECK(cfg->defaulted[cfg->n_defaulted], strlen(path) + 1);
+    cfg->n_defaulted++;
+    return HPCML_OK;
+}
+
+static int defaulted_index(const hpcml_config *cfg, const char *path)
+{
+    for (int i = 0; i < cfg->n_defaulted; i++)
+        if (!strcmp(cfg->defaulted[i], path)) return i;
+    return -1;
+}
+
 /* Add key k with its default to group g. */
 static int add_default(hpcml_config *cfg, config_setting_t *g, const cfg_key *k, const char *path)
 {
@@ -357,9 +384,8 @@ static int add_default(hpcml_config *cfg, config_setting_t *g, const cfg_key *k,
     config_setting_t *v = parse_value(&tmp, k->def);
     int ok = v && copy_setting(g, k->name, v);
     config_destroy(&tmp);
-    (void)cfg;
     HPCML_CHECK(ok, HPCML_EINTERNAL, "schema default of %s does not parse: %s", path, k->def);
-    return HPCML_OK;
+    return note_default(cfg, path);
 }
 
 static int validate_group_keys(hpcml_config *cfg, config_setting_t *g, const char *path,
@@ -670,6 +696,8 @@ void hpcml_config_free(hpcml_config *cfg)
         free(l->values);
     }
     free(cfg->lists);
+    for (int i = 0; i < cfg->n_defaulted; i++) free(cfg->defaulted[i]);
+    free(cfg->defaulted);
     config_destroy(&cfg->lc);
     free(cfg);
 }
@@ -957,8 +985,19 @@ int hpcml_config_set(hpcml_config *cfg, const char *path, const char *value_text
         snprintf(where, sizeof where, "%s", path);
         rc = validate_value(cfg, s, where, k);
         drop_cache(cfg, path);
+        int i = defaulted_index(cfg, path); /* set by code now, not a default */
+        if (i >= 0) {
+            free(cfg->defaulted[i]);
+            cfg->defaulted[i] = cfg->defaulted[--cfg->n_defaulted];
+        }
     }
     return rc;
+}
+
+int hpcml_config_is_set(const hpcml_config *cfg, const char *path)
+{
+    (void)must_lookup(cfg, path, NULL); /* a key outside the schema aborts, as for the getters */
+    return defaulted_index(cfg, path) < 0;
 }
 
 int hpcml_config_clone(const hpcml_config *cfg, hpcml_config **out)
@@ -967,6 +1006,18 @@ int hpcml_config_clone(const hpcml_config *cfg, hpcml_config **out)
     HPCML_CHECK(text, HPCML_EINTERNAL, "cannot print the config");
     int rc = hpcml_config_load_string(out, text, cfg->source, NULL, 0);
     free(text);
+    /* The printed text names every key; which ones were defaults is carried over. */
+    if (rc == HPCML_OK) {
+        hpcml_config *c = *out;
+        for (int i = 0; i < c->n_defaulted; i++) free(c->defaulted[i]);
+        c->n_defaulted = 0;
+        for (int i = 0; i < cfg->n_defaulted && rc == HPCML_OK; i++)
+            rc = note_default(c, cfg->defaulted[i]);
+        if (rc != HPCML_OK) {
+            hpcml_config_free(c);
+            *out = NULL;
+        }
+    }
     return rc;
 }
 

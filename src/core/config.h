@@ -95,6 +95,11 @@ void *cfg_setting(const hpcml_config *cfg, const char *path);
 /* Set a value from code (e.g. a sweep trial's sampled value), with the same
  * checks as an override. value_text is libconfig text or a bare string. */
 int hpcml_config_set(hpcml_config *cfg, const char *path, const char *value_text);
+/* Whether "section.key" was given by the config file, an -s override or hpcml_config_set,
+ * rather than filled in from the schema's default (a value equal to the default, written
+ * out, counts as given). Clones keep the answer. For settings whose default changed
+ * between versions (sweep.search). A key outside the schema aborts. */
+int hpcml_config_is_set(const hpcml_config *cfg, const char *path);
 /* Deep copy. */
 int hpcml_config_clone(const hpcml_config *cfg, hpcml_config **out);
 /* Source file of the config ("<defaults>" when none). */

@@ -159,9 +159,13 @@ static json_t *header_record(const sweep_params *p)
         hash, "search", p->search[0] ? p->search : "random", "time", wall_s());
 }
 
-/* The journal's header against this process's parameters. */
-static int check_header(const sweep_params *p, json_t *rec)
+/* The journal's header against this process's parameters. A header with no searcher
+ * (written before sweep.search existed) searched at random: when the user did not set
+ * sweep.search, p becomes random search to match (sweep_ctx_open_journal follows). */
+static int check_header(sweep_params *p, json_t *rec)
 {
+    if (!json_object_get(rec, "search") && p->search_implicit)
+        snprintf(p->search, sizeof p->search, "random");
     json_t *mine = header_record(p);
     HPCML_CHECK(mine, HPCML_EINTERNAL, "out of memory");
     static const char *keys[] = {"version",      "scheduler",        "metric", "mode", "max_t",

@@ -83,6 +83,9 @@ typedef struct {
     int64_t trials;
     uint64_t seed, space_hash;
     char search[256]; /* the searcher (search.h describe); "" reads as "random" */
+    int search_implicit; /* sweep.search not set by the user: a journal whose header names no
+                            searcher (written before sweep.search existed) is continued as
+                            "random", what it searched with; replay sets search so */
     double lock_stale_s, heartbeat_timeout_s; /* not part of the identity */
 } sweep_params;
 

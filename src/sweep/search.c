@@ -56,8 +56,16 @@ void search_free(sweep_search *s)
 
 int search_init(sweep_search *s, const hpcml_config *cfg, const sweep_space *sp)
 {
+    return search_init_kind(s, cfg, sp,
+                            strcmp(cfg_str(cfg, "sweep.search"), "tpe") == 0 ? SEARCH_TPE
+                                                                             : SEARCH_RANDOM);
+}
+
+int search_init_kind(sweep_search *s, const hpcml_config *cfg, const sweep_space *sp,
+                     search_kind kind)
+{
     memset(s, 0, sizeof *s);
-    s->kind = strcmp(cfg_str(cfg, "sweep.search"), "tpe") == 0 ? SEARCH_TPE : SEARCH_RANDOM;
+    s->kind = kind;
     tpe_options_default(&s->tpe);
     s->tpe.n_startup_trials = (int)cfg_int(cfg, "sweep.tpe_n_startup_trials");
     s->tpe.n_ei_candidates = (int)cfg_int(cfg, "sweep.tpe_n_ei_candidates");

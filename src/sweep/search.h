@@ -38,6 +38,9 @@ typedef struct {
 
 /* Read sweep.search and the tpe_* keys for space sp (borrowed; must outlive s). */
 int search_init(sweep_search *s, const hpcml_config *cfg, const sweep_space *sp);
+/* The same with the searcher given instead of sweep.search (an older journal's). */
+int search_init_kind(sweep_search *s, const hpcml_config *cfg, const sweep_space *sp,
+                     search_kind kind);
 void search_free(sweep_search *s);
 
 /* Trial's values (object key -> libconfig text, new reference) given the

@@ -75,6 +75,7 @@ int sweep_ctx_init(sweep_ctx *s, const hpcml_config *cfg)
         return rc;
     }
     snprintf(p->search, sizeof p->search, "%s", s->search.describe);
+    p->search_implicit = !hpcml_config_is_set(cfg, "sweep.search");
     return HPCML_OK;
 }
 
@@ -86,11 +87,24 @@ void sweep_ctx_free(sweep_ctx *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Open the journal on this rank (idempotent). */
+/* Open the journal on this rank (idempotent). A journal written before sweep.search existed
+ * searched at random; with sweep.search left unset, its replay reads it so (check_header)
+ * and this process continues it with random search instead of refusing it. */
 static int sweep_ctx_open_journal(sweep_ctx *s)
 {
     if (s->j) return HPCML_OK;
-    return journal_open(&s->j, s->output_dir, &s->params);
+    HPCML_TRY(journal_open(&s->j, s->output_dir, &s->params));
+    const char *theirs = journal_state(s->j)->params.search;
+    if (s->search.kind == SEARCH_RANDOM || strcmp(theirs, "random") != 0) return HPCML_OK;
+    search_free(&s->search);
+    int rc = search_init_kind(&s->search, s->base, &s->space, SEARCH_RANDOM);
+    if (rc != HPCML_OK) return rc;
+    snprintf(s->params.search, sizeof s->params.search, "%s", s->search.describe);
+    if (hpcml_mpi_rank(MPI_COMM_WORLD) == 0)
+        log_warn("sweep journal %s/journal.jsonl was written before sweep.search existed: "
+                 "continuing it with random search, as it began (sweep.search is not set)",
+                 s->output_dir);
+    return HPCML_OK;
 }
 
 /* The journal's hook: trial's values from the state just replayed under the lock. */

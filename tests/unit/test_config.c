@@ -119,9 +119,41 @@ static void test_round_trip(void)
     hpcml_config_free(c);
 }
 
+/* hpcml_config_is_set: set by the file, an override or hpcml_config_set, not by a default;
+ * kept by a clone. */
+static void test_is_set(void)
+{
+    const char *ov[] = {"sweep.seed=3"};
+    hpcml_config *cfg, *c;
+    CHECK_EQ_INT(load(&cfg, "sweep = { trials = 7; search = \"tpe\"; };\n"
+                            "etl = { columns = ( { name = \"a\"; type = \"int\"; } ); };",
+                      ov, 1),
+                 HPCML_OK);
+    CHECK(hpcml_config_is_set(cfg, "sweep.trials"));  /* the file */
+    CHECK(hpcml_config_is_set(cfg, "sweep.search"));  /* the file, equal to the default */
+    CHECK(hpcml_config_is_set(cfg, "sweep.seed"));    /* -s */
+    CHECK(!hpcml_config_is_set(cfg, "sweep.max_t"));  /* a default in a given section */
+    CHECK(!hpcml_config_is_set(cfg, "train.lr"));     /* a default in a missing section */
+    CHECK(hpcml_config_is_set(cfg, "etl.columns"));
+    CHECK_EQ_INT(hpcml_config_clone(cfg, &c), HPCML_OK);
+    CHECK(hpcml_config_is_set(c, "sweep.trials"));
+    CHECK(hpcml_config_is_set(c, "sweep.seed"));
+    CHECK(!hpcml_config_is_set(c, "sweep.max_t"));
+    CHECK(!hpcml_config_is_set(c, "train.lr"));
+    CHECK_EQ_INT(hpcml_config_set(c, "train.lr", "0.001"), HPCML_OK); /* code sets it */
+    CHECK(hpcml_config_is_set(c, "train.lr"));
+    CHECK(!hpcml_config_is_set(cfg, "train.lr")); /* the original is untouched */
+    hpcml_config_free(c);
+    hpcml_config_free(cfg);
+    CHECK_EQ_INT(load(&cfg, "", NULL, 0), HPCML_OK);
+    CHECK(!hpcml_config_is_set(cfg, "sweep.search"));
+    hpcml_config_free(cfg);
+}
+
 int main(void)
 {
     test_defaults();
+    test_is_set();
     test_errors();
     test_overrides();
     test_round_trip();
