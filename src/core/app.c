@@ -255,6 +255,8 @@ int app_main(const app_def *def, int argc, char **argv)
         if (ctx.rank == 0) rc = hpcml_config_print(ctx.cfg, stdout);
     } else if (rc == HPCML_OK) {
         profile_init(def->name);
+        profile_set_outputs(cfg_bool(ctx.cfg, "monitoring.profile"),
+                            cfg_bool(ctx.cfg, "monitoring.trace"));
         log_debug("%s %s on %d ranks, config %s", def->name, hpcml_version_string(), ctx.size,
                   hpcml_config_source(ctx.cfg));
         hpcml_pause_point("app.run");

@@ -66,6 +66,7 @@ static struct {
     int io_available;
     long long io_self_read_bytes; /* what reading /proc/self/io itself added to rchar */
     int warned_misuse, warned_dropped;
+    int skip_json, skip_trace; /* monitoring.profile / monitoring.trace off */
 } g;
 
 static double since_origin_s(void)
@@ -130,6 +131,12 @@ void profile_init(const char *program)
     long long r, w;
     g.io_available = read_proc_io(&r, &w);
     g.initialized = 1;
+}
+
+void profile_set_outputs(int json, int trace)
+{
+    g.skip_json = !json;
+    g.skip_trace = !trace;
 }
 
 void profile_begin(const char *stage)
@@ -244,7 +251,7 @@ static int write_profile_json(const profile_table *t, const reduced *red, size_t
     json_object_set_new(root, "mpi_intercepted", json_boolean(red->min[x + E_PMPI_LINKED] > 0));
 
     json_t *trace = json_object();
-    json_object_set_new(trace, "file", json_string(trace_name));
+    json_object_set_new(trace, "file", g.skip_trace ? json_null() : json_string(trace_name));
     json_object_set_new(trace, "events", json_integer((json_int_t)red->sum[x + E_EVENTS]));
     json_object_set_new(trace, "events_dropped", json_integer((json_int_t)red->sum[x + E_DROPPED]));
     json_object_set_new(trace, "max_events_per_rank", json_integer((json_int_t)max_events));
@@ -409,6 +416,7 @@ int profile_write(MPI_Comm comm, const char *dir)
 int profile_write_as(MPI_Comm comm, const char *dir, const char *prefix)
 {
     if (!g.initialized) profile_init(NULL);
+    if (g.skip_json && g.skip_trace) return HPCML_OK; /* the same on every rank */
     int rank = hpcml_mpi_rank(comm), size = hpcml_mpi_size(comm);
 
     /* Freeze the numbers before this function's own MPI calls count. */
@@ -513,7 +521,7 @@ int profile_write_as(MPI_Comm comm, const char *dir, const char *prefix)
                               MPI_Reduce(vals, sums, (int)n_vals, MPI_DOUBLE, MPI_SUM, 0, comm));
         HPCML_MPI_CHECK_ABORT(
             comm, MPI_Reduce(in, maxs, (int)n_vals, MPI_DOUBLE_INT, MPI_MAXLOC, 0, comm));
-        if (rank == 0) {
+        if (rank == 0 && !g.skip_json) {
             reduced red = {mins, sums, maxs, size};
             st = write_profile_json(&t, &red, t.max_events, trace_name, json_path);
         }
@@ -527,7 +535,7 @@ int profile_write_as(MPI_Comm comm, const char *dir, const char *prefix)
     if (st != HPCML_OK) goto done;
 
     /* Phase 4: the trace, collectively. */
-    st = write_trace(comm, rank, size, &t, offset_s, tmp_path, trace_path);
+    if (!g.skip_trace) st = write_trace(comm, rank, size, &t, offset_s, tmp_path, trace_path);
     atomic_tmp_untrack(tmp_path);
 
 done:

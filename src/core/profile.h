@@ -20,6 +20,10 @@
 #include <mpi.h>
 
 void profile_init(const char *program); /* after MPI_Init */
+/* Which files profile_write writes (monitoring.profile: profile.json,
+ * monitoring.trace: trace.json; both by default); app_main sets them from
+ * the config after profile_init. The same on every rank. */
+void profile_set_outputs(int json, int trace);
 void profile_begin(const char *stage);
 void profile_end(void); /* closes the innermost open stage */
 /* Seconds spent inside intercepted MPI calls so far by this process. */

@@ -1315,7 +1315,7 @@ static int run_stages(predict_job *j)
             log_info("labels present: auc %.5f pr_auc %.5f f1 %.4f accuracy %.5f", j->metrics.auc,
                      j->metrics.pr_auc, j->metrics.f1, j->metrics.accuracy);
     }
-    if (cfg_bool(cfg, "monitoring.profile")) rc = profile_write(j->comm, j->outdir);
+    rc = profile_write(j->comm, j->outdir); /* as monitoring.profile / .trace say */
     return rc;
 }
 

@@ -1173,8 +1173,7 @@ int trainer_run(MPI_Comm comm, const hpcml_config *cfg, const trainer_hooks *hoo
     const int verify_only = t->hooks.verify_checkpoints || t->hooks.package_checkpoint;
     rc = run_all(t, t->hooks.verify_checkpoints);
     /* profile.json even for a preempted run: it shows where the time went. */
-    if ((rc == HPCML_OK || rc == HPCML_EPREEMPTED) && !t->hooks.no_outputs && !verify_only &&
-        cfg_bool(cfg, "monitoring.profile")) {
+    if ((rc == HPCML_OK || rc == HPCML_EPREEMPTED) && !t->hooks.no_outputs && !verify_only) {
         int prc = profile_write(comm, t->output_dir);
         if (rc == HPCML_OK) rc = prc;
     }
