@@ -16,6 +16,7 @@
 #include "core/atomic_file.h"
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
+#include "core/preempt.h"
 #include "core/profile.h"
 #include "core/status.h"
 #include "etl/etl_drift.h"
@@ -589,6 +590,7 @@ static int spill_commit(predict_job *j, spill *sp, const char *tmp)
              ? HPCML_OK
              : HPCML_FAIL(HPCML_EIO, "cannot create %s", tmp);
     HPCML_TRY(hpcml_mpi_agree(j->comm, rc));
+    hpcml_pause_point("predict.write"); /* test hook: the output's temp exists */
     /* Pieces of at most 8 MiB, the same number of collective calls on every rank. */
     const long long piece = 8LL << 20;
     char *buf = malloc((size_t)piece);
@@ -983,6 +985,7 @@ static int encode_batch(predict_job *j, const etl_table *t)
     if (rc == HPCML_OK) rc = spill_write(&j->encoded, j->rid, (size_t)n * sizeof *j->rid);
     if (rc == HPCML_OK) rc = spill_write(&j->encoded, j->idb.buf, j->idb.len);
     profile_end();
+    hpcml_pause_point("predict.spill"); /* test hook: a batch is in the spill */
     return rc;
 }
 

@@ -115,42 +115,32 @@ cmp after/p.csv mb/p.csv || fail "(c3) the next run does not score with the new 
 pass "(c3) model.h5 renamed over right after rank 0's read (3 ranks): the output is the read model's; the next run scores with the new one"
 
 # --- (c4) SIGTERM / SIGUSR1 while the temps exist: 75, no temp --------------------------------
-expect_exit 0 "${np2[@]}" "$B/hpcml-gen" "${q[@]}" -s gen.output_dir=big -s gen.rows=60000 -s gen.seed=13
-for case in TERM:rows USR1:p.csv; do
-  sig=${case%%:*} at=${case#*:}
-  {
-    o=sig_$sig${at%%.*}
-    mkdir -p "$o"
-    "${np2[@]}" "$B/hpcml-predict" "${q[@]}" -s 'predict.input=["big/*.csv"]' -s predict.output=$o/p.csv \
-      -s predict.batch_rows=4096 >"$TMP/sig.log" 2>&1 &
-    pid=$!
-    pat='^\.p\.csv\.rows\.r0\.tmp\.'
-    [[ $at == rows ]] || pat='^p\.csv\.tmp\.'
-    for _ in $(seq 1 1500); do # until the temp exists, or the run has ended
-      ls -A "$o" | grep -q "$pat" && break
-      kill -0 $pid 2>/dev/null || break
-      sleep 0.01
-    done
-    ranks=$(pgrep -P $pid | tr '\n' ' ')
-    # shellcheck disable=SC2086
-    kill -$sig $ranks 2>/dev/null || true
-    rc=0
-    wait $pid || rc=$?
-    if ((rc == 0)); then
-      echo "note: SIG$sig at $at arrived after the run ended"
-    else
-      ((rc == 75)) || { cat "$TMP/sig.log"; fail "(c4) SIG$sig at $at: exit $rc, expected 75"; }
-      # a signal after the last rename ends a committed run with 75 too: then the set is whole
-      if [[ -e $o/p.csv ]]; then
-        [[ -e $o/predict_manifest.json ]] || fail "(c4) SIG$sig at $at: p.csv without a manifest"
-        echo "note: SIG$sig at $at arrived after the commit"
-      fi
-    fi
-    left=$(ls -A "$o" | grep '\.tmp\.' || true)
-    [[ -z $left ]] || fail "(c4) SIG$sig at $at: temps left: $left"
-  }
+# The ranks are held at a named point (HPCML_PAUSE, core/preempt.h) until the signal comes:
+# the signal always lands while the temps exist, never after the run.
+expect_exit 0 "${np2[@]}" "$B/hpcml-gen" "${q[@]}" -s gen.output_dir=big -s gen.rows=20000 -s gen.seed=13
+for case in TERM:predict.spill:'^\.p\.csv\.rows\.r0\.tmp\.' USR1:predict.write:'^(p|rejects)\.csv\.tmp\.'; do
+  IFS=: read -r sig point pat <<<"$case"
+  o=sig_$sig
+  mkdir -p "$o"
+  HPCML_PAUSE=$point "${np2[@]}" "$B/hpcml-predict" "${q[@]}" -s 'predict.input=["big/*.csv"]' \
+    -s predict.output=$o/p.csv -s predict.batch_rows=4096 >"$TMP/sig.log" 2>&1 &
+  pid=$!
+  for ((i = 0; i < 1200; i++)); do # until both ranks wait at the point
+    (($(grep -c "hpcml: paused at $point" "$TMP/sig.log" || true) >= 2)) && break
+    kill -0 $pid 2>/dev/null || { cat "$TMP/sig.log"; fail "(c4) ended before $point"; }
+    sleep 0.1
+  done
+  ls -A "$o" | grep -Eq "$pat" || fail "(c4) no temp matching $pat at $point"
+  # shellcheck disable=SC2046
+  kill -$sig $(pgrep -P $pid) 2>/dev/null || true
+  rc=0
+  wait $pid || rc=$?
+  ((rc == 75)) || { cat "$TMP/sig.log"; fail "(c4) SIG$sig at $point: exit $rc, expected 75"; }
+  left=$(ls -A "$o" | grep '\.tmp\.' || true)
+  [[ -z $left ]] || fail "(c4) SIG$sig at $point: temps left: $left"
+  [[ ! -e $o/p.csv ]] || fail "(c4) SIG$sig at $point: p.csv was committed"
 done
-pass "(c4) SIGTERM during the read's spill, SIGUSR1 during the output's write: exit 75, no temp left"
+pass "(c4) SIGTERM during the read's spill, SIGUSR1 during the output's write (ranks held there): exit 75, no temp, nothing committed"
 
 # --- (c5) temps of killed runs -----------------------------------------------------------
 host=$(hostname)
