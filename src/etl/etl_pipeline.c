@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/hpcml_mpi.h"
 #include "core/log.h"
+#include "core/preempt.h"
 #include "core/profile.h"
 #include "core/sha256.h"
 #include "core/status.h"
@@ -475,6 +476,7 @@ static int write_dataset(etl_job *j)
         profile_end();
         /* H5Fcreate and H5Dcreate are collective: they fail on all ranks alike. */
         rc = hpcml_mpi_agree(j->comm, rc);
+        if (rc == HPCML_OK) hpcml_pause_point("etl.write"); /* test hook: the temp exists */
         profile_begin("encode_write");
         if (rc == HPCML_OK) {
             for (int sp = 0; sp < 3; sp++) {

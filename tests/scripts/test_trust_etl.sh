@@ -132,23 +132,23 @@ for sig in TERM USR1; do
   for np in 1 4; do
     out=$TMP/sig_$sig$np
     mkdir -p "$out"
-    "${MPIRUN[@]}" -np $np "$etl" -q -c "$TMP/etl.cfg" -s "etl.input=[\"$IN/big.csv\"]" \
-      -s "etl.output=$out/d.h5" -s etl.chunk_rows=1000 >"$TMP/sig.log" 2>&1 &
+    # the ranks wait at etl.write (HPCML_PAUSE, core/preempt.h) until the signal comes
+    HPCML_PAUSE=etl.write "${MPIRUN[@]}" -np $np "$etl" -q -c "$TMP/etl.cfg" \
+      -s "etl.input=[\"$IN/big.csv\"]" -s "etl.output=$out/d.h5" -s etl.chunk_rows=1000 \
+      >"$TMP/sig.log" 2>&1 &
     pid=$!
-    for _ in $(seq 1 300); do # until the dataset's temp exists: the write has begun
-      ls "$out" | grep -q '^d\.h5\.tmp\.' && break
-      sleep 0.02
+    for ((i = 0; i < 1200; i++)); do # until every rank waits at the write: the temp exists
+      (($(grep -c "hpcml: paused at etl.write" "$TMP/sig.log" || true) >= np)) && break
+      kill -0 $pid 2>/dev/null || { cat "$TMP/sig.log"; fail "(8) ended before etl.write"; }
+      sleep 0.1
     done
-    ranks=$(pgrep -P $pid | tr '\n' ' ')
-    # shellcheck disable=SC2086
-    kill -$sig $ranks 2>/dev/null || true
+    ls "$out" | grep -q '^d\.h5\.tmp\.' || fail "(8) no dataset temp at etl.write"
+    # shellcheck disable=SC2046
+    kill -$sig $(pgrep -P $pid) 2>/dev/null || true
     rc=0
     wait $pid || rc=$?
-    if ((rc == 0)); then
-      echo "note: SIG$sig (np $np) arrived after the run ended"
-    else
-      ((rc == 75)) || { cat "$TMP/sig.log"; fail "(8) SIG$sig np $np: exit $rc, expected 75"; }
-    fi
+    ((rc == 75)) || { cat "$TMP/sig.log"; fail "(8) SIG$sig np $np: exit $rc, expected 75"; }
+    [[ ! -e $out/d.h5 ]] || fail "(8) SIG$sig np $np: d.h5 was committed"
     left=$(ls "$out" | grep '\.tmp\.' || true)
     [[ -z $left ]] || fail "(8) SIG$sig np $np: temp files left: $left"
   done
