@@ -350,6 +350,7 @@ static int sweep_state_apply(sweep_state *st, json_t *rec)
             HPCML_TRY(asha_on_complete(&st->bracket, trial, (double)json_integer_value(ji), v));
     } else if (!strcmp(ev, "failed")) {
         ts->status = TRIAL_FAILED;
+        ts->failed_by_owner = !timeout_mark;
         const char *why = json_string_value(json_object_get(rec, "reason"));
         snprintf(ts->reason, sizeof ts->reason, "%s", why ? why : "");
     } else if (!strcmp(ev, "heartbeat")) {
@@ -911,7 +912,12 @@ static int claim_txn(journal *j, int fd, void *varg)
             if (pass == 0 ? ts->status != TRIAL_PENDING
                           : ts->status != TRIAL_FAILED || ts->attempts >= JOURNAL_MAX_ATTEMPTS)
                 continue;
-            if (pass == 1 && owner_alive(ts) == 1) continue; /* silent but its process lives */
+            /* Marked failed by another process for silence while its own
+             * process still lives (hung, or slow): it may still write the
+             * trial's files. A failure the owner recorded itself (preempted,
+             * an error) is its last act on the trial: retry it even while
+             * that process is still on its way out. */
+            if (pass == 1 && !ts->failed_by_owner && owner_alive(ts) == 1) continue;
             int failed;
             json_t *cfg = trial_config(j, t, a->make_config, a->arg, &failed);
             HPCML_CHECK(!failed, HPCML_EINTERNAL, "cannot choose the values of trial %lld",

@@ -107,6 +107,8 @@ typedef struct {
     char reason[160];
     char owner_host[64]; /* the process running the current attempt (started / */
     int64_t owner_pid;   /* promoted records): "" and 0 when not recorded */
+    int failed_by_owner; /* FAILED by the owner's own record (it has let go of the
+                          * trial), not marked by another process as silent */
 } trial_state;
 
 typedef struct {

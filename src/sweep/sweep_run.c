@@ -486,19 +486,28 @@ int sweep_run_pool(sweep_ctx *s, MPI_Comm comm, int ranks_per_trial,
     if (rc == HPCML_OK && rank == 0) {
         /* "finished" only when every trial has ended: a trial another live
          * process still runs is named instead (claims have already marked
-         * those of dead owners failed and started them again). */
-        int64_t running = 0;
+         * those of dead owners failed and started them again), and so is a
+         * failed trial with attempts left that no claim took (its process,
+         * marked silent, still lives). */
+        int64_t running = 0, retry = 0;
         rc = journal_refresh(s->j);
         const sweep_state *st = journal_state(s->j);
-        for (int64_t t = 0; rc == HPCML_OK && t < st->params.trials; t++)
-            if (st->trials[t].status == TRIAL_RUNNING) {
-                if (running++ < 5)
-                    log_warn("pool: trial %lld is still RUNNING in pid %lld on %s", (long long)t,
-                             (long long)st->trials[t].owner_pid, st->trials[t].owner_host);
-            }
-        if (running > 0)
-            log_info("pool: nothing left to start here; %lld trial(s) still running elsewhere",
-                     (long long)running);
+        for (int64_t t = 0; rc == HPCML_OK && t < st->params.trials; t++) {
+            const trial_state *ts = &st->trials[t];
+            if (ts->status == TRIAL_RUNNING && running++ < 5)
+                log_warn("pool: trial %lld is still RUNNING in pid %lld on %s", (long long)t,
+                         (long long)ts->owner_pid, ts->owner_host);
+            if (ts->status == TRIAL_FAILED && ts->attempts < JOURNAL_MAX_ATTEMPTS &&
+                retry++ < 5)
+                log_warn("pool: trial %lld failed (%s) and its process (pid %lld on %s) still "
+                         "lives: not retried now",
+                         (long long)t, ts->reason, (long long)ts->owner_pid, ts->owner_host);
+        }
+        if (running > 0 || retry > 0)
+            log_info("pool: nothing left to start here; %lld trial(s) still running elsewhere, "
+                     "%lld failed trial(s) to retry (run the pool again once their processes "
+                     "end)",
+                     (long long)running, (long long)retry);
         else
             log_info("pool: finished");
     }

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -378,6 +380,81 @@ static void test_claim_retries(void)
     journal_close(j);
 }
 
+/* A child process claims trial 0 of 1 and, per how, either records its own
+ * failure (a preemption) or just stays silent; it then lives on until
+ * killed. The parent sees what a pool re-run sees while that process is
+ * still on its way out. */
+static pid_t child_claims(const sweep_params *p, int record_failure)
+{
+    int fds[2];
+    CHECK_EQ_INT(pipe(fds), 0);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        journal *j = NULL;
+        int kind = 0;
+        int64_t trial = -1, target;
+        int ok = journal_open(&j, dir, p) == HPCML_OK &&
+                 journal_claim(j, NULL, NULL, &kind, &trial, &target) == HPCML_OK && kind == 1 &&
+                 trial == 0 &&
+                 (!record_failure ||
+                  journal_end_trial(j, 0, TRIAL_FAILED, "preempted by a signal") == HPCML_OK);
+        char c = ok ? 'y' : 'n';
+        if (write(fds[1], &c, 1) != 1) _exit(1);
+        pause();
+        _exit(0);
+    }
+    close(fds[1]);
+    char c = 0;
+    CHECK_EQ_INT((int)read(fds[0], &c, 1), 1);
+    CHECK_EQ_INT(c, 'y');
+    close(fds[0]);
+    return pid;
+}
+
+static void end_child(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+/* Pool re-run while the failed trial's process still exists: a failure its
+ * owner recorded (preempted) is retried at once; a trial marked failed by
+ * another process for silence is not, while its process lives. */
+static void test_claim_live_owner(void)
+{
+    fresh_dir("claim-owner");
+    sweep_params p = params();
+    p.trials = 1;
+    pid_t child = child_claims(&p, 1);
+    journal *j = NULL;
+    CHECK_EQ_INT(journal_open(&j, dir, &p), HPCML_OK);
+    CHECK_EQ_INT(journal_state(j)->trials[0].status, TRIAL_FAILED);
+    CHECK(journal_state(j)->trials[0].failed_by_owner);
+    int kind;
+    int64_t trial, target;
+    CHECK_EQ_INT(journal_claim(j, NULL, NULL, &kind, &trial, &target), HPCML_OK);
+    CHECK(kind == 1 && trial == 0);
+    CHECK_EQ_INT(journal_state(j)->trials[0].attempts, 2);
+    journal_close(j);
+    end_child(child);
+
+    fresh_dir("claim-silent");
+    p.trials = 2;
+    p.heartbeat_timeout_s = 0.2;
+    child = child_claims(&p, 0);
+    usleep(300 * 1000);
+    CHECK_EQ_INT(journal_open(&j, dir, &p), HPCML_OK);
+    sweep_decision d;
+    CHECK_EQ_INT(journal_report(j, 1, 1, 0.5, &d), HPCML_OK); /* anyone's append checks */
+    CHECK_EQ_INT(journal_state(j)->trials[0].status, TRIAL_FAILED);
+    CHECK(!journal_state(j)->trials[0].failed_by_owner);
+    CHECK_EQ_INT(journal_claim(j, NULL, NULL, &kind, &trial, &target), HPCML_OK);
+    CHECK_EQ_INT(kind, 0); /* trial 1 runs here; trial 0's silent process may still write */
+    journal_close(j);
+    end_child(child);
+}
+
 static void set_mtime_ago(const char *path, double ago_s)
 {
     struct timeval now, tv[2];
@@ -441,6 +518,7 @@ int main(void)
     test_heartbeat_timeout();
     test_promotion_replay();
     test_claim_retries();
+    test_claim_live_owner();
     test_lock();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf /tmp/hpcml-journal-test.%d", (int)getpid());
