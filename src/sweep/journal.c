@@ -303,6 +303,7 @@ static int sweep_state_apply(sweep_state *st, json_t *rec)
     if (!strcmp(ev, "started")) {
         close_attempt(ts, time);
         ts->attempts++;
+        ts->attempt_preempted = 0;
         ts->status = TRIAL_RUNNING;
         ts->reason[0] = '\0';
         json_t *cfg = json_object_get(rec, "config");
@@ -351,6 +352,11 @@ static int sweep_state_apply(sweep_state *st, json_t *rec)
     } else if (!strcmp(ev, "failed")) {
         ts->status = TRIAL_FAILED;
         ts->failed_by_owner = !timeout_mark;
+        if (!timeout_mark && json_is_true(json_object_get(rec, "preempted")) &&
+            !ts->attempt_preempted) {
+            ts->preemptions++;
+            ts->attempt_preempted = 1;
+        }
         const char *why = json_string_value(json_object_get(rec, "reason"));
         snprintf(ts->reason, sizeof ts->reason, "%s", why ? why : "");
     } else if (!strcmp(ev, "heartbeat")) {
@@ -821,6 +827,7 @@ typedef struct {
     int64_t trial;
     trial_status how;
     const char *reason;
+    int preempted;
 } end_arg;
 
 static int end_txn(journal *j, int fd, void *varg)
@@ -840,6 +847,7 @@ static int end_txn(journal *j, int fd, void *varg)
         json_object_set_new(rec, "value", json_metric(last->value));
     }
     if (a->reason) json_object_set_new(rec, "reason", json_string(a->reason));
+    if (a->preempted) json_object_set_new(rec, "preempted", json_true());
     return append_new(j, fd, rec);
 }
 
@@ -850,7 +858,15 @@ int journal_end_trial(journal *j, int64_t trial, trial_status how, const char *r
     HPCML_CHECK(how == TRIAL_STOPPED || how == TRIAL_COMPLETED || how == TRIAL_FAILED ||
                     how == TRIAL_PAUSED,
                 HPCML_EINTERNAL, "bad end status %d", (int)how);
-    end_arg a = {trial, how, reason};
+    end_arg a = {trial, how, reason, 0};
+    return transact(j, trial, end_txn, &a);
+}
+
+int journal_end_preempted(journal *j, int64_t trial, const char *reason)
+{
+    HPCML_CHECK(trial >= 0 && trial < j->params.trials, HPCML_EINTERNAL, "bad trial %lld",
+                (long long)trial);
+    end_arg a = {trial, TRIAL_FAILED, reason, 1};
     return transact(j, trial, end_txn, &a);
 }
 
@@ -905,12 +921,12 @@ static int claim_txn(journal *j, int fd, void *varg)
         }
     }
     /* New trials first, then failed ones again (preempted, or silent past the
-     * heartbeat timeout), each at most JOURNAL_MAX_ATTEMPTS times in all. */
+     * heartbeat timeout) while journal_retry_left. */
     for (int pass = 0; pass < 2; pass++)
         for (int64_t t = 0; t < st->params.trials; t++) {
             const trial_state *ts = &st->trials[t];
             if (pass == 0 ? ts->status != TRIAL_PENDING
-                          : ts->status != TRIAL_FAILED || ts->attempts >= JOURNAL_MAX_ATTEMPTS)
+                          : ts->status != TRIAL_FAILED || !journal_retry_left(ts))
                 continue;
             /* Marked failed by another process for silence while its own
              * process still lives (hung, or slow): it may still write the

@@ -58,7 +58,8 @@
 
 #define JOURNAL_FILE         "journal.jsonl"
 #define JOURNAL_VERSION      1
-#define JOURNAL_MAX_ATTEMPTS 3 /* pool mode re-runs a failed trial until it has had this many */
+#define JOURNAL_MAX_ATTEMPTS 3 /* pool mode re-runs a failed trial until it has had this many
+                                * attempts that did not end in a preemption */
 
 typedef enum { SCHED_ASHA = 0, SCHED_ASHA_PROMOTION = 1, SCHED_NONE = 2 } sweep_scheduler;
 
@@ -98,7 +99,10 @@ typedef struct {
 
 typedef struct {
     trial_status status;
-    int attempts;
+    int attempts;    /* started records (attempts begun) */
+    int preemptions; /* of them, ended by a preemption: these do not use up the retries */
+    int attempt_preempted; /* this started attempt's preemption is counted (at most once, so
+                            * preemptions <= attempts) */
     json_t *config;        /* object key -> libconfig text, from the first started record */
     trial_result *results; /* in journal order, one per iter */
     int64_t n_results, cap_results;
@@ -173,11 +177,23 @@ int journal_report(journal *j, int64_t trial, int64_t iter, double value, sweep_
  * result's iter/value go with it, so a replay can give it to Ray's
  * on_trial_complete. */
 int journal_end_trial(journal *j, int64_t trial, trial_status how, const char *reason);
+/* TRIAL_FAILED by a preemption (its record says "preempted": true): the
+ * attempt does not count against JOURNAL_MAX_ATTEMPTS, since the trial
+ * resumes from its checkpoint and a cluster may preempt it any number of
+ * times. */
+int journal_end_preempted(journal *j, int64_t trial, const char *reason);
 int journal_heartbeat(journal *j, int64_t trial);
+
+/* Whether a failed trial may be started again: fewer than
+ * JOURNAL_MAX_ATTEMPTS of its attempts ended other than by a preemption. */
+static inline int journal_retry_left(const trial_state *ts)
+{
+    return ts->attempts - ts->preemptions < JOURNAL_MAX_ATTEMPTS;
+}
 
 /* Pool mode: under the lock, pick the next work. *kind: 0 none left (all
  * trials started and, with promotions, none running), 1 start trial (a new
- * one, else a failed one with fewer than JOURNAL_MAX_ATTEMPTS attempts),
+ * one, else a failed one with journal_retry_left),
  * 2 resume trial after a promotion, 3 nothing now but trials are running
  * (ask again later). For kinds 1/2, *target_iter is the epochs to reach
  * before the trial pauses (max_t without promotions). make_config builds

@@ -269,13 +269,12 @@ static int record_end(sweep_ctx *s, const epoch_state *e, int rc)
                                : TRIAL_COMPLETED;
         return journal_end_trial(s->j, e->trial, how, NULL);
     }
-    char why[512];
     if (rc == HPCML_EPREEMPTED)
-        snprintf(why, sizeof why,
-                 "preempted by a signal (the trial's checkpoint, if any, is written; a re-run "
-                 "resumes it)");
-    else
-        snprintf(why, sizeof why, "%s", hpcml_error_message());
+        return journal_end_preempted(s->j, e->trial,
+                                     "preempted by a signal (the trial's checkpoint, if any, is "
+                                     "written; a re-run resumes it)");
+    char why[512];
+    snprintf(why, sizeof why, "%s", hpcml_error_message());
     return journal_end_trial(s->j, e->trial, TRIAL_FAILED, why);
 }
 
@@ -497,8 +496,7 @@ int sweep_run_pool(sweep_ctx *s, MPI_Comm comm, int ranks_per_trial,
             if (ts->status == TRIAL_RUNNING && running++ < 5)
                 log_warn("pool: trial %lld is still RUNNING in pid %lld on %s", (long long)t,
                          (long long)ts->owner_pid, ts->owner_host);
-            if (ts->status == TRIAL_FAILED && ts->attempts < JOURNAL_MAX_ATTEMPTS &&
-                retry++ < 5)
+            if (ts->status == TRIAL_FAILED && journal_retry_left(ts) && retry++ < 5)
                 log_warn("pool: trial %lld failed (%s) and its process (pid %lld on %s) still "
                          "lives: not retried now",
                          (long long)t, ts->reason, (long long)ts->owner_pid, ts->owner_host);

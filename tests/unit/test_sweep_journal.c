@@ -455,6 +455,41 @@ static void test_claim_live_owner(void)
     end_child(child);
 }
 
+/* Preemptions do not use up a trial's retries (a cluster may preempt a long
+ * trial any number of times; it resumes from its checkpoint); failures do,
+ * and a replay counts the same. */
+static void test_claim_preemptions(void)
+{
+    fresh_dir("claim-preempt");
+    sweep_params p = params();
+    p.trials = 1;
+    journal *j = NULL;
+    CHECK_EQ_INT(journal_open(&j, dir, &p), HPCML_OK);
+    int kind;
+    int64_t trial, target;
+    for (int k = 0; k < 2 * JOURNAL_MAX_ATTEMPTS; k++) {
+        CHECK_EQ_INT(journal_claim(j, NULL, NULL, &kind, &trial, &target), HPCML_OK);
+        CHECK(kind == 1 && trial == 0);
+        CHECK_EQ_INT(journal_end_preempted(j, 0, "preempted by a signal"), HPCML_OK);
+    }
+    CHECK_EQ_INT(journal_state(j)->trials[0].attempts, 2 * JOURNAL_MAX_ATTEMPTS);
+    CHECK_EQ_INT(journal_state(j)->trials[0].preemptions, 2 * JOURNAL_MAX_ATTEMPTS);
+    for (int k = 0; k < JOURNAL_MAX_ATTEMPTS; k++) {
+        CHECK_EQ_INT(journal_claim(j, NULL, NULL, &kind, &trial, &target), HPCML_OK);
+        CHECK(kind == 1 && trial == 0);
+        CHECK_EQ_INT(journal_end_trial(j, 0, TRIAL_FAILED, "an error"), HPCML_OK);
+    }
+    CHECK_EQ_INT(journal_claim(j, NULL, NULL, &kind, &trial, &target), HPCML_OK);
+    CHECK_EQ_INT(kind, 0); /* three attempts failed on their own */
+    journal *r = NULL;
+    CHECK_EQ_INT(journal_open(&r, dir, &p), HPCML_OK);
+    CHECK_EQ_INT(journal_state(r)->trials[0].attempts, 3 * JOURNAL_MAX_ATTEMPTS);
+    CHECK_EQ_INT(journal_state(r)->trials[0].preemptions, 2 * JOURNAL_MAX_ATTEMPTS);
+    CHECK(!journal_retry_left(&journal_state(r)->trials[0]));
+    journal_close(r);
+    journal_close(j);
+}
+
 static void set_mtime_ago(const char *path, double ago_s)
 {
     struct timeval now, tv[2];
@@ -519,6 +554,7 @@ int main(void)
     test_promotion_replay();
     test_claim_retries();
     test_claim_live_owner();
+    test_claim_preemptions();
     test_lock();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf /tmp/hpcml-journal-test.%d", (int)getpid());
