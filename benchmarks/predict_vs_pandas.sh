@@ -51,6 +51,7 @@ for r in $(seq "$RUNS"); do
     out-p/p.csv score/*.csv
   t_p+=("$(echo "$(date +%s.%N) - $s" | bc)")
 done
+echo "runs (s): hpcml-predict ${t_h[*]}; pandas + torch ${t_p[*]}; load $(cut -d' ' -f1-3 /proc/loadavg)"
 th=$(printf '%s\n' "${t_h[@]}" | median)
 tp=$(printf '%s\n' "${t_p[@]}" | median)
 cc -O2 "$SRC/benchmarks/gemm_rate.c" -I/usr/include/x86_64-linux-gnu/openblas-pthread -lopenblas \
