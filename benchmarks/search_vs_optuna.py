@@ -187,18 +187,55 @@ def trials_of(path):
             rows = sorted(csv.DictReader(f), key=lambda r: int(r["trial"]))
         return [(int(r["trial"]), int(r["epochs"]), float(r["value"]),
                  json.loads(r.get("config") or "{}")) for r in rows]
-    conf, curve = {}, {}
+    conf, curve, _ = journal_curves(path)
+    return [(t, len(c), c[max(c)], conf.get(t, {})) for t, c in sorted(curve.items())]
+
+
+def journal_curves(path):
+    """({trial: config}, {trial: {iter: value}}, the sweep header) of an hpcml journal; a
+    re-reported epoch keeps its first value, as the journal's replay does."""
+    conf, curve, header = {}, {}, {}
     with open(path) as f:
         for line in f:
             try:
                 r = json.loads(line)
             except ValueError:
                 continue
-            if r.get("event") == "started":
+            if r.get("event") == "sweep":
+                header = header or r
+            elif r.get("event") == "started":
                 conf.setdefault(r["trial"], r.get("config", {}))
             elif r.get("event") == "result":
                 curve.setdefault(r["trial"], {}).setdefault(r["iter"], float(r["value"]))
-    return [(t, len(c), c[max(c)], conf.get(t, {})) for t, c in sorted(curve.items())]
+    return conf, curve, header
+
+
+def rung_ranks(path):
+    """For a full search's journal: its best trial (best last value), that trial's rank at
+    each of ASHA's rungs (grace_period * reduction_factor^k < max_t) among all trials'
+    values there, and the epochs a cut at the first rung that keeps it must train (every
+    trial to the first rung, the trials ranked up to it on to max_t), as a share of the full
+    search's epochs. Goal 3's 35 % can hold only where that share is <= 35 % or where
+    another trial within one sd survives."""
+    _, curve, h = journal_curves(path)
+    sign = 1.0 if h.get("mode", "max") == "max" else -1.0
+    grace, rf, max_t = float(h["grace_period"]), float(h["reduction_factor"]), float(h["max_t"])
+
+    def key(v):
+        return sign * v if math.isfinite(v) else -math.inf
+
+    best = max(curve, key=lambda t: (key(curve[t][max(curve[t])]), -t))
+    rungs, m = [], grace
+    while m < max_t:
+        rungs.append(int(math.ceil(m)))
+        m *= rf
+    ranks = []
+    for it in rungs:
+        order = sorted(curve, key=lambda t: (-key(curve[t].get(it, math.nan)), t))
+        ranks.append(order.index(best) + 1)
+    n, first = len(curve), rungs[0] if rungs else max_t
+    share = (n * first + ranks[0] * (max_t - first)) / (n * max_t) if rungs else 1.0
+    return best, list(zip(rungs, ranks)), n, share
 
 
 def best(argv):
@@ -341,6 +378,16 @@ def report(argv):
         if rows:
             print(f"GOAL 3 ({arm}): met on {sum(rows)} of {len(rows)} seeds"
                   f"{'' if len(rows) == len(seeds) else f' (of {len(seeds)} asked: the rest did not finish)'}")
+    for arm in ("full_random", "full_tpe"):
+        for seed in seeds:
+            p = os.path.join(d, f"s{seed}", arm, "journal.jsonl")
+            if arm not in per[seed] or not per[seed][arm]["done"] or not os.path.exists(p):
+                continue
+            best_t, ranks, n, share = rung_ranks(p)
+            where = ", ".join(f"{r} of {n} at epoch {it}" for it, r in ranks)
+            print(f"RUNGS ({arm}), seed {seed}: its best, trial {best_t}, ranks {where}; a cut "
+                  f"at the first rung that keeps it trains at least {100 * share:.1f} % of the "
+                  f"full search's epochs")
 
 
 if __name__ == "__main__":
