@@ -7,6 +7,7 @@
 
 #include "core/hpcml_mpi.h"
 #include "core/status.h"
+#include "etl/etl_table.h"
 #include "monitor/drift_report.h"
 
 /* ---- drift_bucket_of without a log per value --------------------------------
@@ -174,7 +175,7 @@ int etl_drift_reference(MPI_Comm comm, const etl_schema *s, const etl_table *t, 
                         drift_set *out, int64_t *rows)
 {
     int64_t n = 0;
-    int64_t *train = malloc(((size_t)t->n + 1) * sizeof *train);
+    int64_t *train = etl_big_realloc(NULL, 0, ((size_t)t->n + 1) * sizeof *train);
     if (!train) {
         HPCML_FAIL(HPCML_EINTERNAL, "out of memory (drift reference)");
         hpcml_mpi_abort(comm, HPCML_EINTERNAL);

@@ -10,6 +10,7 @@
 #include "core/status.h"
 #include "etl/etl_ranges.h"
 #include "etl/etl_record.h"
+#include "etl/etl_table.h"
 
 static int extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, const etl_inputs *in,
                    etl_table *t, int64_t max_rows, etl_batch_fn fn, void *ctx)
@@ -21,7 +22,7 @@ static int extract(MPI_Comm comm, const etl_options *o, const etl_schema *s, con
     if (rc == HPCML_OK) rc = etl_make_pieces(o, in, rank, P, &pieces, &n_pieces);
     size_t cap = (size_t)o->read_buffer_bytes;
     if (cap < 4096) cap = 4096;
-    char *buf = rc == HPCML_OK ? malloc(cap) : NULL;
+    char *buf = rc == HPCML_OK ? etl_big_realloc(NULL, 0, cap) : NULL; /* huge pages */
     if (rc == HPCML_OK && !buf) /* the size is the user's choice: a config error */
         rc = HPCML_FAIL(HPCML_EUSAGE,
                         "cannot allocate the read buffer of %zu MiB on this node "

@@ -26,6 +26,7 @@
 #include "etl/etl_schema.h"
 #include "etl/etl_split.h"
 #include "etl/etl_stats.h"
+#include "etl/etl_table.h"
 #include "etl/etl_transform.h"
 #include "etl/etl_validate.h"
 #include "etl/parse_number.h"
@@ -95,7 +96,7 @@ static int assign_splits(etl_job *j)
 {
     etl_table *t = &j->t;
     const etl_options *o = &j->o;
-    t->split = malloc((size_t)t->n + 1);
+    t->split = etl_big_realloc(NULL, 0, (size_t)t->n + 1);
     /* Collectives follow (the selection, the class counts): a rank that
      * returned here would leave its peers waiting in them. */
     HPCML_ALLOC_ABORT(j->comm, t->split, "assigning splits");
@@ -112,7 +113,7 @@ static int assign_splits(etl_job *j)
             for (int which = 0; which < 2; which++) {
                 int64_t k = which == 0 ? n_train[c] : n_tv[c];
                 if (k >= j->class_valid[c]) continue;
-                uint64_t *u = malloc(((size_t)t->n + 1) * sizeof *u);
+                uint64_t *u = etl_big_realloc(NULL, 0, ((size_t)t->n + 1) * sizeof *u);
                 HPCML_ALLOC_ABORT(j->comm, u, "assigning splits");
                 size_t m = 0;
                 for (int64_t i = 0; i < t->n; i++)
@@ -158,13 +159,11 @@ static int64_t copies_of(const etl_job *j, int64_t i)
 
 /* ---- checksums of the inputs ---------------------------------------------------- */
 
-static int hash_file(const csv_input_file *f, char hex[65], int64_t *bytes)
+static int hash_file(const csv_input_file *f, char *buf, size_t cap, char hex[65], int64_t *bytes)
 {
     csv_reader r;
     HPCML_TRY(csv_reader_open(&r, f->path, 0, 0));
-    size_t cap = 4u << 20;
-    char *buf = malloc(cap);
-    int rc = buf ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
+    int rc = HPCML_OK;
     sha256 sha;
     sha256_init(&sha);
     while (rc == HPCML_OK) {
@@ -175,7 +174,6 @@ static int hash_file(const csv_input_file *f, char hex[65], int64_t *bytes)
         sha256_update(&sha, buf, got);
     }
     sha256_final_hex(&sha, hex);
-    free(buf);
     csv_reader_close(&r);
     return rc;
 }
@@ -188,8 +186,12 @@ static int checksum_inputs(etl_job *j)
     j->sha256 = calloc((size_t)nf + 1, sizeof *j->sha256);
     int rc = j->sha_buf && j->sha256 ? HPCML_OK : HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
     int64_t bytes = 0;
+    const size_t cap = (size_t)4 << 20; /* one buffer for all files, on huge pages */
+    char *buf = rc == HPCML_OK && j->rank < nf ? etl_big_realloc(NULL, 0, cap) : NULL;
+    if (rc == HPCML_OK && j->rank < nf && !buf) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory");
     for (int f = j->rank; f < nf && rc == HPCML_OK; f += j->size)
-        rc = hash_file(&j->in.files[f], j->sha_buf + 65 * (size_t)f, &bytes);
+        rc = hash_file(&j->in.files[f], buf, cap, j->sha_buf + 65 * (size_t)f, &bytes);
+    free(buf);
     rc = hpcml_mpi_agree(j->comm, rc);
     HPCML_TRY(rc);
     HPCML_MPI_CHECK(
@@ -425,10 +427,10 @@ static int write_dataset(etl_job *j)
     int32_t *y[3] = {0};
     int64_t *rid[3] = {0}, *src[3] = {0};
     int rc = HPCML_OK;
-    for (int sp = 0; sp < 3 && rc == HPCML_OK; sp++) {
-        y[sp] = malloc(((size_t)local[sp] + 1) * sizeof(int32_t));
-        rid[sp] = malloc(((size_t)local[sp] + 1) * sizeof(int64_t));
-        src[sp] = malloc(((size_t)local[sp] + 1) * sizeof(int64_t));
+    for (int sp = 0; sp < 3 && rc == HPCML_OK; sp++) { /* (huge pages: etl_big_realloc) */
+        y[sp] = etl_big_realloc(NULL, 0, ((size_t)local[sp] + 1) * sizeof(int32_t));
+        rid[sp] = etl_big_realloc(NULL, 0, ((size_t)local[sp] + 1) * sizeof(int64_t));
+        src[sp] = etl_big_realloc(NULL, 0, ((size_t)local[sp] + 1) * sizeof(int64_t));
         if (!y[sp] || !rid[sp] || !src[sp])
             rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory: %lld rows", (long long)local[sp]);
     }
@@ -450,7 +452,7 @@ static int write_dataset(etl_job *j)
                 rid[sp][at] = t->first_row + i;
             }
         }
-        xbuf = malloc((size_t)block_rows * (size_t)nf * sizeof(float));
+        xbuf = etl_big_realloc(NULL, 0, (size_t)block_rows * (size_t)nf * sizeof(float));
         if (!xbuf) rc = HPCML_FAIL(HPCML_EINTERNAL, "out of memory: X block buffer");
         for (int sp = 0; sp < 3; sp++)
             blocks[sp] = (local[sp] + block_rows - 1) / block_rows;

@@ -33,16 +33,23 @@ int etl_table_init(etl_table *t, const etl_schema *s, int n_files)
 
 /* Column arrays are large (rows x 8 bytes each): they grow to an estimate
  * of the final row count (bytes of this rank's range / bytes per row so
- * far) rather than by repeated doubling, and live on transparent huge pages
- * where the kernel offers them, which saves most of the page faults of
- * first touch. */
+ * far) rather than by repeated doubling. From 1 MiB up they live on
+ * transparent huge pages (2 MiB aligned, the size rounded up to whole huge
+ * pages): first touch then costs one fault per 2 MiB instead of one per 4
+ * KiB. On the VMs this was measured on a 4 KiB fault costs ~14 us, so a
+ * 64 MiB read buffer touched in 4 KiB pages cost 0.23 s; the rounding
+ * wastes at most half of an array between 1 and 2 MiB. */
+#define HUGE_PAGE_BYTES ((size_t)2 << 20)
+#define HUGE_MIN_BYTES  ((size_t)1 << 20)
+
 void *etl_big_realloc(void *ptr, size_t old_bytes, size_t new_bytes)
 {
-    if (new_bytes < ((size_t)4 << 20)) return realloc(ptr, new_bytes);
+    if (new_bytes < HUGE_MIN_BYTES) return realloc(ptr, new_bytes);
+    size_t bytes = (new_bytes + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
     void *p = NULL;
-    if (posix_memalign(&p, (size_t)2 << 20, new_bytes) != 0) return NULL;
+    if (posix_memalign(&p, HUGE_PAGE_BYTES, bytes) != 0) return NULL;
 #ifdef MADV_HUGEPAGE
-    madvise(p, new_bytes, MADV_HUGEPAGE);
+    madvise(p, bytes, MADV_HUGEPAGE);
 #endif
     if (ptr && old_bytes) memcpy(p, ptr, old_bytes < new_bytes ? old_bytes : new_bytes);
     free(ptr);
@@ -61,6 +68,10 @@ int etl_table_grow(etl_table *t, const etl_schema *s, int64_t bytes_done, int64_
                    int64_t limit)
 {
     int64_t cap = t->cap ? t->cap * 2 : 65536;
+    /* First allocation: a guess from the range at 256 bytes a row (the demo
+     * set has ~280), so a large range starts on huge pages and rarely copies;
+     * a short-row file grows by the estimate below. */
+    if (t->cap == 0 && bytes_total / 256 > cap) cap = bytes_total / 256;
     if (t->n > 0 && bytes_done > 0 && bytes_total > bytes_done) {
         int64_t estimate =
             (int64_t)((double)t->n * (double)bytes_total / (double)bytes_done * 1.05) + 4096;

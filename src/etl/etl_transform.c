@@ -90,7 +90,7 @@ static void fit_work_init(MPI_Comm comm, const etl_table *t, int nc, fit_work *w
     w->mins = malloc((size_t)nc * sizeof *w->mins);
     w->maxs = malloc((size_t)nc * sizeof *w->maxs);
     HPCML_ALLOC_ABORT(comm, w->sums && w->counts && w->mins && w->maxs, "fitting the transform");
-    w->rows = malloc(((size_t)t->n + 1) * sizeof *w->rows);
+    w->rows = etl_big_realloc(NULL, 0, ((size_t)t->n + 1) * sizeof *w->rows);
     HPCML_ALLOC_ABORT(comm, w->rows, "fitting the transform");
     for (int64_t i = 0; i < t->n; i++)
         if (fit_row(t, i)) w->rows[w->n_fit++] = i;
@@ -166,7 +166,7 @@ static void fit_impute_values(MPI_Comm comm, const etl_schema *s, const etl_tabl
         if (!is_numeric(col) || col->impute != ETL_IMPUTE_MEDIAN || n == 0) continue;
         q_of[c] = nq;
         for (int j = 0; j < 2; j++) {
-            uint64_t *keys = malloc(((size_t)t->n + 1) * sizeof *keys);
+            uint64_t *keys = etl_big_realloc(NULL, 0, ((size_t)t->n + 1) * sizeof *keys);
             HPCML_ALLOC_ABORT(comm, keys, "fitting the transform");
             size_t m = 0;
             for (int64_t k = 0; k < w->n_fit; k++) {

@@ -7,6 +7,7 @@
 
 #include "core/hpcml_mpi.h"
 #include "core/status.h"
+#include "etl/etl_table.h"
 
 int etl_validation_init(etl_validation *v, int n_cols)
 {
@@ -104,8 +105,8 @@ int etl_dedup(MPI_Comm comm, const etl_schema *s, etl_table *t, etl_validation *
     for (int r = 0; r < P; r++)
         sdispl[r + 1] = sdispl[r] + scount[r];
     int64_t nsend = sdispl[P] / 3;
-    uint64_t *sbuf = malloc(((size_t)nsend * 3 + 1) * sizeof *sbuf);
-    int64_t *where = malloc(((size_t)nsend + 1) * sizeof *where); /* send slot -> local row */
+    uint64_t *sbuf = etl_big_realloc(NULL, 0, ((size_t)nsend * 3 + 1) * sizeof *sbuf);
+    int64_t *where = etl_big_realloc(NULL, 0, ((size_t)nsend + 1) * sizeof *where); /* send slot -> local row */
     HPCML_ALLOC_ABORT(comm, sbuf && where, "removing duplicate keys");
     for (int64_t i = 0; i < t->n; i++) {
         if (t->drop[i] != ETL_KEEP) continue;
@@ -122,13 +123,13 @@ int etl_dedup(MPI_Comm comm, const etl_schema *s, etl_table *t, etl_validation *
     for (int r = 0; r < P; r++)
         rdispl[r + 1] = rdispl[r] + rcount[r];
     int64_t nrecv = rdispl[P] / 3;
-    uint64_t *rbuf = malloc(((size_t)nrecv * 3 + 1) * sizeof *rbuf);
+    uint64_t *rbuf = etl_big_realloc(NULL, 0, ((size_t)nrecv * 3 + 1) * sizeof *rbuf);
     HPCML_ALLOC_ABORT(comm, rbuf, "removing duplicate keys");
     if (MPI_Alltoallv(sbuf, scount, sdispl, MPI_UINT64_T, rbuf, rcount, rdispl, MPI_UINT64_T,
                       comm) != MPI_SUCCESS)
         hpcml_mpi_abort(comm, HPCML_EINTERNAL);
 
-    key_item *items = malloc(((size_t)nrecv + 1) * sizeof *items);
+    key_item *items = etl_big_realloc(NULL, 0, ((size_t)nrecv + 1) * sizeof *items);
     uint8_t *dup = calloc((size_t)nrecv + 1, 1);
     HPCML_ALLOC_ABORT(comm, items && dup, "removing duplicate keys");
     for (int64_t k = 0; k < nrecv; k++)
@@ -141,7 +142,7 @@ int etl_dedup(MPI_Comm comm, const etl_schema *s, etl_table *t, etl_validation *
     free(rbuf);
 
     /* The marks go back the way the keys came. */
-    uint8_t *back = malloc((size_t)nsend + 1);
+    uint8_t *back = etl_big_realloc(NULL, 0, (size_t)nsend + 1);
     HPCML_ALLOC_ABORT(comm, back, "removing duplicate keys");
     for (int r = 0; r < P; r++) {
         scount[r] /= 3, sdispl[r] /= 3;
