@@ -497,8 +497,9 @@ int sweep_run_pool(sweep_ctx *s, MPI_Comm comm, int ranks_per_trial,
                 log_warn("pool: trial %lld is still RUNNING in pid %lld on %s", (long long)t,
                          (long long)ts->owner_pid, ts->owner_host);
             if (ts->status == TRIAL_FAILED && journal_retry_left(ts) && retry++ < 5)
-                log_warn("pool: trial %lld failed (%s) and its process (pid %lld on %s) still "
-                         "lives: not retried now",
+                log_warn("pool: trial %lld failed (%s) and was not retried by this pool: "
+                         "marked silent while its process (pid %lld on %s) still existed, or "
+                         "failed in another job after this pool's last claim",
                          (long long)t, ts->reason, (long long)ts->owner_pid, ts->owner_host);
         }
         if (running > 0 || retry > 0)
